@@ -1,0 +1,1 @@
+"""Archive Zhihu answers, articles and feeds into Hexo posts."""

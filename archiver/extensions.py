@@ -1,0 +1,70 @@
+"""The run's outcome: one summary line at the end, and the exit status cron can alert on."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Self
+
+from scrapy import signals
+
+from archiver import stats as keys
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # nothing archived, or the run was cut short
+EXIT_USAGE = 2  # bad command line or input (Scrapy's own convention)
+EXIT_BLOCKED = 3  # Zhihu refused us: the user must act (cookie, pause)
+
+
+class RunSummary:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.exit_code = EXIT_FAILED  # until the spider closes normally
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        counts = {
+            state: stats.get(f"{keys.POSTS}/{state}", 0)
+            for state in ("new", "updated", "unchanged")
+        }
+        skipped = _sum_prefixed(stats, keys.SKIPPED)
+        failed = _sum_prefixed(stats, keys.FAILED)
+        blocked = stats.get(keys.BLOCKED)
+        self.exit_code = outcome(reason, blocked, sum(counts.values()))
+        self.crawler.stats.set_value(keys.EXIT_CODE, self.exit_code)
+        logger.log(
+            logging.INFO if self.exit_code == EXIT_OK else logging.ERROR,
+            "Summary: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, "
+            "%(skipped)d skipped, %(failed)d failed, blocked: %(blocked)s; exit status %(code)d",
+            {
+                **counts,
+                "skipped": skipped,
+                "failed": failed,
+                "blocked": blocked or "no",
+                "code": self.exit_code,
+            },
+        )
+
+
+def outcome(reason: str, blocked: str | None, archived: int) -> int:
+    if blocked:
+        return EXIT_BLOCKED
+    if reason != "finished" or archived == 0:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _sum_prefixed(stats: dict[str, object], prefix: str) -> int:
+    return sum(v for k, v in stats.items() if k.startswith(prefix + "/") and isinstance(v, int))

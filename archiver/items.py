@@ -1,0 +1,51 @@
+"""Plain data that travels from the parsers through the pipelines.
+
+No logic and no Scrapy import: the pure parsers build these, the pipelines consume them
+(Scrapy handles dataclass items through itemadapter).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class HotQuestion:
+    """One entry of the hot list."""
+
+    rank: int
+    question_id: str
+    title: str
+    heat: str = ""
+
+
+@dataclass
+class Post:
+    """One piece of content to archive as a post (an answer, an article, a feed item)."""
+
+    kind: str  # "answer" | "article" | "feed": selects the body prefix and the file name
+    id: str  # Zhihu's id as a string (19-digit ids do not fit a double)
+    url: str
+    title: str
+    author: str  # the display name, named in the body; the post's `author` is the source
+    updated: int  # unix seconds: answer `updated_time`, article `updated`, feed pubDate
+    content: str  # the HTML exactly as served
+    categories: tuple[str, ...] = ()
+    question_id: str = ""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Something a parser could not turn into a post, and why (a stats key suffix)."""
+
+    reason: str
+    detail: str = ""
+
+
+@dataclass
+class AnswersPage:
+    """One page of `/api/v4/questions/{qid}/answers`."""
+
+    answers: list[Post] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    next_url: str | None = None

@@ -1,0 +1,1 @@
+"""Item pipelines: every side effect on the archive happens here."""

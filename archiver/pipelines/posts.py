@@ -1,0 +1,111 @@
+"""Render each item as a post and write it into the archive, idempotently and atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+from scrapy.exceptions import DropItem
+
+from archiver import stats as keys
+from archiver.index import ArchiveIndex, IndexEntry
+from archiver.items import Post
+from archiver.post.paths import post_relpath
+from archiver.post.render import PostOptions, body_for, render
+from archiver.storage import atomic_write, read_bytes
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+
+def index_path(archive_dir: Path, configured: str) -> Path:
+    return Path(configured) if configured else archive_dir / ".archiver" / "index.sqlite3"
+
+
+class PostPipeline:
+    """Post text → `<ARCHIVE_DIR>/_posts/...`, recorded in the index.
+
+    The bytes on disk are compared before writing, so an unchanged item is never rewritten (its
+    modification time stays), and the index keeps one path per item for ever.
+    """
+
+    def __init__(
+        self, archive_dir: Path, index_file: Path, options: PostOptions, stats: StatsCollector
+    ) -> None:
+        self.archive_dir = archive_dir
+        self.index_file = index_file
+        self.options = options
+        self.stats = stats
+        self.index: ArchiveIndex | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        archive_dir = Path(settings["ARCHIVE_DIR"])
+        options = PostOptions(
+            source=settings["ARCHIVE_SOURCE_LABEL"],
+            default_image=settings["ARCHIVE_DEFAULT_IMAGE"],
+        )
+        assert crawler.stats is not None
+        return cls(
+            archive_dir, index_path(archive_dir, settings["ARCHIVE_INDEX"]), options, crawler.stats
+        )
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.index = ArchiveIndex(self.index_file)
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.index is not None:
+            self.index.close()
+
+    def process_item(self, item: Post, spider: Spider | None = None) -> Post:
+        assert self.index is not None
+        body = body_for(item)
+        if body.blank:
+            self._drop("empty_body", f"{item.kind} {item.id} has no text and no image")
+        data = render(item, body, self.options).encode("utf-8")
+        key = f"{item.kind}:{item.id}"
+        known = self.index.get(key)
+        # An item keeps the path it was first written to, whatever entry point sees it later.
+        relpath = (
+            known.path if known else post_relpath(item.categories, item.kind, item.id).as_posix()
+        )
+        target = self.archive_dir / relpath
+        state = self._write(target, data, known is not None)
+        entry = IndexEntry(
+            key=key,
+            kind=item.kind,
+            item_id=item.id,
+            url=item.url,
+            question_id=item.question_id,
+            title=item.title,
+            path=relpath,
+            updated_time=item.updated,
+            content_hash=hashlib.sha256(data).hexdigest(),
+        )
+        self.index.record(entry, datetime.now(UTC).isoformat(timespec="seconds"))
+        self.stats.inc_value(f"{keys.POSTS}/{state}")
+        if state != "unchanged":
+            logger.info("%s %s: %s", state.capitalize(), relpath, item.title)
+        return item
+
+    def _write(self, target: Path, data: bytes, known: bool) -> str:
+        current = read_bytes(target)
+        if current == data:
+            return "unchanged"
+        try:
+            atomic_write(target, data)
+        except OSError as exc:
+            self._drop("write_failed", f"{target}: {exc}")
+        return "updated" if known or current is not None else "new"
+
+    def _drop(self, reason: str, detail: str) -> None:
+        self.stats.inc_value(f"{keys.FAILED}/{reason}")
+        raise DropItem(f"{reason}: {detail}")

@@ -1,0 +1,97 @@
+"""Zhihu's answer HTML to a post body: the content rules of FORMAT.md, in one pass over one tree."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from lxml import html as lxml_html
+from lxml.html import HtmlElement
+
+_CONTENT_IMAGE_CLASSES = frozenset(
+    {"origin_image", "content_image", "content-image", "data-actualsrc"}
+)
+_SIZE_SUFFIX = {"data-actualsrc": "_b.jpg", "data-original": "_r.jpg", "src": "_b.jpg"}
+_REDIRECT_HOSTS = frozenset({"link.zhihu.com"})
+_WRAPPER = "div"
+
+
+@dataclass(frozen=True)
+class Body:
+    html: str
+    first_image: str  # the `src` of the first <img> as written, "" when there is none
+    blank: bool = False  # no text and no image: nothing worth a post
+
+
+def parse_fragment(fragment: str) -> HtmlElement:
+    """The fragment's nodes under one <div> (lxml needs a single root)."""
+    return lxml_html.fragment_fromstring(fragment, create_parent=_WRAPPER)
+
+
+def serialise_children(root: HtmlElement) -> str:
+    """HTML (not XHTML) of the root's content, without the wrapper parse_fragment added."""
+    text = lxml_html.tostring(root, encoding="unicode", method="html")
+    return text[len(f"<{_WRAPPER}>") : -len(f"</{_WRAPPER}>")]
+
+
+def clean_content(fragment: str) -> Body:
+    """Apply the five content rules of FORMAT.md to an answer's or article's `content`."""
+    root = parse_fragment(fragment)
+    # Collect first, then mutate: removing nodes while iterating the tree skips siblings.
+    doomed = [el for el in root.iter("noscript", "a") if _is_doomed(el)]
+    for el in doomed:
+        el.drop_tree()  # keeps the element's tail text
+    first_image = ""
+    for el in root.iter("img", "a"):
+        if el.tag == "a":
+            _unwrap_redirect(el)
+            continue
+        _rewrite_image(el)
+        first_image = first_image or el.get("src", "")
+    blank = not first_image and not root.text_content().strip()
+    return Body(serialise_children(root), first_image, blank)
+
+
+def _is_doomed(el: HtmlElement) -> bool:
+    # Rule 1: old lazy-image markup duplicates each image in <noscript>; rule 2: ad cards.
+    return el.tag == "noscript" or el.get("data-draft-type") == "mcn-link-card"
+
+
+def _rewrite_image(img: HtmlElement) -> None:
+    if _is_content_image(img):
+        # Rule 3: the large rendition, in the order the feed source chose it.
+        for attr in ("data-actualsrc", "data-original", "src"):
+            if value := img.get(attr):
+                img.set("src", _large_jpg(value, _SIZE_SUFFIX[attr]))
+                break
+        for attr in ("width", "height"):
+            img.attrib.pop(attr, None)
+    # Rule 4: zhimg refuses hotlinks that carry a foreign Referer.
+    img.set("referrerpolicy", "no-referrer")
+
+
+def _is_content_image(img: HtmlElement) -> bool:
+    parent = img.getparent()
+    if parent is not None and parent.tag == "figure":
+        return True
+    return not _CONTENT_IMAGE_CLASSES.isdisjoint(img.get("class", "").split())
+
+
+def _large_jpg(url: str, suffix: str) -> str:
+    # Only .jpg names: a `_r.gif` is the animated original and must stay as it is.
+    return re.sub(re.escape(suffix) + r"(?=[?#]|$)", "_1440w.jpg", url, count=1)
+
+
+def _unwrap_redirect(link: HtmlElement) -> None:
+    """Rule 5: link.zhihu.com/?target=<url> becomes <url>, so links outlive the redirector."""
+    href = link.get("href")
+    if not href:
+        return
+    parts = urlsplit(href)
+    if parts.hostname not in _REDIRECT_HOSTS:
+        return
+    target = parse_qs(parts.query).get("target", [""])[0]
+    # Only web links: a decoded `javascript:` target must never become a live href.
+    if urlsplit(target).scheme in ("http", "https"):
+        link.set("href", target)

@@ -1,0 +1,31 @@
+"""Where a post lives inside the archive: stable per item, safe on every file system."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import PurePosixPath
+
+# Characters Windows, macOS or Hexo cannot take in a path segment.
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_LEADING_HIDDEN = re.compile(r"^[._]+")
+_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
+)
+
+
+def post_relpath(categories: tuple[str, ...], kind: str, item_id: str) -> PurePosixPath:
+    """`_posts/<category path>/<kind>-<id>.md`; ids that are not plain digits are hashed."""
+    name = item_id if item_id.isdigit() else hashlib.sha1(item_id.encode()).hexdigest()[:16]
+    return PurePosixPath("_posts", *(safe_segment(c) for c in categories), f"{kind}-{name}.md")
+
+
+def safe_segment(segment: str) -> str:
+    """One directory name: unsafe characters replaced, never empty, never hidden from Hexo.
+
+    Hexo skips paths that start with `.` or `_`; Windows cannot take a trailing dot or space.
+    """
+    cleaned = _LEADING_HIDDEN.sub("-", _UNSAFE.sub("_", segment).strip().rstrip(". "))
+    if not cleaned or cleaned.lower().split(".")[0] in _RESERVED:
+        cleaned = f"-{cleaned}"
+    return cleaned

@@ -1,0 +1,66 @@
+"""Scrapy settings for the archiver. Every setting of ours carries its component's prefix and is
+listed in the README; secrets (the Zhihu cookie) are read from the environment only."""
+
+BOT_NAME = "archiver"
+SPIDER_MODULES = ["archiver.spiders"]
+NEWSPIDER_MODULE = "archiver.spiders"
+COMMANDS_MODULE = "archiver.commands"
+
+# Zhihu answers browsers only; an honest bot User-Agent gets HTTP 400 from its front end.
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+# A personal archiver fetches what its user points it at, with politeness below; robots.txt is
+# written for discovery crawlers and would stop the API calls this tool exists to make.
+ROBOTSTXT_OBEY = False
+
+# Politeness: two requests at a time per host, a pause between them, adaptive slowing down.
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+DOWNLOADER_MIDDLEWARES = {
+    # Ours replaces the stock retry middleware: the same policy, plus exponential backoff.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "archiver.middlewares.BackoffRetryMiddleware": 550,
+    # After CookiesMiddleware (700), which rewrites the Cookie header from its jar.
+    "archiver.middlewares.ZhihuSessionMiddleware": 710,
+    # Before RedirectMiddleware (600) in the response path, to see sign-in redirects themselves.
+    "archiver.middlewares.ZhihuBlockMiddleware": 650,
+}
+ITEM_PIPELINES = {
+    "archiver.pipelines.posts.PostPipeline": 800,
+}
+EXTENSIONS = {
+    "archiver.extensions.RunSummary": 500,
+}
+
+# Retry backoff: the n-th retry of a request waits base * 2**(n-1) seconds, at most max.
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
+
+# Zhihu
+ZHIHU_BASE_URL = "https://www.zhihu.com"
+ZHIHU_HOTLIST_LIMIT = 50
+ZHIHU_ANSWERS_PER_QUESTION = 1
+ZHIHU_HOTLIST_CATEGORIES = "社交媒体/知乎/知乎热榜"
+
+# The archive
+ARCHIVE_DIR = "output"
+ARCHIVE_INDEX = ""  # default: <ARCHIVE_DIR>/.archiver/index.sqlite3
+ARCHIVE_DEFAULT_IMAGE = ""
+ARCHIVE_SOURCE_LABEL = "知乎"
+
+# A cron job needs no interactive consoles listening on local ports.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

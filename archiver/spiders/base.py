@@ -1,0 +1,94 @@
+"""What every Zhihu spider shares: the base URL, recording skips, and a question's answers."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from archiver import stats as keys
+from archiver.items import Post, Skip
+from archiver.zhihu.answers import parse_answers_page
+from archiver.zhihu.jsonutil import ZhihuFormatError
+from archiver.zhihu.urls import answers_url, question_page, rebase
+
+
+def categories_setting(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """A category path from a setting: "a/b/c" or a list."""
+    parts = value.split("/") if isinstance(value, str) else value
+    return tuple(p.strip() for p in parts if p.strip())
+
+
+def body_text(response: Response) -> str:
+    if isinstance(response, TextResponse):
+        return response.text
+    return response.body.decode("utf-8", errors="replace")
+
+
+class ZhihuSpider(scrapy.Spider):
+    categories_setting_name = ""
+
+    @property
+    def base_url(self) -> str:
+        return self.settings["ZHIHU_BASE_URL"]
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return categories_setting(self.settings[self.categories_setting_name])
+
+    def skip(self, skips: Iterable[Skip]) -> None:
+        """A parser's skips become a warning each and a stats counter by reason."""
+        assert self.crawler.stats is not None
+        for skipped in skips:
+            self.crawler.stats.inc_value(f"{keys.SKIPPED}/{skipped.reason}")
+            self.logger.warning("Skipped (%s): %s", skipped.reason, skipped.detail)
+
+    def answers_request(
+        self, question_id: str, title: str, wanted: int, url: str | None = None
+    ) -> Request:
+        """The next `wanted` answers of a question, from `url` or from its first page."""
+        return Request(
+            url or answers_url(self.base_url, question_id, wanted),
+            callback=self.parse_answers,
+            errback=self.request_failed,
+            headers={"Referer": question_page(question_id)},
+            cb_kwargs={"question_id": question_id, "title": title, "wanted": wanted},
+        )
+
+    def parse_answers(
+        self, response: Response, question_id: str, title: str, wanted: int
+    ) -> Iterator[Any]:
+        try:
+            page = parse_answers_page(body_text(response), title)
+        except ZhihuFormatError as exc:
+            self.skip([Skip(exc.reason, f"answers of question {question_id}: {exc.detail}")])
+            return
+        self.skip(page.skipped)
+        taken = page.answers[:wanted]
+        for post in taken:
+            yield self.with_categories(post)
+        if len(taken) < wanted and page.next_url:
+            yield self.answers_request(
+                question_id, title, wanted - len(taken), rebase(page.next_url, self.base_url)
+            )
+
+    def request_failed(self, failure: Failure) -> None:
+        """One line and a counter per request that failed for good (after retries)."""
+        if failure.check(IgnoreRequest):
+            return  # a blocked response: ZhihuBlockMiddleware has said why, once
+        if failure.check(HttpError):
+            reason = f"http_{failure.value.response.status}"
+        else:
+            reason = failure.type.__name__ if failure.type else "error"
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"{keys.FAILED}/{reason}")
+        self.logger.error("Failed %s: %s", failure.request.url, failure.getErrorMessage())
+
+    def with_categories(self, post: Post) -> Post:
+        return dataclasses.replace(post, categories=self.categories)

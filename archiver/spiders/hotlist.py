@@ -1,0 +1,39 @@
+"""`scrapy crawl hotlist`: the Zhihu hot list, and the top answers of each hot question."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy.http import Request, Response
+
+from archiver.items import Skip
+from archiver.spiders.base import ZhihuSpider, body_text
+from archiver.zhihu.hotlist import parse_hot_list
+from archiver.zhihu.jsonutil import ZhihuFormatError
+from archiver.zhihu.urls import hot_list_url
+
+
+class HotlistSpider(ZhihuSpider):
+    name = "hotlist"
+    categories_setting_name = "ZHIHU_HOTLIST_CATEGORIES"
+
+    async def start(self) -> AsyncIterator[Request]:
+        yield Request(
+            hot_list_url(self.base_url, self.settings.getint("ZHIHU_HOTLIST_LIMIT")),
+            callback=self.parse_hot_list,
+            errback=self.request_failed,
+            headers={"Referer": "https://www.zhihu.com/hot"},
+        )
+
+    def parse_hot_list(self, response: Response) -> Iterator[Any]:
+        try:
+            questions, skipped = parse_hot_list(body_text(response))
+        except ZhihuFormatError as exc:
+            self.skip([Skip(exc.reason, f"hot list {response.url}: {exc.detail}")])
+            return
+        self.skip(skipped)
+        self.logger.info("Hot list: %d questions", len(questions))
+        wanted = self.settings.getint("ZHIHU_ANSWERS_PER_QUESTION")
+        for question in questions:
+            yield self.answers_request(question.question_id, question.title, wanted)

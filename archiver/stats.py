@@ -1,0 +1,7 @@
+"""Stats keys shared by the components that count and the summary that reads them."""
+
+POSTS = "archiver/posts"  # /new, /updated, /unchanged
+SKIPPED = "archiver/skipped"  # /<reason>: content a parser could not use (truncated, malformed...)
+FAILED = "archiver/failed"  # /<reason>: downloads that failed, items that could not be written
+BLOCKED = "archiver/blocked"  # the cause, when Zhihu refused us; /<cause> counts the responses
+EXIT_CODE = "archiver/exit_code"

@@ -1,0 +1,72 @@
+"""Answers (`/api/v4/questions/{qid}/answers`, `/api/v4/answers/{id}`) to Post items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archiver.items import AnswersPage, Post, Skip
+from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, as_int, get_path, load_object, text_of
+
+ANONYMOUS = "匿名用户"
+
+
+def parse_answers_page(text: str, fallback_title: str = "") -> AnswersPage:
+    """Answers of one page and the link to the next; raises ZhihuFormatError if not a page."""
+    data = load_object(text)
+    entries = data.get("data")
+    if not isinstance(entries, list):
+        raise ZhihuFormatError("unexpected_shape", "answers page has no `data` array")
+    page = AnswersPage(next_url=_next_url(data.get("paging"), bool(entries)))
+    for entry in entries:
+        # the cursor-paged /feeds endpoint wraps each answer as {"type": "feed", "target": {...}}
+        answer = entry.get("target") if get_path(entry, "type") == "feed" else entry
+        result = answer_post(answer, fallback_title)
+        (page.answers if isinstance(result, Post) else page.skipped).append(result)
+    return page
+
+
+def answer_post(answer: Any, fallback_title: str = "") -> Post | Skip:
+    """One answer object as a Post, or why it cannot be archived."""
+    if not isinstance(answer, dict):
+        return Skip("unexpected_shape", "answer is not an object")
+    answer_id = as_id(answer.get("id"))
+    if not answer_id:
+        return Skip("missing_field", "answer without a usable id")
+    if answer.get("content_need_truncated") is True:
+        # Zhihu cuts the content for readers who are not logged in; never archive a cut answer.
+        return Skip("truncated", f"answer {answer_id}: content truncated (log in: ZHIHU_COOKIE)")
+    content = answer.get("content")
+    if not isinstance(content, str) or not content.strip():
+        return Skip("missing_field", f"answer {answer_id} has no content")
+    updated = as_int(answer.get("updated_time")) or as_int(answer.get("created_time"))
+    if updated is None:
+        return Skip("missing_field", f"answer {answer_id} has no updated_time")
+    question = answer.get("question") if isinstance(answer.get("question"), dict) else {}
+    title = text_of(question.get("title")) or fallback_title.strip()
+    if not title:
+        return Skip("missing_field", f"answer {answer_id} has no question title")
+    question_id = as_id(question.get("id"))
+    return Post(
+        kind="answer",
+        id=answer_id,
+        url=answer_url(question_id, answer_id),
+        title=title,
+        author=text_of(get_path(answer, "author", "name")) or ANONYMOUS,
+        updated=updated,
+        content=content,
+        question_id=question_id,
+    )
+
+
+def answer_url(question_id: str, answer_id: str) -> str:
+    if question_id:
+        return f"https://www.zhihu.com/question/{question_id}/answer/{answer_id}"
+    return f"https://www.zhihu.com/answer/{answer_id}"
+
+
+def _next_url(paging: Any, had_entries: bool) -> str | None:
+    # An empty page with is_end false has been seen: stop there rather than loop forever.
+    if not isinstance(paging, dict) or paging.get("is_end") is not False or not had_entries:
+        return None
+    nxt = paging.get("next")
+    return nxt if isinstance(nxt, str) and nxt else None

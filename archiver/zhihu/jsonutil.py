@@ -1,0 +1,60 @@
+"""Small helpers for Zhihu's loosely typed JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class ZhihuFormatError(ValueError):
+    """A response is not the JSON shape it should be; `reason` is a short stats key."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def load_object(text: str) -> dict[str, Any]:
+    """Parse a JSON object, or raise ZhihuFormatError (never a bare JSONDecodeError)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ZhihuFormatError("malformed_json", str(exc)) from exc
+    if not isinstance(data, dict):
+        raise ZhihuFormatError("unexpected_shape", f"top level is {type(data).__name__}")
+    return data
+
+
+def as_id(value: object) -> str:
+    """Zhihu ids come as numbers or strings (19-digit ids exceed a double); '' if unusable."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.isdigit():
+        return value
+    return ""
+
+
+def as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def get_path(data: object, *keys: str) -> Any:
+    """`data[k1][k2]...`, or None as soon as a level is missing or not an object."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def text_of(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
