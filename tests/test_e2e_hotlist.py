@@ -197,6 +197,14 @@ def test_blocked_runs_stop_loudly_and_write_nothing(tmp_path, scenario, says):
     assert "TOPSECRETVALUE" not in run.log
 
 
+def test_a_block_in_the_middle_of_the_crawl_stops_it(tmp_path):
+    run = crawl(tmp_path, "risk-control-answers")
+    assert run.code == 3, run.log
+    assert run.log.count("Blocked: Zhihu's risk control") == 1
+    assert "Spider closed (blocked)" in run.log
+    assert posts(tmp_path) == {}
+
+
 def test_a_hot_list_that_is_not_json_fails_the_run(tmp_path):
     run = crawl(tmp_path, "not-json")
     assert run.code == 1, run.log

@@ -1,12 +1,16 @@
 """The downloader middlewares, built from a crawler as Scrapy builds them."""
 
+import asyncio
+
 import pytest
 from conftest import project_crawler
+from scrapy import Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, TextResponse
 from twisted.internet import defer
 
 from archiver.middlewares import (
+    BackoffRetryMiddleware,
     ZhihuBlockMiddleware,
     ZhihuHosts,
     ZhihuSessionMiddleware,
@@ -89,6 +93,21 @@ def test_other_hosts_are_never_a_block():
     response = TextResponse(url, status=403, body=b"<html>forbidden</html>")
     assert mw.process_response(Request(url), response) is response
     assert crawler.engine.closed == []
+
+
+def test_timeouts_and_5xx_are_retried_after_a_backoff():
+    crawler = project_crawler(RETRY_BACKOFF_BASE=0.01, RETRY_TIMES=2)
+    crawler.spider = Spider("test")
+    crawler.spider.crawler = crawler
+    mw = BackoffRetryMiddleware.from_crawler(crawler)
+    request = Request(f"{BASE}/api/v4/questions/1/answers")
+    retried = asyncio.run(mw.process_exception(request, TimeoutError()))
+    assert isinstance(retried, Request) and retried.meta["retry_times"] == 1
+    again = asyncio.run(mw.process_response(retried, TextResponse(request.url, status=503)))
+    assert isinstance(again, Request) and again.meta["retry_times"] == 2
+    assert crawler.stats.get_value("retry/backoff_seconds") == pytest.approx(0.03)
+    gave_up = asyncio.run(mw.process_response(again, TextResponse(request.url, status=503)))
+    assert isinstance(gave_up, TextResponse)
 
 
 def test_backoff_grows_and_is_capped():
