@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+
+from archiver.items import StoredFigure
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -20,7 +24,26 @@ CREATE TABLE IF NOT EXISTS posts (
     first_seen    TEXT NOT NULL,
     last_seen     TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS figures (
+    key           TEXT PRIMARY KEY,      -- e.g. "zhimg/v2-<hash>.jpg": one file per figure
+    url           TEXT NOT NULL,         -- where it was downloaded from
+    path          TEXT NOT NULL,         -- the original bytes, relative to the archive
+    sha256        TEXT NOT NULL,
+    width         INTEGER NOT NULL,
+    height        INTEGER NOT NULL,
+    thumbnails    TEXT NOT NULL,         -- JSON: {"400x300": "images/thumbs/400x300/..."}
+    first_seen    TEXT NOT NULL
+);
 """
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def index_path(archive_dir: Path, configured: str) -> Path:
+    """ARCHIVE_INDEX, or the default place inside the archive (Hexo ignores dotfolders)."""
+    return Path(configured) if configured else archive_dir / ".archiver" / "index.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,36 @@ class ArchiveIndex:
                     entry.updated_time,
                     entry.content_hash,
                     now,
+                    now,
+                ),
+            )
+
+    def figure(self, key: str) -> StoredFigure | None:
+        row = self.db.execute(
+            "SELECT key, url, path, sha256, width, height, thumbnails FROM figures WHERE key = ?",
+            (key,),
+        ).fetchone()
+        return StoredFigure(*row[:6], json.loads(row[6])) if row else None
+
+    def record_figure(self, figure: StoredFigure, now: str) -> None:
+        with self.db:
+            self.db.execute(
+                """
+                INSERT INTO figures (key, url, path, sha256, width, height, thumbnails, first_seen)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(key) DO UPDATE SET
+                    url = excluded.url, path = excluded.path, sha256 = excluded.sha256,
+                    width = excluded.width, height = excluded.height,
+                    thumbnails = excluded.thumbnails
+                """,
+                (
+                    figure.key,
+                    figure.url,
+                    figure.path,
+                    figure.sha256,
+                    figure.width,
+                    figure.height,
+                    json.dumps(figure.thumbnails, sort_keys=True),
                     now,
                 ),
             )

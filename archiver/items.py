@@ -7,6 +7,10 @@ No logic and no Scrapy import: the pure parsers build these, the pipelines consu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archiver.post.content import Body
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,23 @@ class Post:
     content: str  # the HTML exactly as served
     categories: tuple[str, ...] = ()
     question_id: str = ""
+    # Filled on the way through the pipelines: the cleaned body (parsed once), and the figures
+    # that were archived, by figure key.
+    body: Body | None = None
+    stored_figures: dict[str, StoredFigure] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredFigure:
+    """A figure kept in the archive: paths are relative to the archive root."""
+
+    key: str
+    url: str
+    path: str
+    sha256: str
+    width: int = 0
+    height: int = 0
+    thumbnails: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.ZhihuBlockMiddleware": 650,
 }
 ITEM_PIPELINES = {
+    "archiver.pipelines.figures.FiguresPipeline": 300,
     "archiver.pipelines.posts.PostPipeline": 800,
 }
 EXTENSIONS = {
@@ -57,6 +58,13 @@ ARCHIVE_DIR = "output"
 ARCHIVE_INDEX = ""  # default: <ARCHIVE_DIR>/.archiver/index.sqlite3
 ARCHIVE_DEFAULT_IMAGE = ""
 ARCHIVE_SOURCE_LABEL = "知乎"
+ARCHIVE_IMAGES = "remote"  # or "local": posts point at the archived figures (/images/...)
+
+# Figures
+FIGURES_ENABLED = True
+FIGURES_ALLOWED_HOSTS = ["zhimg.com", "www.zhihu.com/equation"]
+FIGURES_MAX_SIZE = 20 * 1024 * 1024
+FIGURES_THUMB_SIZES = ["400x300"]
 
 # A cron job needs no interactive consoles listening on local ports.
 TELNETCONSOLE_ENABLED = False

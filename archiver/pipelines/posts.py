@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from scrapy.exceptions import DropItem
 
 from archiver import stats as keys
-from archiver.index import ArchiveIndex, IndexEntry
+from archiver.index import ArchiveIndex, IndexEntry, index_path, utc_now
 from archiver.items import Post
+from archiver.post.content import Body, clean_content
 from archiver.post.paths import post_relpath
 from archiver.post.render import PostOptions, body_for, render
 from archiver.storage import atomic_write, read_bytes
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def index_path(archive_dir: Path, configured: str) -> Path:
-    return Path(configured) if configured else archive_dir / ".archiver" / "index.sqlite3"
-
-
 class PostPipeline:
     """Post text → `<ARCHIVE_DIR>/_posts/...`, recorded in the index.
 
@@ -37,12 +33,19 @@ class PostPipeline:
     """
 
     def __init__(
-        self, archive_dir: Path, index_file: Path, options: PostOptions, stats: StatsCollector
+        self,
+        archive_dir: Path,
+        index_file: Path,
+        options: PostOptions,
+        stats: StatsCollector,
+        local_thumbnail: str | None = None,
     ) -> None:
         self.archive_dir = archive_dir
         self.index_file = index_file
         self.options = options
         self.stats = stats
+        # Local-image mode, with the thumbnail size the front matter names; None: remote mode.
+        self.local_thumbnail = local_thumbnail
         self.index: ArchiveIndex | None = None
 
     @classmethod
@@ -53,9 +56,17 @@ class PostPipeline:
             source=settings["ARCHIVE_SOURCE_LABEL"],
             default_image=settings["ARCHIVE_DEFAULT_IMAGE"],
         )
+        mode = settings["ARCHIVE_IMAGES"]
+        if mode not in ("remote", "local"):
+            raise ValueError(f"ARCHIVE_IMAGES is 'remote' or 'local', not {mode!r}")
+        sizes = settings.getlist("FIGURES_THUMB_SIZES")
         assert crawler.stats is not None
         return cls(
-            archive_dir, index_path(archive_dir, settings["ARCHIVE_INDEX"]), options, crawler.stats
+            archive_dir,
+            index_path(archive_dir, settings["ARCHIVE_INDEX"]),
+            options,
+            crawler.stats,
+            local_thumbnail=(sizes[0] if sizes else "") if mode == "local" else None,
         )
 
     def open_spider(self, spider: Spider | None = None) -> None:
@@ -70,7 +81,10 @@ class PostPipeline:
         body = body_for(item)
         if body.blank:
             self._drop("empty_body", f"{item.kind} {item.id} has no text and no image")
-        data = render(item, body, self.options).encode("utf-8")
+        thumbnail = ""
+        if self.local_thumbnail is not None and item.stored_figures:
+            body, thumbnail = self._localised(item)
+        data = render(item, body, self.options, thumbnail).encode("utf-8")
         key = f"{item.kind}:{item.id}"
         known = self.index.get(key)
         # An item keeps the path it was first written to, whatever entry point sees it later.
@@ -90,11 +104,20 @@ class PostPipeline:
             updated_time=item.updated,
             content_hash=hashlib.sha256(data).hexdigest(),
         )
-        self.index.record(entry, datetime.now(UTC).isoformat(timespec="seconds"))
+        self.index.record(entry, utc_now())
         self.stats.inc_value(f"{keys.POSTS}/{state}")
         if state != "unchanged":
             logger.info("%s %s: %s", state.capitalize(), relpath, item.title)
         return item
+
+    def _localised(self, item: Post) -> tuple[Body, str]:
+        """The body with archived figures as site paths, and the first figure's thumbnail."""
+        stored = item.stored_figures
+        # A second parse, in local mode only: the remote body is what Zhihu's HTML gives.
+        body = clean_content(item.content, {key: f"/{f.path}" for key, f in stored.items()})
+        first = stored.get(body.figures[0].key) if body.figures else None
+        thumb = first.thumbnails.get(self.local_thumbnail or "") if first else None
+        return body, f"/{thumb}" if thumb else ""
 
     def _write(self, target: Path, data: bytes, known: bool) -> str:
         current = read_bytes(target)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
+from archiver.post.figures import Figure, figure_key
+
 _CONTENT_IMAGE_CLASSES = frozenset(
     {"origin_image", "content_image", "content-image", "data-actualsrc"}
 )
 _SIZE_SUFFIX = {"data-actualsrc": "_b.jpg", "data-original": "_r.jpg", "src": "_b.jpg"}
+_DOWNLOAD_ORDER = ("data-original", "data-actualsrc", "src")
 _REDIRECT_HOSTS = frozenset({"link.zhihu.com"})
 _WRAPPER = "div"
 
@@ -22,6 +26,7 @@ class Body:
     html: str
     first_image: str  # the `src` of the first <img> as written, "" when there is none
     blank: bool = False  # no text and no image: nothing worth a post
+    figures: tuple[Figure, ...] = ()  # every image to archive, in document order
 
 
 def parse_fragment(fragment: str) -> HtmlElement:
@@ -35,22 +40,30 @@ def serialise_children(root: HtmlElement) -> str:
     return text[len(f"<{_WRAPPER}>") : -len(f"</{_WRAPPER}>")]
 
 
-def clean_content(fragment: str) -> Body:
-    """Apply the five content rules of FORMAT.md to an answer's or article's `content`."""
+def clean_content(fragment: str, local: Mapping[str, str] | None = None) -> Body:
+    """Apply the five content rules of FORMAT.md to an answer's or article's `content`.
+
+    `local` maps figure keys to the archived copies' site paths (local-image mode): those images
+    point at the archive instead of Zhihu.
+    """
     root = parse_fragment(fragment)
     # Collect first, then mutate: removing nodes while iterating the tree skips siblings.
     doomed = [el for el in root.iter("noscript", "a") if _is_doomed(el)]
     for el in doomed:
         el.drop_tree()  # keeps the element's tail text
-    first_image = ""
+    figures: list[Figure] = []
     for el in root.iter("img", "a"):
         if el.tag == "a":
             _unwrap_redirect(el)
-            continue
-        _rewrite_image(el)
-        first_image = first_image or el.get("src", "")
+        elif figure := _rewrite_image(el, local or {}):
+            figures.append(figure)
+    first_image = (
+        figures[0].src
+        if figures
+        else next((src for img in root.iter("img") if (src := img.get("src"))), "")
+    )
     blank = not first_image and not root.text_content().strip()
-    return Body(serialise_children(root), first_image, blank)
+    return Body(serialise_children(root), first_image, blank, tuple(figures))
 
 
 def _is_doomed(el: HtmlElement) -> bool:
@@ -58,7 +71,9 @@ def _is_doomed(el: HtmlElement) -> bool:
     return el.tag == "noscript" or el.get("data-draft-type") == "mcn-link-card"
 
 
-def _rewrite_image(img: HtmlElement) -> None:
+def _rewrite_image(img: HtmlElement, local: Mapping[str, str]) -> Figure | None:
+    """Rules 3 and 4 on one <img>; the figure to archive, if it has a web URL."""
+    download = img.get("src", "")
     if _is_content_image(img):
         # Rule 3: the large rendition, in the order the feed source chose it.
         for attr in ("data-actualsrc", "data-original", "src"):
@@ -67,8 +82,16 @@ def _rewrite_image(img: HtmlElement) -> None:
                 break
         for attr in ("width", "height"):
             img.attrib.pop(attr, None)
+        # The original file is the one to keep: _r (data-original) is better than a rendition.
+        download = next((v for a in _DOWNLOAD_ORDER if (v := img.get(a))), download)
     # Rule 4: zhimg refuses hotlinks that carry a foreign Referer.
     img.set("referrerpolicy", "no-referrer")
+    if not download.startswith(("http://", "https://")):
+        return None  # data: placeholders of old lazy-image markup
+    key = figure_key(download)
+    if key in local:
+        img.set("src", local[key])
+    return Figure(src=img.get("src", ""), url=download, key=key)
 
 
 def _is_content_image(img: HtmlElement) -> bool:

@@ -29,17 +29,26 @@ def post_text(post: Post, options: PostOptions) -> str:
 
 
 def body_for(post: Post) -> Body:
-    return clean_content(post.content)
+    """The cleaned body: the one a pipeline already made for this item, or a new one."""
+    return post.body if post.body is not None else clean_content(post.content)
 
 
-def render(post: Post, body: Body, options: PostOptions) -> str:
+def render(post: Post, body: Body, options: PostOptions, thumbnail: str = "") -> str:
+    """The post text; `thumbnail` defaults to the head image (remote mode, as the seed)."""
     prefix = (
         f"{html.escape(post.author, quote=False)}{_PREFIX[post.kind]}<br><br>"
         if post.kind in _PREFIX
         else ""
     )
     image = body.first_image or options.default_image
-    text = front_matter(post.title, post.categories, image, options.source, http_date(post.updated))
+    text = front_matter(
+        post.title,
+        post.categories,
+        image,
+        thumbnail or image,
+        options.source,
+        http_date(post.updated),
+    )
     return escape_braces(text + f"\n<div>   \n{prefix}{body.html}  \n</div>\n" + " " * 12)
 
 
@@ -50,7 +59,7 @@ def escape_braces(text: str) -> str:
 
 
 def front_matter(
-    title: str, categories: tuple[str, ...], image: str, source: str, date: str
+    title: str, categories: tuple[str, ...], image: str, thumbnail: str, source: str, date: str
 ) -> str:
     lines = [
         "",
@@ -62,7 +71,7 @@ def front_matter(
         f"author: {source}",
         "comments: false",
         f"date: {date}",
-        f"thumbnail: {yaml_quoted(image)}",
+        f"thumbnail: {yaml_quoted(thumbnail)}",
         "---",
         "",
     ]

@@ -1,0 +1,277 @@
+"""Download every figure once, keep its original bytes, make thumbnails.
+
+Built on Scrapy's FilesPipeline rather than ImagesPipeline: the latter re-encodes everything to
+JPEG (GIFs lose their animation, PNGs their transparency); an archive keeps what was served.
+The archive's index says which figures are already stored, so a re-run downloads nothing new.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, Self
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Request, Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.pipelines.files import FileException, FilesPipeline, FSFilesStore
+
+from archiver import stats as keys
+from archiver.images import BadImage, Processed, parse_size, process_figure
+from archiver.index import ArchiveIndex, index_path, utc_now
+from archiver.items import Post, StoredFigure
+from archiver.post.figures import Figure, is_allowed
+from archiver.post.render import body_for
+from archiver.storage import atomic_write
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.pipelines.media import FileInfo, FileInfoOrError, MediaPipeline
+    from scrapy.spiders import Spider
+    from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+try:
+    # MediaPipeline logs every failed download with a traceback at ERROR, except the "filtered"
+    # ones. Ours have been logged in one line and counted already: mark them as such.
+    from scrapy.pipelines.media import _MediaRequestFiltered as _Reported
+except ImportError:  # pragma: no cover (older Scrapy: tracebacks, but the same results)
+    _Reported = FileException
+
+
+class FigureFailed(_Reported):
+    """A figure that could not be archived; its message is the reason (a stats key)."""
+
+FIGURE = "archiver_figure"  # request meta: the Figure a media request is for
+PROCESSED = "archiver_processed"  # request meta: the checked image and its thumbnails
+FAILED = "archiver_failed"  # request meta: the reason, once a failure has been counted
+
+
+class AtomicFSFilesStore(FSFilesStore):
+    """The file-system store, but a crash never leaves half an image that looks stored."""
+
+    def persist_file(
+        self,
+        path: str,
+        buf: BytesIO,
+        info: MediaPipeline.SpiderInfo,
+        meta: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        atomic_write(self._get_filesystem_path(path), buf.getvalue())
+
+
+class FiguresPipeline(FilesPipeline):
+    STORE_SCHEMES = {  # noqa: RUF012 (Scrapy's own class attribute, extended)
+        **FilesPipeline.STORE_SCHEMES,
+        "": AtomicFSFilesStore,
+        "file": AtomicFSFilesStore,
+    }
+
+    def __init__(self, store_uri: str, *, crawler: Crawler) -> None:
+        super().__init__(store_uri, crawler=crawler)
+        settings = crawler.settings
+        self.archive_dir = Path(store_uri)
+        self.allowlist: list[str] = settings.getlist("FIGURES_ALLOWED_HOSTS")
+        self.max_size = settings.getint("FIGURES_MAX_SIZE")
+        self.sizes: list[str] = settings.getlist("FIGURES_THUMB_SIZES")
+        for size in self.sizes:
+            parse_size(size)  # a typo in the setting fails the start, not every figure
+        self.index_file = index_path(self.archive_dir, settings["ARCHIVE_INDEX"])
+        self.index: ArchiveIndex | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("FIGURES_ENABLED"):
+            raise NotConfigured("FIGURES_ENABLED is off: figures stay on Zhihu's servers")
+        cls._update_stores(crawler.settings)
+        return cls(crawler.settings["ARCHIVE_DIR"], crawler=crawler)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        super().open_spider(spider)
+        self.index = ArchiveIndex(self.index_file)
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.index is not None:
+            self.index.close()
+
+    # Overridable Interface of FilesPipeline
+
+    def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
+        if not isinstance(item, Post):
+            return []
+        requests: list[Request] = []
+        seen: set[str] = set()
+        # Parsed once here and kept on the item for PostPipeline.
+        item.body = body_for(item)
+        for figure in item.body.figures:
+            if figure.key in seen:
+                continue
+            seen.add(figure.key)
+            if not is_allowed(figure.url, self.allowlist):
+                self._count("refused_host")
+                logger.warning(
+                    "Figure not fetched (host not on FIGURES_ALLOWED_HOSTS): %s in %s %s",
+                    figure.url,
+                    item.kind,
+                    item.id,
+                )
+                continue
+            requests.append(
+                Request(
+                    figure.url,
+                    callback=NO_CALLBACK,
+                    headers={"Referer": "https://www.zhihu.com/"},
+                    meta={FIGURE: figure, "download_maxsize": self.max_size},
+                )
+            )
+        return requests
+
+    def media_to_download(
+        self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
+    ) -> FileInfo | None:
+        assert self.index is not None
+        stored = self.index.figure(request.meta[FIGURE].key)
+        if stored is None or not (self.archive_dir / stored.path).is_file():
+            return None
+        self._complete_thumbnails(stored, info)
+        self.inc_stats("uptodate")
+        return {
+            "url": request.url,
+            "path": stored.path,
+            "checksum": stored.sha256,
+            "status": "uptodate",
+        }
+
+    async def media_downloaded(
+        self,
+        response: Response,
+        request: Request,
+        info: MediaPipeline.SpiderInfo,
+        *,
+        item: Any = None,
+    ) -> FileInfo:
+        if response.status != 200:
+            self._fail(request, f"http_{response.status}")
+        if not response.body:
+            self._fail(request, "empty")
+        try:
+            request.meta[PROCESSED] = process_figure(
+                response.body, self.sizes, equation=request.meta[FIGURE].equation
+            )
+        except BadImage as exc:
+            self._fail(request, exc.reason, str(exc))
+        return await super().media_downloaded(response, request, info, item=item)
+
+    def media_failed(
+        self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo
+    ) -> NoReturn:
+        if FAILED in request.meta:
+            raise FigureFailed(request.meta[FAILED])
+        reason = "filtered" if failure.check(IgnoreRequest) else failure.type.__name__
+        self._fail(request, reason, failure.getErrorMessage())
+
+    def file_path(
+        self,
+        request: Request,
+        response: Response | None = None,
+        info: MediaPipeline.SpiderInfo | None = None,
+        *,
+        item: Any = None,
+    ) -> str:
+        figure: Figure = request.meta[FIGURE]
+        stem, ext = figure.key.rsplit(".", 1)
+        processed: Processed | None = request.meta.get(PROCESSED)
+        return f"images/{stem}.{processed.ext if processed else ext}"
+
+    def file_downloaded(
+        self,
+        response: Response,
+        request: Request,
+        info: MediaPipeline.SpiderInfo,
+        *,
+        item: Any = None,
+    ) -> str:
+        figure: Figure = request.meta[FIGURE]
+        path = self.file_path(request, response, info)
+        processed: Processed = request.meta.pop(PROCESSED)
+        self.store.persist_file(path, BytesIO(response.body), info)
+        stored = StoredFigure(
+            key=figure.key,
+            url=request.url,
+            path=path,
+            sha256=hashlib.sha256(response.body).hexdigest(),
+            width=processed.width,
+            height=processed.height,
+            thumbnails=self._persist_thumbnails(figure.key, processed, info),
+        )
+        assert self.index is not None
+        self.index.record_figure(stored, utc_now())  # after the files: a crash means re-download
+        self._count("stored")
+        return stored.sha256
+
+    def item_completed(
+        self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo
+    ) -> Any:
+        # Failures were logged and counted when they happened; the post still gets written,
+        # and a failed figure keeps its remote URL.
+        if isinstance(item, Post):
+            assert self.index is not None
+            for ok, result in results:
+                if ok and (stored := self.index.figure(_key_of(item, result["url"]))):
+                    item.stored_figures[stored.key] = stored
+        return item
+
+    # Our own helpers
+
+    def _persist_thumbnails(
+        self, key: str, processed: Processed, info: MediaPipeline.SpiderInfo
+    ) -> dict[str, str]:
+        stem = key.rsplit(".", 1)[0]
+        paths: dict[str, str] = {}
+        for thumb in processed.thumbnails:
+            paths[thumb.size] = f"images/thumbs/{thumb.size}/{stem}.{thumb.ext}"
+            self.store.persist_file(paths[thumb.size], BytesIO(thumb.data), info)
+        return paths
+
+    def _complete_thumbnails(self, stored: StoredFigure, info: MediaPipeline.SpiderInfo) -> None:
+        """A stored figure gets the thumbnails of sizes added to the setting since it was stored."""
+        missing = [
+            s
+            for s in self.sizes
+            if s not in stored.thumbnails or not (self.archive_dir / stored.thumbnails[s]).is_file()
+        ]
+        if not missing or stored.key.startswith("equation/"):
+            return
+        data = (self.archive_dir / stored.path).read_bytes()
+        try:
+            processed = process_figure(data, missing)
+        except BadImage as exc:
+            logger.warning("Stored figure %s cannot be thumbnailed: %s", stored.path, exc)
+            return
+        thumbnails = {**stored.thumbnails, **self._persist_thumbnails(stored.key, processed, info)}
+        assert self.index is not None
+        self.index.record_figure(dataclasses.replace(stored, thumbnails=thumbnails), utc_now())
+
+    def _fail(self, request: Request, reason: str, detail: str = "") -> NoReturn:
+        """Count and log a failed figure once, then fail its download with the reason."""
+        request.meta[FAILED] = reason
+        request.meta.pop(PROCESSED, None)
+        self._count(f"failed/{reason}")
+        logger.warning(
+            "Figure failed (%s): %s%s", reason, request.url, f": {detail}" if detail else ""
+        )
+        raise FigureFailed(reason)
+
+    def _count(self, what: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"{keys.FIGURES}/{what}")
+
+
+def _key_of(item: Post, url: str) -> str:
+    assert item.body is not None
+    return next(f.key for f in item.body.figures if f.url == url)

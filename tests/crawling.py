@@ -1,0 +1,89 @@
+"""Run the real `scrapy crawl` in a subprocess, with the fixture server as its HTTPS proxy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from fixture_server import FIXTURES, FixtureServer
+from served_images import write_image_root
+
+PROJECT = Path(__file__).parent.parent
+SECRET = "z_c0=2|1:0|10:1700000000|4:z_c0|80:TOPSECRETVALUE|abc; d_c0=DC0SECRET=|1700000000"
+FAST = (
+    "DOWNLOAD_DELAY=0",
+    "AUTOTHROTTLE_ENABLED=False",
+    "RETRY_BACKOFF_BASE=0.01",
+)
+
+
+@dataclass
+class Run:
+    code: int
+    log: str
+    server: FixtureServer
+
+    def requested(self, host: str) -> list[str]:
+        return [s.path for s in self.server.seen if s.host == host]
+
+
+@cache
+def image_root() -> Path:
+    """Real images for every figure URL in the fixtures, made once per test session."""
+    return write_image_root(Path(tempfile.mkdtemp(prefix="fixture-images-")), FIXTURES)
+
+
+def crawl(
+    archive: Path,
+    *scenarios: str,
+    spider: str = "hotlist",
+    settings: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+) -> Run:
+    """`scrapy crawl <spider>` into `archive`, with the fixtures of `scenarios` over the base set.
+
+    The crawl keeps its real URLs (https://www.zhihu.com, https://pic1.zhimg.com...): the
+    environment's https_proxy points at the fixture server, as a user's proxy would.
+    """
+    roots = [FIXTURES / "scenarios" / name for name in scenarios] + [image_root(), FIXTURES]
+    with FixtureServer(roots) as server:
+        own_env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        proxy = {"https_proxy": server.base_url, "http_proxy": server.base_url}
+        command = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            spider,
+            *args,
+            "-s",
+            f"ARCHIVE_DIR={archive}",
+        ]
+        for setting in (*FAST, *settings):
+            command += ["-s", setting]
+        done = subprocess.run(
+            command,
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**own_env, **proxy, "ZHIHU_COOKIE": SECRET, **(env or {})},
+        )
+    return Run(done.returncode, done.stdout + done.stderr, server)
+
+
+def posts(archive: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(archive).as_posix(): p.read_bytes()
+        for p in sorted(archive.glob("_posts/**/*.md"))
+    }
+
+
+def mtimes(archive: Path) -> dict[str, int]:
+    return {p.as_posix(): p.stat().st_mtime_ns for p in archive.rglob("*") if p.is_file()}

@@ -1,0 +1,161 @@
+"""Figures end to end: real images served by the fixture proxy, stored by a real crawl."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import frontmatter
+import pytest
+from crawling import crawl, image_root, mtimes, posts
+from lxml import html as lxml_html
+from PIL import Image
+from served_images import HOSTILE, hexname
+
+POST = "_posts/社交媒体/知乎/知乎热榜/answer-1999999999999999001.md"
+CAP = ("FIGURES_MAX_SIZE=200000",)  # below the 3000x2000 photo, above every other figure
+STORED = {  # figure key -> (stored path, served URL)
+    f"zhimg/{hexname('a')}.jpg": "images/zhimg/v2-" + "a" * 32 + ".jpg",
+    f"zhimg/{hexname('b')}.jpg": "images/zhimg/v2-" + "b" * 32 + ".jpg",
+    f"zhimg/{hexname('c')}.png": "images/zhimg/v2-" + "c" * 32 + ".png",
+    f"zhimg/{hexname('d')}.gif": "images/zhimg/v2-" + "d" * 32 + ".gif",
+    f"zhimg/{hexname('e')}.webp": "images/zhimg/v2-" + "e" * 32 + ".webp",
+    f"zhimg/{hexname('9')}.jpg": "images/zhimg/v2-" + "9" * 32 + ".webp",
+    f"zhimg/{hexname('f')}.jpg": "images/zhimg/v2-" + "f" * 32 + ".jpg",
+}
+FAILED = {
+    "truncated": hexname("1"),
+    "decompression_bomb": hexname("2"),
+    "html_not_image": hexname("3"),
+    "unknown_format": hexname("4"),
+}
+
+
+def served(name: str) -> bytes:
+    [url] = [u for u in HOSTILE if name in u]
+    [path] = image_root().rglob(f"{url.split('/')[-1].split('?')[0]}*")
+    return path.read_bytes()
+
+
+def stored_figures(archive: Path) -> dict[str, tuple[str, str]]:
+    db = sqlite3.connect(archive / ".archiver" / "index.sqlite3")
+    return {k: (p, t) for k, p, t in db.execute("SELECT key, path, thumbnails FROM figures")}
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory):
+    archive = tmp_path_factory.mktemp("figures")
+    return archive, crawl(archive, "figures", settings=CAP)
+
+
+def test_the_post_is_written_whatever_its_figures_did(remote):
+    archive, run = remote
+    assert run.code == 0, run.log
+    assert POST in posts(archive)
+
+
+def test_originals_are_stored_byte_for_byte_with_the_real_extension(remote):
+    archive, _ = remote
+    figures = stored_figures(archive)
+    for key, path in STORED.items():
+        assert figures[key][0] == path
+        name = key.split("/")[1].split(".")[0]
+        assert (archive / path).read_bytes() == served(name), path
+    [equation] = [p for k, (p, _) in figures.items() if k.startswith("equation/")]
+    assert equation.endswith(".svg") and (archive / equation).read_bytes().startswith(b"<svg")
+
+
+def test_variants_of_one_figure_are_fetched_once(remote):
+    _, run = remote
+    fetched = [p for host in ("pic1.zhimg.com", "pic3.zhimg.com") for p in run.requested(host)]
+    assert len([p for p in fetched if "a" * 32 in p]) == 1
+
+
+def test_thumbnails_sizes_and_formats(remote):
+    archive, _ = remote
+    thumbs = {k: t for k, (_, t) in stored_figures(archive).items()}
+
+    def thumb(key: str) -> Image.Image:
+        path = archive / json.loads(thumbs[key])["400x300"]
+        return Image.open(io.BytesIO(path.read_bytes()))
+
+    photo = thumb(f"zhimg/{hexname('a')}.jpg")
+    assert (photo.format, photo.size) == ("JPEG", (400, 267))
+    alpha = thumb(f"zhimg/{hexname('c')}.png")
+    assert alpha.format == "PNG" and alpha.mode == "RGBA" and alpha.getextrema()[3][0] < 255
+    gif = thumb(f"zhimg/{hexname('d')}.gif")
+    assert gif.size == (320, 240) and not getattr(gif, "is_animated", False)
+    webp_alpha = thumb(f"zhimg/{hexname('9')}.jpg")
+    assert webp_alpha.mode == "RGBA"
+    rotated = thumb(f"zhimg/{hexname('f')}.jpg")
+    assert rotated.size == (200, 300)  # 1200x800 turned by EXIF: portrait
+    [equation] = [t for k, t in thumbs.items() if k.startswith("equation/")]
+    assert equation == "{}"  # vector: stored, not thumbnailed
+
+
+def test_broken_images_are_failures_with_reasons_and_not_kept(remote):
+    archive, run = remote
+    for reason, name in FAILED.items():
+        assert f"Figure failed ({reason}): https://" in run.log
+        assert f"'archiver/figures/failed/{reason}': 1" in run.log
+        assert not list(archive.rglob(f"{name}*")), name
+    assert not list(archive.rglob(f"{hexname('5')}*"))  # over FIGURES_MAX_SIZE
+    assert "archiver/figures/failed/" in run.log and hexname("5") in run.log
+
+
+def test_hosts_off_the_allowlist_are_never_requested(remote):
+    _, run = remote
+    assert "'archiver/figures/refused_host': 3" in run.log
+    hosts = {seen.host for seen in run.server.seen}
+    assert not hosts & {"127.0.0.1:9", "192.168.1.10", "example.com"}
+
+
+def test_remote_mode_keeps_zhihu_urls(remote):
+    archive, _ = remote
+    post = frontmatter.loads(posts(archive)[POST].decode().lstrip("\n"))
+    assert post["headimg"] == f"https://pic1.zhimg.com/{hexname('a')}_1440w.jpg?source=d16d100b"
+    assert post["thumbnail"] == post["headimg"]
+    assert "/images/" not in post.content
+
+
+def test_a_rerun_downloads_nothing_new(tmp_path):
+    first = crawl(tmp_path, "figures", settings=CAP)
+    before = mtimes(tmp_path / "images")
+    again = crawl(tmp_path, "figures", settings=CAP)
+    assert again.code == 0, again.log
+    stored_names = [key.split("/")[1].split(".")[0] for key in STORED]
+    for host in {s.host for s in again.server.seen if s.host.endswith("zhimg.com")}:
+        for path in again.requested(host):
+            assert not any(name in path for name in stored_names), path
+    assert mtimes(tmp_path / "images") == before
+    assert first.log.count("Figure failed") == again.log.count("Figure failed")
+
+
+def test_local_mode_points_the_post_at_the_archive(tmp_path):
+    run = crawl(tmp_path, "figures", settings=(*CAP, "ARCHIVE_IMAGES=local"))
+    assert run.code == 0, run.log
+    post = frontmatter.loads(posts(tmp_path)[POST].decode().lstrip("\n"))
+    assert post["headimg"] == f"/images/zhimg/{hexname('a')}.jpg"
+    assert post["thumbnail"] == f"/images/thumbs/400x300/zhimg/{hexname('a')}.jpg"
+    body = post.content
+    for path in STORED.values():
+        assert f'src="/{path}"' in body
+    assert 'src="/images/equation/' in body
+    # the second variant of figure a points at the same archived file
+    assert body.count(f'src="/images/zhimg/{hexname("a")}.jpg"') == 2
+    # failed figures keep their remote URL; refused hosts are left as they were
+    assert f"https://pic2.zhimg.com/{hexname('1')}_1440w.jpg" in body
+    assert 'src="https://example.com/hotlink.jpg"' in body
+    for img in lxml_html.fragment_fromstring(body, create_parent="div").iter("img"):
+        src = img.get("src")
+        assert (tmp_path / src.lstrip("/")).is_file() or src.startswith(("http://", "https://"))
+
+
+def test_stored_figures_are_checksummed_in_the_index(remote):
+    archive, _ = remote
+    db = sqlite3.connect(archive / ".archiver" / "index.sqlite3")
+    for path, sha in db.execute("SELECT path, sha256 FROM figures"):
+        assert hashlib.sha256((archive / path).read_bytes()).hexdigest() == sha
