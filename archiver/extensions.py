@@ -44,15 +44,25 @@ class RunSummary:
         blocked = stats.get(keys.BLOCKED)
         self.exit_code = outcome(reason, blocked, sum(counts.values()))
         self.crawler.stats.set_value(keys.EXIT_CODE, self.exit_code)
+        figures = (
+            stats.get(f"{keys.FIGURES}/stored", 0),
+            _sum_prefixed(stats, f"{keys.FIGURES}/failed"),
+            stats.get(f"{keys.FIGURES}/refused_host", 0),
+        )
         logger.log(
             logging.INFO if self.exit_code == EXIT_OK else logging.ERROR,
             "Summary: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, "
-            "%(skipped)d skipped, %(failed)d failed, blocked: %(blocked)s; exit status %(code)d",
+            "%(skipped)d skipped, %(failed)d failed, blocked: %(blocked)s; "
+            "figures: %(stored)d stored, %(figures_failed)d failed, %(refused)d refused; "
+            "exit status %(code)d",
             {
                 **counts,
                 "skipped": skipped,
                 "failed": failed,
                 "blocked": blocked or "no",
+                "stored": figures[0],
+                "figures_failed": figures[1],
+                "refused": figures[2],
                 "code": self.exit_code,
             },
         )

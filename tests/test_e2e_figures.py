@@ -103,7 +103,8 @@ def test_broken_images_are_failures_with_reasons_and_not_kept(remote):
         assert f"'archiver/figures/failed/{reason}': 1" in run.log
         assert not list(archive.rglob(f"{name}*")), name
     assert not list(archive.rglob(f"{hexname('5')}*"))  # over FIGURES_MAX_SIZE
-    assert "archiver/figures/failed/" in run.log and hexname("5") in run.log
+    assert f"Figure failed (too_large): https://pic2.zhimg.com/{hexname('5')}" in run.log
+    assert "figures: 8 stored, 5 failed, 3 refused" in run.log
 
 
 def test_hosts_off_the_allowlist_are_never_requested(remote):

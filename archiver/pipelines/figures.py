@@ -46,6 +46,7 @@ except ImportError:  # pragma: no cover (older Scrapy: tracebacks, but the same 
 class FigureFailed(_Reported):
     """A figure that could not be archived; its message is the reason (a stats key)."""
 
+
 FIGURE = "archiver_figure"  # request meta: the Figure a media request is for
 PROCESSED = "archiver_processed"  # request meta: the checked image and its thumbnails
 FAILED = "archiver_failed"  # request meta: the reason, once a failure has been counted
@@ -172,8 +173,7 @@ class FiguresPipeline(FilesPipeline):
     ) -> NoReturn:
         if FAILED in request.meta:
             raise FigureFailed(request.meta[FAILED])
-        reason = "filtered" if failure.check(IgnoreRequest) else failure.type.__name__
-        self._fail(request, reason, failure.getErrorMessage())
+        self._fail(request, _failure_reason(failure), failure.getErrorMessage())
 
     def file_path(
         self,
@@ -270,6 +270,15 @@ class FiguresPipeline(FilesPipeline):
     def _count(self, what: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"{keys.FIGURES}/{what}")
+
+
+def _failure_reason(failure: Failure) -> str:
+    if failure.check(IgnoreRequest):
+        return "filtered"
+    # Scrapy cancels a download that announces or reaches more than download_maxsize bytes.
+    if "max size" in failure.getErrorMessage():
+        return "too_large"
+    return failure.type.__name__ if failure.type else "error"
 
 
 def _key_of(item: Post, url: str) -> str:
