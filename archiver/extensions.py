@@ -42,7 +42,11 @@ class RunSummary:
         skipped = _sum_prefixed(stats, keys.SKIPPED)
         failed = _sum_prefixed(stats, keys.FAILED)
         blocked = stats.get(keys.BLOCKED)
-        self.exit_code = outcome(reason, blocked, sum(counts.values()))
+        # A strict spider (scrapy archive) succeeds only if every URL it was given was archived.
+        incomplete = (
+            getattr(spider, "incomplete", 0) + failed if getattr(spider, "strict", False) else 0
+        )
+        self.exit_code = outcome(reason, blocked, sum(counts.values()), incomplete)
         self.crawler.stats.set_value(keys.EXIT_CODE, self.exit_code)
         figures = (
             stats.get(f"{keys.FIGURES}/stored", 0),
@@ -68,10 +72,10 @@ class RunSummary:
         )
 
 
-def outcome(reason: str, blocked: str | None, archived: int) -> int:
+def outcome(reason: str, blocked: str | None, archived: int, incomplete: int = 0) -> int:
     if blocked:
         return EXIT_BLOCKED
-    if reason != "finished" or archived == 0:
+    if reason != "finished" or archived == 0 or incomplete:
         return EXIT_FAILED
     return EXIT_OK
 

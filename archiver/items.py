@@ -36,6 +36,8 @@ class Post:
     content: str  # the HTML exactly as served
     categories: tuple[str, ...] = ()
     question_id: str = ""
+    source: str = ""  # the post's `author` label; "" for ARCHIVE_SOURCE_LABEL
+    dated: bool = True  # False: a feed item without a date, `updated` is the crawl time
     # Filled on the way through the pipelines: the cleaned body (parsed once), and the figures
     # that were archived, by figure key.
     body: Body | None = None

@@ -52,6 +52,11 @@ ZHIHU_BASE_URL = "https://www.zhihu.com"
 ZHIHU_HOTLIST_LIMIT = 50
 ZHIHU_ANSWERS_PER_QUESTION = 1
 ZHIHU_HOTLIST_CATEGORIES = "社交媒体/知乎/知乎热榜"
+ZHIHU_ANSWER_CATEGORIES = "社交媒体/知乎/知乎回答"  # `scrapy archive`: answers and questions
+ZHIHU_ARTICLE_CATEGORIES = "社交媒体/知乎/知乎专栏"  # `scrapy archive`: column articles
+
+# RSS/Atom feeds (`scrapy crawl feed`)
+RSS_CATEGORIES = "社交媒体/知乎/知乎热榜"  # what the older generator filed its RSSHub feed under
 
 # The archive
 ARCHIVE_DIR = "output"

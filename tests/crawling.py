@@ -41,12 +41,12 @@ def image_root() -> Path:
 def crawl(
     archive: Path,
     *scenarios: str,
-    spider: str = "hotlist",
+    command: tuple[str, ...] = ("crawl", "hotlist"),
     settings: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
-    args: tuple[str, ...] = (),
+    stdin: str = "",
 ) -> Run:
-    """`scrapy crawl <spider>` into `archive`, with the fixtures of `scenarios` over the base set.
+    """`scrapy <command>` into `archive`, with the fixtures of `scenarios` over the base set.
 
     The crawl keeps its real URLs (https://www.zhihu.com, https://pic1.zhimg.com...): the
     environment's https_proxy points at the fixture server, as a user's proxy would.
@@ -55,20 +55,12 @@ def crawl(
     with FixtureServer(roots) as server:
         own_env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
         proxy = {"https_proxy": server.base_url, "http_proxy": server.base_url}
-        command = [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            spider,
-            *args,
-            "-s",
-            f"ARCHIVE_DIR={archive}",
-        ]
+        argv = [sys.executable, "-m", "scrapy", *command, "-s", f"ARCHIVE_DIR={archive}"]
         for setting in (*FAST, *settings):
-            command += ["-s", setting]
+            argv += ["-s", setting]
         done = subprocess.run(
-            command,
+            argv,
+            input=stdin,
             cwd=PROJECT,
             capture_output=True,
             text=True,

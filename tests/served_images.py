@@ -6,6 +6,7 @@ tests/images.py, and `write_image_root` lays them out as fixture files named aft
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,7 +14,11 @@ from urllib.parse import urlsplit
 import images
 from fixture_server import fixture_name
 
-from archiver.post.content import clean_content
+# zhimg figures and equation images, as they stand in JSON strings and XML text
+_IMAGE_URL = re.compile(
+    r"https?://(?:pic\w+\.zhimg\.com/[\w./-]+|www\.zhihu\.com/equation\?tex=[\w%.+-]+)"
+    r"(?:\?source=\w+)?"
+)
 
 
 def hexname(char: str) -> str:
@@ -47,17 +52,11 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
 
 
 def fixture_figure_urls(fixtures: Path) -> set[str]:
-    """The download URL of every figure in the saved answers under `fixtures`."""
-    import json
-
+    """Every image URL that appears in the saved responses (any variant of any figure)."""
     urls: set[str] = set()
-    for path in fixtures.rglob("*answers@*.json"):
-        try:
-            entries = json.loads(path.read_text()).get("data", [])
-        except ValueError:
-            continue  # the deliberately malformed fixture
-        for entry in entries:
-            urls |= {f.url for f in clean_content(entry.get("content") or "<p></p>").figures}
+    for path in fixtures.rglob("*"):
+        if path.suffix in {".json", ".xml"}:
+            urls |= set(_IMAGE_URL.findall(path.read_text(encoding="utf-8")))
     return urls
 
 

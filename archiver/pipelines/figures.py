@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
-from scrapy.pipelines.files import FileException, FilesPipeline, FSFilesStore
+from scrapy.pipelines.files import FilesPipeline, FSFilesStore
+from scrapy.pipelines.media import FileException
 
 from archiver import stats as keys
 from archiver.images import BadImage, Processed, parse_size, process_figure
@@ -93,7 +94,7 @@ class FiguresPipeline(FilesPipeline):
         return cls(crawler.settings["ARCHIVE_DIR"], crawler=crawler)
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        super().open_spider(spider)
+        super().open_spider()
         self.index = ArchiveIndex(self.index_file)
 
     def close_spider(self, spider: Spider | None = None) -> None:

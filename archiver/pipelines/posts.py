@@ -12,7 +12,7 @@ from scrapy.exceptions import DropItem
 from archiver import stats as keys
 from archiver.index import ArchiveIndex, IndexEntry, index_path, utc_now
 from archiver.items import Post
-from archiver.post.content import Body, clean_content
+from archiver.post.content import Body
 from archiver.post.paths import post_relpath
 from archiver.post.render import PostOptions, body_for, render
 from archiver.storage import atomic_write, read_bytes
@@ -81,12 +81,15 @@ class PostPipeline:
         body = body_for(item)
         if body.blank:
             self._drop("empty_body", f"{item.kind} {item.id} has no text and no image")
+        key = f"{item.kind}:{item.id}"
+        known = self.index.get(key)
+        if not item.dated and known:
+            # An undated feed item keeps the date of its first crawl: re-runs change nothing.
+            item.updated = known.updated_time
         thumbnail = ""
         if self.local_thumbnail is not None and item.stored_figures:
             body, thumbnail = self._localised(item)
         data = render(item, body, self.options, thumbnail).encode("utf-8")
-        key = f"{item.kind}:{item.id}"
-        known = self.index.get(key)
         # An item keeps the path it was first written to, whatever entry point sees it later.
         relpath = (
             known.path if known else post_relpath(item.categories, item.kind, item.id).as_posix()
@@ -114,7 +117,7 @@ class PostPipeline:
         """The body with archived figures as site paths, and the first figure's thumbnail."""
         stored = item.stored_figures
         # A second parse, in local mode only: the remote body is what Zhihu's HTML gives.
-        body = clean_content(item.content, {key: f"/{f.path}" for key, f in stored.items()})
+        body = body_for(item, {key: f"/{f.path}" for key, f in stored.items()})
         first = stored.get(body.figures[0].key) if body.figures else None
         thumb = first.thumbnails.get(self.local_thumbnail or "") if first else None
         return body, f"/{thumb}" if thumb else ""

@@ -57,13 +57,26 @@ def clean_content(fragment: str, local: Mapping[str, str] | None = None) -> Body
             _unwrap_redirect(el)
         elif figure := _rewrite_image(el, local or {}):
             figures.append(figure)
-    first_image = (
-        figures[0].src
-        if figures
-        else next((src for img in root.iter("img") if (src := img.get("src"))), "")
-    )
+    first_image = figures[0].src if figures else _first_src(root)
     blank = not first_image and not root.text_content().strip()
     return Body(serialise_children(root), first_image, blank, tuple(figures))
+
+
+def feed_body(fragment: str, local: Mapping[str, str] | None = None) -> Body:
+    """A feed item's description: kept exactly as it comes, its images found for archiving.
+
+    Only in local-image mode is it re-serialised, with archived figures pointing at the archive.
+    """
+    root = parse_fragment(fragment)
+    figures = [f for img in root.iter("img") if (f := _figure(img, _original(img), local or {}))]
+    html = serialise_children(root) if local and any(f.key in local for f in figures) else fragment
+    first_image = figures[0].src if figures else _first_src(root)
+    blank = not first_image and not root.text_content().strip()
+    return Body(html, first_image, blank, tuple(figures))
+
+
+def _first_src(root: HtmlElement) -> str:
+    return next((src for img in root.iter("img") if (src := img.get("src"))), "")
 
 
 def _is_doomed(el: HtmlElement) -> bool:
@@ -82,10 +95,18 @@ def _rewrite_image(img: HtmlElement, local: Mapping[str, str]) -> Figure | None:
                 break
         for attr in ("width", "height"):
             img.attrib.pop(attr, None)
-        # The original file is the one to keep: _r (data-original) is better than a rendition.
-        download = next((v for a in _DOWNLOAD_ORDER if (v := img.get(a))), download)
+        download = _original(img)
     # Rule 4: zhimg refuses hotlinks that carry a foreign Referer.
     img.set("referrerpolicy", "no-referrer")
+    return _figure(img, download, local)
+
+
+def _original(img: HtmlElement) -> str:
+    """The file to keep: the _r original (data-original) beats any rendition."""
+    return next((value for attr in _DOWNLOAD_ORDER if (value := img.get(attr))), "")
+
+
+def _figure(img: HtmlElement, download: str, local: Mapping[str, str]) -> Figure | None:
     if not download.startswith(("http://", "https://")):
         return None  # data: placeholders of old lazy-image markup
     key = figure_key(download)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
 
 from archiver.items import Post
-from archiver.post.content import Body, clean_content
+from archiver.post.content import Body, clean_content, feed_body
 
 # Body prefixes by kind; a feed item's description is the body as it comes.
 _PREFIX = {"answer": "的回答", "article": "的文章"}
@@ -28,9 +29,17 @@ def post_text(post: Post, options: PostOptions) -> str:
     return render(post, body_for(post), options)
 
 
-def body_for(post: Post) -> Body:
-    """The cleaned body: the one a pipeline already made for this item, or a new one."""
-    return post.body if post.body is not None else clean_content(post.content)
+def body_for(post: Post, local: Mapping[str, str] | None = None) -> Body:
+    """The body: the one a pipeline already made for this item, or a new one.
+
+    Zhihu's HTML goes through FORMAT.md's content rules; a feed item's description is kept as it
+    comes. `local` maps figure keys to archived copies (local-image mode).
+    """
+    if post.body is not None and local is None:
+        return post.body
+    if post.kind in _PREFIX:
+        return clean_content(post.content, local)
+    return feed_body(post.content, local)
 
 
 def render(post: Post, body: Body, options: PostOptions, thumbnail: str = "") -> str:
@@ -46,7 +55,7 @@ def render(post: Post, body: Body, options: PostOptions, thumbnail: str = "") ->
         post.categories,
         image,
         thumbnail or image,
-        options.source,
+        post.source or options.source,
         http_date(post.updated),
     )
     return escape_braces(text + f"\n<div>   \n{prefix}{body.html}  \n</div>\n" + " " * 12)

@@ -1,4 +1,4 @@
-"""What every Zhihu spider shares: the base URL, recording skips, and a question's answers."""
+"""What every spider shares: the base URL, recording skips and failures, a question's answers."""
 
 from __future__ import annotations
 
@@ -31,16 +31,16 @@ def body_text(response: Response) -> str:
     return response.body.decode("utf-8", errors="replace")
 
 
-class ZhihuSpider(scrapy.Spider):
+class ArchiverSpider(scrapy.Spider):
     categories_setting_name = ""
 
     @property
     def base_url(self) -> str:
         return self.settings["ZHIHU_BASE_URL"]
 
-    @property
-    def categories(self) -> tuple[str, ...]:
-        return categories_setting(self.settings[self.categories_setting_name])
+    def categories_setting_for(self, post: Post) -> str:
+        """The setting that holds the category path of this post (one per entry point)."""
+        return self.categories_setting_name
 
     def skip(self, skips: Iterable[Skip]) -> None:
         """A parser's skips become a warning each and a stats counter by reason."""
@@ -68,27 +68,37 @@ class ZhihuSpider(scrapy.Spider):
             page = parse_answers_page(body_text(response), title)
         except ZhihuFormatError as exc:
             self.skip([Skip(exc.reason, f"answers of question {question_id}: {exc.detail}")])
+            self.answers_done(question_id, 0, more=False)
             return
         self.skip(page.skipped)
         taken = page.answers[:wanted]
         for post in taken:
             yield self.with_categories(post)
-        if len(taken) < wanted and page.next_url:
+        more = len(taken) < wanted and page.next_url is not None
+        if more:
             yield self.answers_request(
                 question_id, title, wanted - len(taken), rebase(page.next_url, self.base_url)
             )
+        self.answers_done(question_id, len(taken), more=more)
+
+    def answers_done(self, question_id: str, archived: int, *, more: bool) -> None:
+        """Called after each page of a question's answers: `archived` taken, `more` to come."""
 
     def request_failed(self, failure: Failure) -> None:
         """One line and a counter per request that failed for good (after retries)."""
-        if failure.check(IgnoreRequest):
-            return  # a blocked response: ZhihuBlockMiddleware has said why, once
         if failure.check(HttpError):
-            reason = f"http_{failure.value.response.status}"
+            status = failure.value.response.status
+            reason = "not_found" if status == 404 else f"http_{status}"
+            message = f"HTTP {status}" + (" (deleted, or never existed)" if status == 404 else "")
+        elif failure.check(IgnoreRequest):
+            return  # a blocked response: ZhihuBlockMiddleware has said why, once
         else:
             reason = failure.type.__name__ if failure.type else "error"
+            message = failure.getErrorMessage()
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"{keys.FAILED}/{reason}")
-        self.logger.error("Failed %s: %s", failure.request.url, failure.getErrorMessage())
+        self.logger.error("Failed %s: %s", failure.request.url, message)
 
     def with_categories(self, post: Post) -> Post:
-        return dataclasses.replace(post, categories=self.categories)
+        path = self.settings[self.categories_setting_for(post)]
+        return dataclasses.replace(post, categories=categories_setting(path))

@@ -8,13 +8,13 @@ from typing import Any
 from scrapy.http import Request, Response
 
 from archiver.items import Skip
-from archiver.spiders.base import ZhihuSpider, body_text
+from archiver.spiders.base import ArchiverSpider, body_text
 from archiver.zhihu.hotlist import parse_hot_list
 from archiver.zhihu.jsonutil import ZhihuFormatError
 from archiver.zhihu.urls import hot_list_url
 
 
-class HotlistSpider(ZhihuSpider):
+class HotlistSpider(ArchiverSpider):
     name = "hotlist"
     categories_setting_name = "ZHIHU_HOTLIST_CATEGORIES"
 

@@ -25,6 +25,11 @@ def parse_answers_page(text: str, fallback_title: str = "") -> AnswersPage:
     return page
 
 
+def parse_answer(text: str) -> Post | Skip:
+    """`/api/v4/answers/{id}`: the bare answer object. Raises ZhihuFormatError if not JSON."""
+    return answer_post(load_object(text))
+
+
 def answer_post(answer: Any, fallback_title: str = "") -> Post | Skip:
     """One answer object as a Post, or why it cannot be archived."""
     if not isinstance(answer, dict):

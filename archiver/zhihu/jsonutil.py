@@ -15,11 +15,17 @@ class ZhihuFormatError(ValueError):
         self.detail = detail
 
 
+# Zhihu's page for deleted or never-existing content ("a wasteland with no knowledge").
+NOT_FOUND_TEXT = "没有知识存在的荒原"
+
+
 def load_object(text: str) -> dict[str, Any]:
     """Parse a JSON object, or raise ZhihuFormatError (never a bare JSONDecodeError)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        if NOT_FOUND_TEXT in text:
+            raise ZhihuFormatError("not_found", "Zhihu says it does not exist (deleted?)") from exc
         raise ZhihuFormatError("malformed_json", str(exc)) from exc
     if not isinstance(data, dict):
         raise ZhihuFormatError("unexpected_shape", f"top level is {type(data).__name__}")

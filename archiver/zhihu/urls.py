@@ -5,10 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 # What the answers endpoint must include for a post; the rest of Zhihu's long list is not needed.
-ANSWER_INCLUDE = (
-    "data[*].content,excerpt,created_time,updated_time,question,voteup_count,comment_count,"
+ANSWER_FIELDS = (
+    "content,excerpt,created_time,updated_time,question,voteup_count,comment_count,"
     "content_need_truncated"
 )
+ANSWER_INCLUDE = f"data[*].{ANSWER_FIELDS}"
 PAGE_LIMIT = 20  # the most answers the endpoint returns per page
 
 

@@ -1,0 +1,55 @@
+"""`scrapy crawl feed -a url=<RSS or Atom URL>`: one post per item, as the older generator did."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from scrapy.http import Request, Response
+
+from archiver.feeds import FeedError, FeedSource, parse_feed, parse_feed_config
+from archiver.items import Post, Skip
+from archiver.spiders.base import ArchiverSpider, categories_setting
+
+
+class FeedSpider(ArchiverSpider):
+    name = "feed"
+    categories_setting_name = "RSS_CATEGORIES"
+
+    def __init__(
+        self, url: str = "", categories: str = "", source: str = "", config: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.feeds = [FeedSource(url, categories, source)] if url else []
+        if config:
+            self.feeds += parse_feed_config(Path(config).read_text(encoding="utf-8"))
+        if not self.feeds:
+            raise ValueError("give a feed: -a url=<RSS or Atom URL>, or -a config=<feeds.toml>")
+
+    async def start(self) -> AsyncIterator[Request]:
+        for feed in self.feeds:
+            yield Request(
+                feed.url,
+                callback=self.parse_feed,
+                errback=self.request_failed,
+                cb_kwargs={"feed": feed},
+            )
+
+    def parse_feed(self, response: Response, feed: FeedSource) -> Iterator[Post]:
+        path = feed.categories or self.settings["RSS_CATEGORIES"]
+        try:
+            result = parse_feed(
+                response.body, categories_setting(path), int(time.time()), feed.source
+            )
+        except FeedError as exc:
+            self.skip([Skip(exc.reason, f"{feed.url}: {exc.detail}")])
+            return
+        if not result.posts and not result.skipped:
+            self.skip([Skip("empty_feed", f"{feed.url}: the feed has no items")])
+        self.skip(result.skipped)
+        self.logger.info(
+            "Feed %s (%s): %d items", feed.url, result.title or "untitled", len(result.posts)
+        )
+        yield from result.posts

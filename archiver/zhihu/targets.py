@@ -1,0 +1,85 @@
+"""What a user may point `scrapy archive` at: Zhihu answer, question and column-article URLs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+ACCEPTED = (
+    "https://www.zhihu.com/question/<id>/answer/<id>, https://www.zhihu.com/answer/<id>, "
+    "https://www.zhihu.com/question/<id>, https://zhuanlan.zhihu.com/p/<id> "
+    "(http or https, with or without a query string, and the api.zhihu.com forms)"
+)
+
+_WWW = {"www.zhihu.com", "zhihu.com", "m.zhihu.com"}
+_API = {"api.zhihu.com", "www.zhihu.com", "zhihu.com"}
+_ID = r"(\d+)"
+# (hosts, path pattern, kind); the first group is the id, a second one the question id
+_FORMS: list[tuple[set[str], re.Pattern[str], str]] = [
+    (_WWW, re.compile(rf"/question/{_ID}/answers?/{_ID}/?"), "question_answer"),
+    (_WWW, re.compile(rf"/answer/{_ID}/?"), "answer"),
+    (_API, re.compile(rf"(?:/api/v4)?/answers/{_ID}/?"), "answer"),
+    (_WWW, re.compile(rf"/question/{_ID}/?"), "question"),
+    (_API, re.compile(rf"(?:/api/v4)?/questions/{_ID}/?"), "question"),
+    ({"zhuanlan.zhihu.com"}, re.compile(rf"/p/{_ID}/?"), "article"),
+    (_API, re.compile(rf"(?:/api/v4)?/articles/{_ID}/?"), "article"),
+    ({"zhuanlan.zhihu.com"}, re.compile(rf"/api/articles/{_ID}/?"), "article"),
+]
+
+
+class TargetError(ValueError):
+    """An input line that is not an archivable URL; the message names it and what is accepted."""
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "answer" | "question" | "article"
+    id: str
+    url: str  # as the user gave it
+    question_id: str = ""
+
+    @property
+    def key(self) -> str:
+        """Identity for de-duplication: two spellings of one answer are one target."""
+        return f"{self.kind}:{self.id}"
+
+
+def parse_target(text: str) -> Target:
+    url = text.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetError(f"{url}: not a URL; accepted: {ACCEPTED}")
+    host = parts.hostname.lower()
+    if host != "zhihu.com" and not host.endswith(".zhihu.com"):
+        raise TargetError(f"{url}: not a Zhihu URL; accepted: {ACCEPTED}")
+    for hosts, pattern, kind in _FORMS:
+        if host in hosts and (match := pattern.fullmatch(parts.path)):
+            if kind == "question_answer":
+                return Target("answer", match[2], url, question_id=match[1])
+            return Target(kind, match[1], url)
+    raise TargetError(f"{url}: this kind of Zhihu URL is not supported; accepted: {ACCEPTED}")
+
+
+def read_lines(text: str) -> list[str]:
+    """URLs from a file: one per line; blank lines and `# comments` are ignored."""
+    urls = []
+    for line in text.splitlines():
+        url = line.split(" #", 1)[0].strip()  # a URL's own #fragment has no space before it
+        if url and not url.startswith("#"):
+            urls.append(url)
+    return urls
+
+
+def parse_targets(lines: list[str]) -> tuple[list[Target], list[str]]:
+    """Unique targets in input order, and one error message per line that is not one."""
+    targets: dict[str, Target] = {}
+    errors: list[str] = []
+    for line in lines:
+        try:
+            target = parse_target(line)
+        except TargetError as exc:
+            errors.append(str(exc))
+            continue
+        targets.setdefault(target.key, target)
+    return list(targets.values()), errors

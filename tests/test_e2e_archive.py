@@ -1,0 +1,130 @@
+"""`scrapy archive URL...` end to end, through the fixture proxy."""
+
+from __future__ import annotations
+
+import pytest
+from crawling import crawl, posts
+
+ANSWERS = "_posts/社交媒体/知乎/知乎回答"
+ARTICLES = "_posts/社交媒体/知乎/知乎专栏"
+GOOD = (
+    "https://www.zhihu.com/question/546512789/answer/2583412650?utm_source=wechat",
+    "http://www.zhihu.com/answer/3100000000000000001",
+    "https://www.zhihu.com/question/2088649572151194406",
+    "https://zhuanlan.zhihu.com/p/23141946",
+    # the first answer again, spelled differently: archived once
+    "https://api.zhihu.com/answers/2583412650",
+)
+
+
+def archive(tmp_path, *urls: str, stdin: str = "", options: tuple[str, ...] = ()):
+    return crawl(tmp_path, command=("archive", *options, *urls), stdin=stdin)
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory):
+    archive_dir = tmp_path_factory.mktemp("archive")
+    return archive_dir, archive(archive_dir, *GOOD)
+
+
+def test_every_kind_is_archived_under_its_own_category(good):
+    archive_dir, run = good
+    assert run.code == 0, run.log
+    assert set(posts(archive_dir)) == {
+        f"{ANSWERS}/answer-2583412650.md",
+        f"{ANSWERS}/answer-3100000000000000001.md",
+        f"{ANSWERS}/answer-1937000000000000123.md",  # the question's top answer (after paging)
+        f"{ARTICLES}/article-23141946.md",
+    }
+
+
+def test_duplicates_are_fetched_once(good):
+    _, run = good
+    assert len([p for p in run.requested("www.zhihu.com") if "/answers/2583412650" in p]) == 1
+
+
+def test_article_post_format(good):
+    archive_dir, _ = good
+    text = posts(archive_dir)[f"{ARTICLES}/article-23141946.md"].decode()
+    assert "title: '用 &#123;&#123; 模板 &#125;&#125; 写博客时要注意的转义'" in text
+    assert "\n - 知乎专栏\n" in text
+    assert "date: Tue, 01 Nov 2016 11:33:20 GMT" in text  # `updated`, not `updated_time`
+    assert "写博客的人的文章<br><br><p>" in text
+    assert "headimg: 'https://pic2.zhimg.com/v2-6666666666666666aaaa666666666666_1440w.jpg'" in text
+
+
+def test_progress_and_summary(good):
+    _, run = good
+    assert "Archiving 4 URL(s)" in run.log
+    assert "Progress: 4/4 archived, 0 failed" in run.log
+    assert "Summary: 4 new" in run.log
+
+
+def test_a_second_run_changes_nothing(good, tmp_path):
+    first = archive(tmp_path, *GOOD)
+    assert first.code == 0
+    before = posts(tmp_path)
+    again = archive(tmp_path, *GOOD)
+    assert again.code == 0 and posts(tmp_path) == before
+    assert "Summary: 0 new, 0 updated, 4 unchanged" in again.log
+
+
+def test_urls_from_a_file_and_from_standard_input(tmp_path):
+    listing = tmp_path / "urls.txt"
+    listing.write_text(
+        "# to read later\nhttps://www.zhihu.com/answer/3100000000000000001  # sqlite\n\n"
+    )
+    run = archive(
+        tmp_path, "-i", str(listing), "-i", "-", stdin="https://zhuanlan.zhihu.com/p/23141946\n"
+    )
+    assert run.code == 0, run.log
+    assert set(posts(tmp_path)) == {
+        f"{ANSWERS}/answer-3100000000000000001.md",
+        f"{ARTICLES}/article-23141946.md",
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("https://example.com/some/page", "not a Zhihu URL"),
+        ("https://www.zhihu.com/people/someone", "this kind of Zhihu URL is not supported"),
+        ("zhihu.com/question/1", "not a URL"),
+    ],
+)
+def test_bad_input_stops_everything_before_a_request(tmp_path, url, says):
+    run = archive(tmp_path, "https://www.zhihu.com/answer/3100000000000000001", url)
+    assert run.code == 2, run.log
+    assert (
+        f"archive: error: {url}: {says}; accepted: https://www.zhihu.com/question/<id>" in run.log
+    )
+    assert run.server.seen == []
+    assert posts(tmp_path) == {}
+
+
+def test_a_missing_input_file_is_bad_input(tmp_path):
+    run = archive(tmp_path, "-i", str(tmp_path / "nope.txt"))
+    assert run.code == 2
+    assert "archive: error: cannot read" in run.log and "nope.txt" in run.log
+
+
+def test_answers_that_no_longer_exist(tmp_path):
+    run = archive(
+        tmp_path,
+        "https://www.zhihu.com/answer/404404404",
+        "https://www.zhihu.com/answer/505505505",
+        "https://www.zhihu.com/answer/3100000000000000001",
+    )
+    assert run.code == 1, run.log
+    assert "Failed https://www.zhihu.com/api/v4/answers/404404404" in run.log
+    assert "HTTP 404 (deleted, or never existed)" in run.log
+    assert "'archiver/failed/not_found': 1" in run.log
+    assert "Skipped (not_found): https://www.zhihu.com/answer/505505505" in run.log
+    assert "Progress: 1/3 archived, 2 failed" in run.log
+    assert set(posts(tmp_path)) == {f"{ANSWERS}/answer-3100000000000000001.md"}
+
+
+def test_how_many_answers_of_a_question(tmp_path):
+    run = archive(tmp_path, "https://www.zhihu.com/question/546512789", options=("-a", "answers=2"))
+    # only one answer page exists for limit=1 in the fixtures: asking for 2 reads limit=2
+    assert any("limit=2" in p for p in run.requested("www.zhihu.com"))
