@@ -24,6 +24,23 @@ CREATE TABLE IF NOT EXISTS posts (
     first_seen    TEXT NOT NULL,
     last_seen     TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS versions (    -- what an edit replaced, oldest first
+    key           TEXT NOT NULL,
+    path          TEXT NOT NULL,
+    updated_time  INTEGER NOT NULL,
+    content_hash  TEXT NOT NULL,
+    text          BLOB NOT NULL,         -- the replaced post file, byte for byte
+    replaced_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS versions_key ON versions (key);
+CREATE TABLE IF NOT EXISTS hotlist (      -- every hot list seen, entry by entry
+    fetched_at    TEXT NOT NULL,         -- UTC, ISO 8601
+    rank          INTEGER NOT NULL,
+    question_id   TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    heat          TEXT NOT NULL,         -- as shown, e.g. "1233 万热度"
+    PRIMARY KEY (fetched_at, rank)
+);
 CREATE TABLE IF NOT EXISTS figures (
     key           TEXT PRIMARY KEY,      -- e.g. "zhimg/v2-<hash>.jpg": one file per figure
     url           TEXT NOT NULL,         -- where it was downloaded from
@@ -104,6 +121,52 @@ class ArchiveIndex:
                     now,
                 ),
             )
+
+    def keep_version(self, replaced: IndexEntry, text: bytes, now: str) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO versions (key, path, updated_time, content_hash, text, replaced_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    replaced.key,
+                    replaced.path,
+                    replaced.updated_time,
+                    replaced.content_hash,
+                    text,
+                    now,
+                ),
+            )
+
+    def versions(self, key: str) -> list[tuple[int, bytes]]:
+        """(updated_time, post bytes) of the versions an item's edits replaced, oldest first."""
+        return self.db.execute(
+            "SELECT updated_time, text FROM versions WHERE key = ? ORDER BY rowid", (key,)
+        ).fetchall()
+
+    def record_hot_list(self, fetched_at: str, entries: list[tuple[int, str, str, str]]) -> None:
+        """One hot list: (rank, question id, title, heat) for each entry."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO hotlist (fetched_at, rank, question_id, title, heat)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(fetched_at, *entry) for entry in entries],
+            )
+
+    def hot_list_between(self, start: str, end: str) -> list[tuple[str, int, str, str, str]]:
+        """Entries fetched in [start, end): (fetched_at, rank, question id, title, heat)."""
+        return self.db.execute(
+            "SELECT fetched_at, rank, question_id, title, heat FROM hotlist"
+            " WHERE fetched_at >= ? AND fetched_at < ? ORDER BY fetched_at, rank",
+            (start, end),
+        ).fetchall()
+
+    def posts_of_question(self, question_id: str) -> list[IndexEntry]:
+        rows = self.db.execute(
+            f"SELECT {', '.join(IndexEntry.__dataclass_fields__)} FROM posts"
+            " WHERE question_id = ? ORDER BY key",
+            (question_id,),
+        ).fetchall()
+        return [IndexEntry(*row) for row in rows]
 
     def figure(self, key: str) -> StoredFigure | None:
         row = self.db.execute(

@@ -7,6 +7,7 @@ No logic and no Scrapy import: the pure parsers build these, the pipelines consu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -55,6 +56,14 @@ class StoredFigure:
     width: int = 0
     height: int = 0
     thumbnails: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HotListSnapshot:
+    """The hot list as fetched once: recorded in the index, for the history of the hot list."""
+
+    fetched_at: datetime  # aware, UTC
+    questions: tuple[HotQuestion, ...]
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "archiver.pipelines.figures.FiguresPipeline": 300,
     "archiver.pipelines.posts.PostPipeline": 800,
+    "archiver.pipelines.history.HotListPipeline": 900,
 }
 EXTENSIONS = {
     "archiver.extensions.RunSummary": 500,
@@ -64,6 +65,12 @@ ARCHIVE_INDEX = ""  # default: <ARCHIVE_DIR>/.archiver/index.sqlite3
 ARCHIVE_DEFAULT_IMAGE = ""
 ARCHIVE_SOURCE_LABEL = "知乎"
 ARCHIVE_IMAGES = "remote"  # or "local": posts point at the archived figures (/images/...)
+
+# Hot-list history: every hot list is recorded in the index; a daily page lists each day's
+HISTORY_ENABLED = True
+HISTORY_DAILY_PAGE = True
+HISTORY_TIMEZONE = "Asia/Shanghai"  # where a day starts and ends: Zhihu's
+HISTORY_CATEGORIES = "社交媒体/知乎/知乎热榜日报"
 
 # Figures
 FIGURES_ENABLED = True

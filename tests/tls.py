@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-
 # Every host the fixtures stand in for, so Scrapy's hostname check has nothing to warn about.
 HOSTS = ("zhihu.com", "*.zhihu.com", "*.zhimg.com", "rsshub.app", "*.example.org")
 
@@ -35,7 +34,9 @@ def server_context() -> ssl.SSLContext:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in HOSTS]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(h) for h in HOSTS]), critical=False
+        )
         .sign(key, hashes.SHA256())
     )
     folder = Path(tempfile.mkdtemp(prefix="fixture-tls-"))

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from scrapy.exceptions import DropItem
 
 from archiver import stats as keys
-from archiver.index import ArchiveIndex, IndexEntry, index_path, utc_now
+from archiver.index import ArchiveIndex, index_path
 from archiver.items import Post
 from archiver.post.content import Body
-from archiver.post.paths import post_relpath
 from archiver.post.render import PostOptions, body_for, render
-from archiver.storage import atomic_write, read_bytes
+from archiver.writer import PostWriter
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -47,6 +45,7 @@ class PostPipeline:
         # Local-image mode, with the thumbnail size the front matter names; None: remote mode.
         self.local_thumbnail = local_thumbnail
         self.index: ArchiveIndex | None = None
+        self.writer: PostWriter | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -71,18 +70,20 @@ class PostPipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.index = ArchiveIndex(self.index_file)
+        self.writer = PostWriter(self.archive_dir, self.index)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.index is not None:
             self.index.close()
 
-    def process_item(self, item: Post, spider: Spider | None = None) -> Post:
-        assert self.index is not None
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if not isinstance(item, Post):
+            return item
+        assert self.writer is not None
         body = body_for(item)
         if body.blank:
             self._drop("empty_body", f"{item.kind} {item.id} has no text and no image")
-        key = f"{item.kind}:{item.id}"
-        known = self.index.get(key)
+        known = self.writer.known(item)
         if not item.dated and known:
             # An undated feed item keeps the date of its first crawl: re-runs change nothing.
             item.updated = known.updated_time
@@ -90,24 +91,10 @@ class PostPipeline:
         if self.local_thumbnail is not None and item.stored_figures:
             body, thumbnail = self._localised(item)
         data = render(item, body, self.options, thumbnail).encode("utf-8")
-        # An item keeps the path it was first written to, whatever entry point sees it later.
-        relpath = (
-            known.path if known else post_relpath(item.categories, item.kind, item.id).as_posix()
-        )
-        target = self.archive_dir / relpath
-        state = self._write(target, data, known is not None)
-        entry = IndexEntry(
-            key=key,
-            kind=item.kind,
-            item_id=item.id,
-            url=item.url,
-            question_id=item.question_id,
-            title=item.title,
-            path=relpath,
-            updated_time=item.updated,
-            content_hash=hashlib.sha256(data).hexdigest(),
-        )
-        self.index.record(entry, utc_now())
+        try:
+            state, relpath = self.writer.write(item, data)
+        except OSError as exc:
+            self._drop("write_failed", f"{item.kind} {item.id}: {exc}")
         self.stats.inc_value(f"{keys.POSTS}/{state}")
         if state != "unchanged":
             logger.info("%s %s: %s", state.capitalize(), relpath, item.title)
@@ -122,16 +109,6 @@ class PostPipeline:
         thumb = first.thumbnails.get(self.local_thumbnail or "") if first else None
         return body, f"/{thumb}" if thumb else ""
 
-    def _write(self, target: Path, data: bytes, known: bool) -> str:
-        current = read_bytes(target)
-        if current == data:
-            return "unchanged"
-        try:
-            atomic_write(target, data)
-        except OSError as exc:
-            self._drop("write_failed", f"{target}: {exc}")
-        return "updated" if known or current is not None else "new"
-
-    def _drop(self, reason: str, detail: str) -> None:
+    def _drop(self, reason: str, detail: str) -> NoReturn:
         self.stats.inc_value(f"{keys.FAILED}/{reason}")
         raise DropItem(f"{reason}: {detail}")

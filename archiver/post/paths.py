@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 # Characters Windows, macOS or Hexo cannot take in a path segment.
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 _LEADING_HIDDEN = re.compile(r"^[._]+")
 _RESERVED = frozenset(
     {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
@@ -15,8 +16,10 @@ _RESERVED = frozenset(
 
 
 def post_relpath(categories: tuple[str, ...], kind: str, item_id: str) -> PurePosixPath:
-    """`_posts/<category path>/<kind>-<id>.md`; ids that are not plain digits are hashed."""
-    name = item_id if item_id.isdigit() else hashlib.sha1(item_id.encode()).hexdigest()[:16]
+    """`_posts/<category path>/<kind>-<id>.md`; ids that are not plain names are hashed."""
+    name = (
+        item_id if _PLAIN_ID.fullmatch(item_id) else hashlib.sha1(item_id.encode()).hexdigest()[:16]
+    )
     return PurePosixPath("_posts", *(safe_segment(c) for c in categories), f"{kind}-{name}.md")
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.http import Request, Response
 
-from archiver.items import Skip
+from archiver.items import HotListSnapshot, Skip
 from archiver.spiders.base import ArchiverSpider, body_text
 from archiver.zhihu.hotlist import parse_hot_list
 from archiver.zhihu.jsonutil import ZhihuFormatError
@@ -34,6 +35,7 @@ class HotlistSpider(ArchiverSpider):
             return
         self.skip(skipped)
         self.logger.info("Hot list: %d questions", len(questions))
+        yield HotListSnapshot(datetime.now(UTC), tuple(questions))
         wanted = self.settings.getint("ZHIHU_ANSWERS_PER_QUESTION")
         for question in questions:
             yield self.answers_request(question.question_id, question.title, wanted)

@@ -1,0 +1,93 @@
+"""Record every hot list in the index; at the end of a run, refresh today's daily page."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scrapy.exceptions import NotConfigured
+
+from archiver.history import record_hot_list, write_daily_page
+from archiver.index import ArchiveIndex, index_path
+from archiver.items import HotListSnapshot
+from archiver.post.render import PostOptions
+from archiver.spiders.base import categories_setting
+from archiver.writer import PostWriter
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def history_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"HISTORY_TIMEZONE is not a time zone name like Asia/Shanghai: {name!r}"
+        ) from exc
+
+
+class HotListPipeline:
+    def __init__(
+        self,
+        archive_dir: Path,
+        index_file: Path,
+        zone: ZoneInfo,
+        categories: tuple[str, ...],
+        options: PostOptions,
+        daily_page: bool,
+    ) -> None:
+        self.archive_dir = archive_dir
+        self.index_file = index_file
+        self.zone = zone
+        self.categories = categories
+        self.options = options
+        self.daily_page = daily_page
+        self.index: ArchiveIndex | None = None
+        self.days: set[datetime] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("HISTORY_ENABLED"):
+            raise NotConfigured("HISTORY_ENABLED is off")
+        archive_dir = Path(settings["ARCHIVE_DIR"])
+        return cls(
+            archive_dir,
+            index_path(archive_dir, settings["ARCHIVE_INDEX"]),
+            history_zone(settings["HISTORY_TIMEZONE"]),
+            categories_setting(settings["HISTORY_CATEGORIES"]),
+            PostOptions(
+                source=settings["ARCHIVE_SOURCE_LABEL"],
+                default_image=settings["ARCHIVE_DEFAULT_IMAGE"],
+            ),
+            settings.getbool("HISTORY_DAILY_PAGE"),
+        )
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.index = ArchiveIndex(self.index_file)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, HotListSnapshot):
+            assert self.index is not None
+            record_hot_list(self.index, item.fetched_at, list(item.questions))
+            self.days.add(item.fetched_at)
+        return item
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.index is None:
+            return
+        # After the posts: the page links the answers archived in this very run.
+        if self.daily_page:
+            writer = PostWriter(self.archive_dir, self.index)
+            for day in sorted({moment.astimezone(self.zone).date() for moment in self.days}):
+                done = write_daily_page(writer, day, self.zone, self.categories, self.options)
+                if done and done[0] != "unchanged":
+                    logger.info("Daily page %s: %s", done[0], done[1])
+        self.index.close()

@@ -1,0 +1,61 @@
+"""Posts on disk and in the index: one path per item for ever, written only when changed, and
+the version an edit replaces kept in the index."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from archiver.index import ArchiveIndex, IndexEntry, utc_now
+from archiver.items import Post
+from archiver.post.paths import post_relpath
+from archiver.storage import atomic_write, read_bytes
+
+
+class PostWriter:
+    def __init__(self, archive_dir: Path, index: ArchiveIndex) -> None:
+        self.archive_dir = archive_dir
+        self.index = index
+
+    def known(self, post: Post) -> IndexEntry | None:
+        return self.index.get(_key(post))
+
+    def write(self, post: Post, data: bytes) -> tuple[str, str]:
+        """Write a post's bytes; ("new" | "updated" | "unchanged", its path in the archive).
+
+        Raises OSError when the file cannot be written (then the index is left as it was).
+        """
+        known = self.known(post)
+        # An item keeps the path it was first written to, whatever entry point sees it later.
+        relpath = (
+            known.path if known else post_relpath(post.categories, post.kind, post.id).as_posix()
+        )
+        target = self.archive_dir / relpath
+        current = read_bytes(target)
+        if current == data:
+            state = "unchanged"
+        else:
+            if current is not None and known is not None:
+                # An edit replaces the post: the replaced text stays in the index's history.
+                self.index.keep_version(known, current, utc_now())
+            atomic_write(target, data)
+            state = "updated" if known or current is not None else "new"
+        self.index.record(
+            IndexEntry(
+                key=_key(post),
+                kind=post.kind,
+                item_id=post.id,
+                url=post.url,
+                question_id=post.question_id,
+                title=post.title,
+                path=relpath,
+                updated_time=post.updated,
+                content_hash=hashlib.sha256(data).hexdigest(),
+            ),
+            utc_now(),
+        )
+        return state, relpath
+
+
+def _key(post: Post) -> str:
+    return f"{post.kind}:{post.id}"
