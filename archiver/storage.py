@@ -26,6 +26,15 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def sweep_temporaries(root: Path) -> int:
+    """Remove what atomic_write leaves when its process is killed mid-write; call under the lock."""
+    removed = 0
+    for leftover in root.rglob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def read_bytes(path: Path) -> bytes | None:
     try:
         return path.read_bytes()

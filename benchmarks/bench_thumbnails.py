@@ -52,7 +52,7 @@ from pathlib import Path
 
 import PIL
 import scrapy
-from PIL import Image, ImageDraw, ImageFilter, features
+from PIL import Image, ImageDraw, ImageFilter, ImageOps, features
 from scrapy.http import Request, Response
 from scrapy.pipelines.images import ImagesPipeline
 from scrapy.utils.test import get_crawler
@@ -171,7 +171,7 @@ def scrapy_pipeline(store: str) -> tuple[Method, Method]:
         return buf.getvalue()
 
     def thumb_only(data: bytes) -> bytes:
-        image = pipeline._ImageOps.exif_transpose(Image.open(BytesIO(data)))
+        image = ImageOps.exif_transpose(Image.open(BytesIO(data)))
         _image, buf = pipeline.convert_image(image, BOX, response_body=BytesIO(data))
         return buf.getvalue()
 

@@ -38,6 +38,26 @@ def image_root() -> Path:
     return write_image_root(Path(tempfile.mkdtemp(prefix="fixture-images-")), FIXTURES)
 
 
+def roots(*scenarios: str) -> list[Path]:
+    return [FIXTURES / "scenarios" / name for name in scenarios] + [image_root(), FIXTURES]
+
+
+def scrapy_argv(
+    archive: Path, command: tuple[str, ...], settings: tuple[str, ...] = ()
+) -> list[str]:
+    argv = [sys.executable, "-m", "scrapy", *command, "-s", f"ARCHIVE_DIR={archive}"]
+    for setting in (*FAST, *settings):
+        argv += ["-s", setting]
+    return argv
+
+
+def scrapy_env(server: FixtureServer, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a test crawl: the fixture server as its proxy, a secret cookie."""
+    own = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    proxy = {"https_proxy": server.base_url, "http_proxy": server.base_url}
+    return {**own, **proxy, "ZHIHU_COOKIE": SECRET, **(env or {})}
+
+
 def crawl(
     archive: Path,
     *scenarios: str,
@@ -51,21 +71,15 @@ def crawl(
     The crawl keeps its real URLs (https://www.zhihu.com, https://pic1.zhimg.com...): the
     environment's https_proxy points at the fixture server, as a user's proxy would.
     """
-    roots = [FIXTURES / "scenarios" / name for name in scenarios] + [image_root(), FIXTURES]
-    with FixtureServer(roots) as server:
-        own_env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-        proxy = {"https_proxy": server.base_url, "http_proxy": server.base_url}
-        argv = [sys.executable, "-m", "scrapy", *command, "-s", f"ARCHIVE_DIR={archive}"]
-        for setting in (*FAST, *settings):
-            argv += ["-s", setting]
+    with FixtureServer(roots(*scenarios)) as server:
         done = subprocess.run(
-            argv,
+            scrapy_argv(archive, command, settings),
             input=stdin,
             cwd=PROJECT,
             capture_output=True,
             text=True,
             timeout=300,
-            env={**own_env, **proxy, "ZHIHU_COOKIE": SECRET, **(env or {})},
+            env=scrapy_env(server, env),
         )
     return Run(done.returncode, done.stdout + done.stderr, server)
 

@@ -19,6 +19,7 @@ import re
 import ssl
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -70,6 +71,7 @@ class Seen:
 class FixtureServer:
     roots: list[Path]
     host: str = "www.zhihu.com"  # whose fixtures the requests stand for
+    delay: float = 0.0  # seconds before each answer: a slow Zhihu, for runs killed mid-way
     seen: list[Seen] = field(default_factory=list)
     served_once: set[Path] = field(default_factory=set)
 
@@ -86,6 +88,7 @@ class FixtureServer:
                 host = url.netloc or self.tunnel_host or server.host
                 path = f"{url.path}?{url.query}" if url.query else url.path
                 server.seen.append(Seen(host, path, dict(self.headers.items())))
+                time.sleep(server.delay)
                 server.respond(self, host, url.path, url.query)
 
             def do_CONNECT(self) -> None:

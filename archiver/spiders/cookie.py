@@ -1,0 +1,40 @@
+"""The request behind `scrapy checkcookie`: who Zhihu thinks we are."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from scrapy.http import Request, Response
+
+from archiver.spiders.base import ArchiverSpider, body_text
+from archiver.zhihu.jsonutil import ZhihuFormatError, get_path, load_object, text_of
+from archiver.zhihu.urls import api_url
+
+
+class CookieSpider(ArchiverSpider):
+    name = "cookie"
+    # Nothing is archived: no index, no summary line about posts.
+    custom_settings = {  # noqa: RUF012 (Scrapy's class attribute)
+        "ITEM_PIPELINES": {},
+        "EXTENSIONS": {"archiver.extensions.RunSummary": None},
+    }
+    user: str = ""
+
+    async def start(self) -> AsyncIterator[Request]:
+        yield Request(
+            api_url(self.base_url, "/api/v4/me", include="is_realname"),
+            callback=self.parse_me,
+            errback=self.request_failed,
+            headers={"Referer": "https://www.zhihu.com/"},
+        )
+
+    def parse_me(self, response: Response) -> None:
+        try:
+            me = load_object(body_text(response))
+        except ZhihuFormatError as exc:
+            self.logger.error("Zhihu's answer about the login is not usable: %s", exc)
+            return
+        name, token = text_of(me.get("name")), text_of(get_path(me, "url_token"))
+        if name:
+            self.user = f"{name} ({token})" if token else name
+            self.logger.info("The cookie works: Zhihu sees you as %s", self.user)
