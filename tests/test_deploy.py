@@ -1,0 +1,69 @@
+"""deploy/ and the operational defaults say what the README says."""
+
+import configparser
+import re
+import shlex
+
+from conftest import PROJECT_SETTINGS, TESTS
+
+ROOT = TESTS.parent
+RUN_COMMANDS = re.search(r"\n  (crawl\|[^)]*)\)", (ROOT / "run").read_text())[1].split("|")
+
+
+def test_crontab_line_runs_the_hotlist_with_the_cookie_file():
+    lines = [
+        ln
+        for ln in (ROOT / "deploy/crontab").read_text().splitlines()
+        if ln and not ln.startswith("#")
+    ]
+    assert len(lines) == 1
+    fields = lines[0].split(None, 5)
+    assert len(fields) == 6  # five time fields and the command
+    command = fields[5]
+    assert ". ./deploy/cookie.env" in command
+    run = shlex.split(command.split("&&")[2])
+    assert run[:3] == ["./run", "crawl", "hotlist"] and run[1] in RUN_COMMANDS
+
+
+def test_systemd_units_agree():
+    service = configparser.ConfigParser(strict=False)
+    service.read_string((ROOT / "deploy/zhihu-archiver.service").read_text())
+    assert service["Service"]["Type"] == "oneshot"
+    assert service["Service"]["ExecStart"].split()[1:3] == ["crawl", "hotlist"]
+    assert service["Service"]["EnvironmentFile"].endswith("cookie.env")
+    timer = configparser.ConfigParser()
+    timer.read_string((ROOT / "deploy/zhihu-archiver.timer").read_text())
+    assert timer["Timer"]["OnCalendar"] and timer["Install"]["WantedBy"] == "timers.target"
+
+
+def test_cookie_files_stay_out_of_git():
+    assert "deploy/cookie.env" in (ROOT / ".gitignore").read_text().splitlines()
+    assert "ZHIHU_COOKIE=" in (ROOT / "deploy/cookie.env.example").read_text()
+
+
+def test_scrapyd_deploy_target():
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "scrapy.cfg")
+    assert cfg["deploy:local"]["project"] == "archiver"
+    assert cfg["deploy:local"]["url"].startswith("http://localhost:")
+
+
+def test_politeness_defaults():
+    s = PROJECT_SETTINGS
+    assert s["DOWNLOAD_DELAY"] >= 1 and s["AUTOTHROTTLE_ENABLED"]
+    assert s["CONCURRENT_REQUESTS_PER_DOMAIN"] <= 2
+    assert {429, 500, 502, 503, 504} <= set(s["RETRY_HTTP_CODES"])
+    assert s["DOWNLOADER_MIDDLEWARES"]["archiver.middlewares.BackoffRetryMiddleware"]
+    assert s["DOWNLOADER_MIDDLEWARES"]["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
+    assert not s["TELNETCONSOLE_ENABLED"]
+
+
+def test_every_setting_of_ours_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    ours = [
+        k
+        for k in PROJECT_SETTINGS
+        if k.startswith(("ZHIHU_", "ARCHIVE_", "FIGURES_", "HISTORY_", "RSS_", "RETRY_BACKOFF"))
+    ]
+    missing = [k for k in ours if f"`{k}`" not in readme]
+    assert not missing
