@@ -4,28 +4,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import make_post as post
 from conftest import project_crawler
 from scrapy.exceptions import DropItem
 
-from archiver.items import Post
 from archiver.pipelines.posts import PostPipeline
 
 CATS = ("社交媒体", "知乎", "知乎热榜")
-
-
-def post(**changes) -> Post:
-    fields = dict(
-        kind="answer",
-        id="1936787046304842491",
-        url="https://www.zhihu.com/answer/1",
-        title="问题",
-        author="答主",
-        updated=1700000000,
-        content="<p>正文</p>",
-        categories=CATS,
-        question_id="9",
-    )
-    return Post(**{**fields, **changes})
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import frontmatter
 import pytest
+from conftest import make_post
 
 from archiver.items import Post
 from archiver.post.render import PostOptions, http_date, post_text, yaml_quoted
@@ -10,17 +11,18 @@ CATS = ("社交媒体", "知乎", "知乎热榜")
 
 
 def make(**changes) -> Post:
-    fields = dict(
-        kind="answer",
-        id="1",
-        url="u",
-        title="T",
-        author="A",
-        updated=1658628417,
-        content="<p>x</p>",
-        categories=CATS,
+    return make_post(
+        **{
+            "id": "1",
+            "url": "u",
+            "title": "T",
+            "author": "A",
+            "updated": 1658628417,
+            "content": "<p>x</p>",
+            "question_id": "",
+            **changes,
+        }
     )
-    return Post(**{**fields, **changes})
 
 
 def test_byte_layout():

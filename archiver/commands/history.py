@@ -15,7 +15,7 @@ from archiver.history import write_daily_page
 from archiver.index import ArchiveIndex, index_path
 from archiver.lock import ArchiveBusy, ArchiveLock
 from archiver.pipelines.history import history_zone
-from archiver.post.render import PostOptions
+from archiver.pipelines.posts import post_options
 from archiver.spiders.base import categories_setting
 from archiver.writer import PostWriter
 
@@ -48,9 +48,7 @@ class Command(ScrapyCommand):
         try:
             with ArchiveLock(archive_dir / ".archiver" / "lock"):
                 index = ArchiveIndex(index_path(archive_dir, settings["ARCHIVE_INDEX"]))
-                options = PostOptions(
-                    settings["ARCHIVE_SOURCE_LABEL"], settings["ARCHIVE_DEFAULT_IMAGE"]
-                )
+                options = post_options(settings)
                 done = write_daily_page(
                     PostWriter(archive_dir, index),
                     day,

@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 from archiver.history import record_hot_list, write_daily_page
 from archiver.index import ArchiveIndex, index_path
 from archiver.items import HotListSnapshot
+from archiver.pipelines.posts import post_options
 from archiver.post.render import PostOptions
 from archiver.spiders.base import categories_setting
 from archiver.writer import PostWriter
@@ -63,10 +64,7 @@ class HotListPipeline:
             index_path(archive_dir, settings["ARCHIVE_INDEX"]),
             history_zone(settings["HISTORY_TIMEZONE"]),
             categories_setting(settings["HISTORY_CATEGORIES"]),
-            PostOptions(
-                source=settings["ARCHIVE_SOURCE_LABEL"],
-                default_image=settings["ARCHIVE_DEFAULT_IMAGE"],
-            ),
+            post_options(settings),
             settings.getbool("HISTORY_DAILY_PAGE"),
         )
 

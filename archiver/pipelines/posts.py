@@ -18,9 +18,16 @@ from archiver.writer import PostWriter
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+
+def post_options(settings: BaseSettings) -> PostOptions:
+    return PostOptions(
+        source=settings["ARCHIVE_SOURCE_LABEL"], default_image=settings["ARCHIVE_DEFAULT_IMAGE"]
+    )
 
 
 class PostPipeline:
@@ -51,10 +58,7 @@ class PostPipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         archive_dir = Path(settings["ARCHIVE_DIR"])
-        options = PostOptions(
-            source=settings["ARCHIVE_SOURCE_LABEL"],
-            default_image=settings["ARCHIVE_DEFAULT_IMAGE"],
-        )
+        options = post_options(settings)
         mode = settings["ARCHIVE_IMAGES"]
         if mode not in ("remote", "local"):
             raise ValueError(f"ARCHIVE_IMAGES is 'remote' or 'local', not {mode!r}")

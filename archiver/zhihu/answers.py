@@ -32,20 +32,10 @@ def parse_answer(text: str) -> Post | Skip:
 
 def answer_post(answer: Any, fallback_title: str = "") -> Post | Skip:
     """One answer object as a Post, or why it cannot be archived."""
-    if not isinstance(answer, dict):
-        return Skip("unexpected_shape", "answer is not an object")
-    answer_id = as_id(answer.get("id"))
-    if not answer_id:
-        return Skip("missing_field", "answer without a usable id")
-    if answer.get("content_need_truncated") is True:
-        # Zhihu cuts the content for readers who are not logged in; never archive a cut answer.
-        return Skip("truncated", f"answer {answer_id}: content truncated (log in: ZHIHU_COOKIE)")
-    content = answer.get("content")
-    if not isinstance(content, str) or not content.strip():
-        return Skip("missing_field", f"answer {answer_id} has no content")
-    updated = as_int(answer.get("updated_time")) or as_int(answer.get("created_time"))
-    if updated is None:
-        return Skip("missing_field", f"answer {answer_id} has no updated_time")
+    fields = content_fields(answer, "answer", ("updated_time", "created_time"))
+    if isinstance(fields, Skip):
+        return fields
+    answer_id, content, updated = fields
     question = answer.get("question") if isinstance(answer.get("question"), dict) else {}
     title = text_of(question.get("title")) or fallback_title.strip()
     if not title:
@@ -61,6 +51,29 @@ def answer_post(answer: Any, fallback_title: str = "") -> Post | Skip:
         content=content,
         question_id=question_id,
     )
+
+
+def content_fields(obj: Any, kind: str, date_keys: tuple[str, str]) -> tuple[str, str, int] | Skip:
+    """Id, content and date, which every archivable object needs; or why it cannot be archived.
+
+    `date_keys`: the field of the last edit, then of the creation (answers say `updated_time`,
+    articles `updated`).
+    """
+    if not isinstance(obj, dict):
+        return Skip("unexpected_shape", f"{kind} is not an object")
+    item_id = as_id(obj.get("id"))
+    if not item_id:
+        return Skip("missing_field", f"{kind} without a usable id")
+    if obj.get("content_need_truncated") is True:
+        # Zhihu cuts the content for readers who are not logged in; never archive a cut one.
+        return Skip("truncated", f"{kind} {item_id}: content truncated (log in: ZHIHU_COOKIE)")
+    content = obj.get("content")
+    if not isinstance(content, str) or not content.strip():
+        return Skip("missing_field", f"{kind} {item_id} has no content")
+    updated = as_int(obj.get(date_keys[0])) or as_int(obj.get(date_keys[1]))
+    if updated is None:
+        return Skip("missing_field", f"{kind} {item_id} has no {date_keys[0]}")
+    return item_id, content, updated
 
 
 def answer_url(question_id: str, answer_id: str) -> str:

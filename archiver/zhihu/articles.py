@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from archiver.items import Post, Skip
-from archiver.zhihu.answers import ANONYMOUS
-from archiver.zhihu.jsonutil import as_id, as_int, get_path, load_object, text_of
+from archiver.zhihu.answers import ANONYMOUS, content_fields
+from archiver.zhihu.jsonutil import get_path, load_object, text_of
 
 
 def parse_article(text: str) -> Post | Skip:
@@ -15,20 +15,11 @@ def parse_article(text: str) -> Post | Skip:
 
 
 def article_post(article: Any) -> Post | Skip:
-    if not isinstance(article, dict):
-        return Skip("unexpected_shape", "article is not an object")
-    article_id = as_id(article.get("id"))
-    if not article_id:
-        return Skip("missing_field", "article without a usable id")
-    if article.get("content_need_truncated") is True:
-        return Skip("truncated", f"article {article_id}: content truncated (log in: ZHIHU_COOKIE)")
-    content = article.get("content")
-    if not isinstance(content, str) or not content.strip():
-        return Skip("missing_field", f"article {article_id} has no content")
     # Articles say `updated`/`created`, without the `_time` of answers.
-    updated = as_int(article.get("updated")) or as_int(article.get("created"))
-    if updated is None:
-        return Skip("missing_field", f"article {article_id} has no updated time")
+    fields = content_fields(article, "article", ("updated", "created"))
+    if isinstance(fields, Skip):
+        return fields
+    article_id, content, updated = fields
     title = text_of(article.get("title"))
     if not title:
         return Skip("missing_field", f"article {article_id} has no title")
