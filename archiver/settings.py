@@ -34,6 +34,9 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.ZhihuSessionMiddleware": 710,
     # Before RedirectMiddleware (600) in the response path, to see sign-in redirects themselves.
     "archiver.middlewares.ZhihuBlockMiddleware": 650,
+    # Next to the downloader: the bytes as transferred, before decompression and redirects.
+    "archiver.webarchive.WarcCaptureMiddleware": 990,
+    "archiver.webarchive.WarcReplayMiddleware": 995,
 }
 ITEM_PIPELINES = {
     "archiver.pipelines.figures.FiguresPipeline": 300,
@@ -71,6 +74,11 @@ HISTORY_ENABLED = True
 HISTORY_DAILY_PAGE = True
 HISTORY_TIMEZONE = "Asia/Shanghai"  # where a day starts and ends: Zhihu's
 HISTORY_CATEGORIES = "社交媒体/知乎/知乎热榜日报"
+
+# Web archive: a WARC per run (default: the hotlist and archive spiders), replay from WARCs
+WARC_ENABLED = None  # None: as the spider says; True/False: for every spider
+WARC_DIR = ""  # default: <ARCHIVE_DIR>/.archiver/warc
+ARCHIVE_REPLAY = ""  # a WARC file or folder: serve every request from it, never the network
 
 # Figures
 FIGURES_ENABLED = True

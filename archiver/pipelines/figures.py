@@ -27,6 +27,7 @@ from archiver.items import Post, StoredFigure
 from archiver.post.figures import Figure, is_allowed
 from archiver.post.render import body_for
 from archiver.storage import atomic_write
+from archiver.webarchive import NotInArchive
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -274,6 +275,8 @@ class FiguresPipeline(FilesPipeline):
 
 
 def _failure_reason(failure: Failure) -> str:
+    if failure.check(NotInArchive):
+        return "not_in_warc"
     if failure.check(IgnoreRequest):
         return "filtered"
     # Scrapy cancels a download that announces or reaches more than download_maxsize bytes.

@@ -21,6 +21,7 @@ class ArchiveSpider(ArchiverSpider):
     name = "archive"
     # Every target must be archived for the run to count as a success.
     strict = True
+    warc_capture = True
 
     def __init__(
         self, targets: list[Target] | None = None, urls: str = "", answers: str = "", **kwargs: Any

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import scrapy
@@ -14,6 +16,7 @@ from twisted.python.failure import Failure
 
 from archiver import stats as keys
 from archiver.items import Post, Skip
+from archiver.webarchive import NotInArchive
 from archiver.zhihu.answers import parse_answers_page
 from archiver.zhihu.jsonutil import ZhihuFormatError
 from archiver.zhihu.urls import answers_url, question_page, rebase
@@ -23,6 +26,21 @@ def categories_setting(value: str | list[str] | tuple[str, ...]) -> tuple[str, .
     """A category path from a setting: "a/b/c" or a list."""
     parts = value.split("/") if isinstance(value, str) else value
     return tuple(p.strip() for p in parts if p.strip())
+
+
+def response_time(response: Response) -> datetime:
+    """When the server produced the response (its Date header), else now.
+
+    A crawl replayed from a WARC then dates what it derives (hot-list history, undated feed
+    items) as the original crawl did, and renders the same bytes.
+    """
+    date = response.headers.get("Date")
+    if date:
+        try:
+            return parsedate_to_datetime(date.decode("latin-1")).astimezone(UTC)
+        except (TypeError, ValueError):
+            pass  # a malformed Date: the crawl's own clock will do
+    return datetime.now(UTC)
 
 
 def body_text(response: Response) -> str:
@@ -90,6 +108,8 @@ class ArchiverSpider(scrapy.Spider):
             status = failure.value.response.status
             reason = "not_found" if status == 404 else f"http_{status}"
             message = f"HTTP {status}" + (" (deleted, or never existed)" if status == 404 else "")
+        elif failure.check(NotInArchive):
+            reason, message = "not_in_warc", "not in the replayed WARC files"
         elif failure.check(IgnoreRequest):
             return  # a blocked response: ZhihuBlockMiddleware has said why, once
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from scrapy.http import Request, Response
 
 from archiver.feeds import FeedError, FeedSource, parse_feed, parse_feed_config
 from archiver.items import Post, Skip
-from archiver.spiders.base import ArchiverSpider, categories_setting
+from archiver.spiders.base import ArchiverSpider, categories_setting, response_time
 
 
 class FeedSpider(ArchiverSpider):
@@ -41,7 +40,10 @@ class FeedSpider(ArchiverSpider):
         path = feed.categories or self.settings["RSS_CATEGORIES"]
         try:
             result = parse_feed(
-                response.body, categories_setting(path), int(time.time()), feed.source
+                response.body,
+                categories_setting(path),
+                int(response_time(response).timestamp()),
+                feed.source,
             )
         except FeedError as exc:
             self.skip([Skip(exc.reason, f"{feed.url}: {exc.detail}")])

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.http import Request, Response
 
 from archiver.items import HotListSnapshot, Skip
-from archiver.spiders.base import ArchiverSpider, body_text
+from archiver.spiders.base import ArchiverSpider, body_text, response_time
 from archiver.zhihu.hotlist import parse_hot_list
 from archiver.zhihu.jsonutil import ZhihuFormatError
 from archiver.zhihu.urls import hot_list_url
@@ -18,6 +17,7 @@ from archiver.zhihu.urls import hot_list_url
 class HotlistSpider(ArchiverSpider):
     name = "hotlist"
     categories_setting_name = "ZHIHU_HOTLIST_CATEGORIES"
+    warc_capture = True
 
     async def start(self) -> AsyncIterator[Request]:
         yield Request(
@@ -35,7 +35,7 @@ class HotlistSpider(ArchiverSpider):
             return
         self.skip(skipped)
         self.logger.info("Hot list: %d questions", len(questions))
-        yield HotListSnapshot(datetime.now(UTC), tuple(questions))
+        yield HotListSnapshot(response_time(response), tuple(questions))
         wanted = self.settings.getint("ZHIHU_ANSWERS_PER_QUESTION")
         for question in questions:
             yield self.answers_request(question.question_id, question.title, wanted)

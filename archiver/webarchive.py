@@ -1,0 +1,237 @@
+"""Keep what Zhihu served, as a standard WARC 1.1 file per run, and replay a crawl from WARCs.
+
+Two downloader middlewares next to the downloader itself (so they see the bytes as transferred,
+before decompression and redirects): WarcCaptureMiddleware writes a request and a response record
+for every response; WarcReplayMiddleware answers every request from recorded responses and never
+lets one reach the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Self
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Headers, Request, Response
+from scrapy.responsetypes import responsetypes
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+REDACTED = "<redacted>"
+# Request headers that carry credentials; Set-Cookie values of responses too (names stay).
+_SECRET_HEADERS = {"cookie", "authorization", "proxy-authorization"}
+# Hop-by-hop framing that no longer describes the (de-chunked) body Scrapy hands us.
+_DROPPED = {"transfer-encoding"}
+
+
+class NotInArchive(IgnoreRequest):
+    """A request the replayed WARC files have no response for."""
+
+
+def redact(name: str, value: str) -> str:
+    lower = name.lower()
+    if lower in _SECRET_HEADERS or lower.startswith("x-zse-"):
+        return REDACTED
+    if lower == "set-cookie":
+        return value.split("=", 1)[0] + "=" + REDACTED
+    return value
+
+
+def header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), redact(name.decode("latin-1"), value.decode("latin-1")))
+        for name, values in headers.items()
+        for value in values
+        if name.decode("latin-1").lower() not in _DROPPED
+    ]
+
+
+def warc_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.name.endswith((".warc", ".warc.gz")))
+    return [path]
+
+
+class WarcCaptureMiddleware:
+    """Every response of the run, with its request, into `<WARC_DIR>/<spider>-<time>.warc.gz`."""
+
+    def __init__(self, folder: Path, crawler: Crawler) -> None:
+        self.folder = folder
+        self.crawler = crawler
+        self.handle: IO[bytes] | None = None
+        self.writer: WARCWriter | None = None
+        self.path: Path | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        # NotConfigured without a message: Scrapy would log a warning for every run otherwise
+        if settings.get("ARCHIVE_REPLAY"):
+            raise NotConfigured  # replaying: nothing new to capture
+        enabled = settings.get("WARC_ENABLED")
+        if enabled is None or enabled == "":
+            enabled = getattr(crawler.spidercls, "warc_capture", False)
+        elif not settings.getbool("WARC_ENABLED"):
+            enabled = False
+        if not enabled:
+            raise NotConfigured
+        folder = settings.get("WARC_DIR") or Path(settings["ARCHIVE_DIR"]) / ".archiver" / "warc"
+        middleware = cls(Path(folder), crawler)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.path = self.folder / f"{spider.name}-{stamp}-{os.getpid()}.warc.gz"
+        self.handle = self.path.open("xb")
+        self.writer = WARCWriter(self.handle, gzip=True, warc_version="1.1")
+        info = self.writer.create_warcinfo_record(
+            self.path.name,
+            {"software": "zhihu-archiver (Scrapy, warcio)", "format": "WARC File Format 1.1"},
+        )
+        self.writer.write_record(info)
+        self.handle.flush()
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            logger.info("WARC capture: %s", self.path)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if self.writer is None or self.handle is None or "warc" in response.flags:
+            return response
+        url = urlsplit(request.url)
+        target = f"{url.path or '/'}" + (f"?{url.query}" if url.query else "")
+        request_record = self.writer.create_warc_record(
+            request.url,
+            "request",
+            http_headers=StatusAndHeaders(
+                f"{request.method} {target} HTTP/1.1",
+                header_pairs(request.headers),
+                is_http_request=True,
+            ),
+        )
+        response_record = self.writer.create_warc_record(
+            request.url,
+            "response",
+            payload=BytesIO(response.body),
+            length=len(response.body),
+            http_headers=StatusAndHeaders(
+                f"{response.status} {_reason(response.status)}",
+                header_pairs(response.headers),
+                protocol="HTTP/1.1",
+            ),
+        )
+        self.writer.write_request_response_pair(request_record, response_record)
+        # Each record is a gzip member of its own, flushed: a crash leaves every whole record.
+        self.handle.flush()
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("archiver/warc/records", 2)
+        return response
+
+
+@dataclass(frozen=True)
+class _Stored:
+    path: Path
+    offset: int
+
+
+class WarcReplayMiddleware:
+    """With ARCHIVE_REPLAY set, every request is answered from the WARC files, or fails."""
+
+    def __init__(self, source: Path, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.responses: dict[str, _Stored] = {}
+        for path in warc_files(source):
+            self._index(path)
+        logger.info("Replaying %d responses from %s", len(self.responses), source)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        source = crawler.settings.get("ARCHIVE_REPLAY")
+        if not source:
+            raise NotConfigured
+        if not Path(source).exists():
+            raise ValueError(f"ARCHIVE_REPLAY: no such WARC file or folder: {source}")
+        return cls(Path(source), crawler)
+
+    def _index(self, path: Path) -> None:
+        """Where each URL's response is; a damaged file yields what precedes the damage."""
+        complete = 0
+        with path.open("rb") as handle:
+            records = ArchiveIterator(handle, check_digests=True)
+            try:
+                for record in records:
+                    offset = records.get_record_offset()
+                    uri = record.rec_headers.get_header("WARC-Target-URI")
+                    record.content_stream().read()
+                    if not _whole(record):
+                        raise ArchiveLoadFailed(f"record at offset {offset} is cut short")
+                    if record.rec_type == "response" and uri:
+                        self.responses[uri] = _Stored(path, offset)  # the latest capture wins
+                    complete += 1
+            except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value("archiver/replay/damaged_files")
+                logger.error(
+                    "WARC %s is damaged after %d whole records (%s): replaying those, the rest "
+                    "is lost",
+                    path,
+                    complete,
+                    exc or type(exc).__name__,
+                )
+
+    def process_request(self, request: Request) -> Response:
+        stored = self.responses.get(request.url)
+        assert self.crawler.stats is not None
+        if stored is None:
+            self.crawler.stats.inc_value("archiver/replay/missing")
+            raise NotInArchive(f"not in the replayed WARC files: {request.url}")
+        self.crawler.stats.inc_value("archiver/replay/served")
+        return self._load(stored, request.url)
+
+    def _load(self, stored: _Stored, url: str) -> Response:
+        with stored.path.open("rb") as handle:
+            handle.seek(stored.offset)
+            record = next(iter(ArchiveIterator(handle)))
+            http = record.http_headers
+            headers = Headers([(k, v) for k, v in http.headers if k.lower() not in _DROPPED])
+            body = record.raw_stream.read()  # as transferred: HttpCompressionMiddleware decodes
+        cls = responsetypes.from_args(headers=headers, url=url, body=body)
+        return cls(
+            url=url, status=int(http.get_statuscode()), headers=headers, body=body, flags=["warc"]
+        )
+
+
+def _whole(record: ArcWarcRecord) -> bool:
+    """A record read to its end with its digest verified (warcio stops quietly at a cut)."""
+    passed = record.digest_checker.passed
+    if passed is None:  # nothing was checked: fine only for a record that declares no digest
+        return not record.rec_headers.get_header("WARC-Block-Digest")
+    return passed
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
