@@ -67,6 +67,9 @@ ARCHIVE_DIR = "output"
 ARCHIVE_INDEX = ""  # default: <ARCHIVE_DIR>/.archiver/index.sqlite3
 ARCHIVE_DEFAULT_IMAGE = ""
 ARCHIVE_SOURCE_LABEL = "知乎"
+# Post dates: "auto" reads the timezone of the Hexo site whose source/ folder ARCHIVE_DIR is;
+# a zone name writes that wall-clock time; "" keeps the seed's GMT form.
+ARCHIVE_TIMEZONE = "auto"
 ARCHIVE_IMAGES = "remote"  # or "local": posts point at the archived figures (/images/...)
 
 # Hot-list history: every hot list is recorded in the index; a daily page lists each day's

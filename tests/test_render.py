@@ -87,3 +87,34 @@ def test_source_label_is_the_author_field():
 def test_http_date_is_rfc1123_gmt():
     assert http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT"
     assert http_date(1658628417) == "Sun, 24 Jul 2022 02:06:57 GMT"
+
+
+def test_site_timezone_form_of_the_date():
+    from zoneinfo import ZoneInfo
+
+    text = post_text(make(), PostOptions(timezone=ZoneInfo("Asia/Shanghai")))
+    assert "\ndate: 2022-07-24 10:06:57\n" in text
+
+
+def test_bodies_are_one_line_so_markdown_never_takes_over():
+    content = "<pre><code>a\n\n    indented\n---\nb</code></pre><p>x\r\ny</p>"
+    text = post_text(make(content=content), PostOptions())
+    body = text.split("<div>   \n", 1)[1].rsplit("  \n</div>\n", 1)[0]
+    assert "\n" not in body and "\r" not in body
+    assert "a&#10;&#10;    indented&#10;---&#10;b" in body
+
+
+def test_site_timezone_setting(tmp_path):
+    from archiver.hexo import site_timezone
+
+    site = tmp_path / "blog"
+    (site / "source").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: blog\ntimezone: Asia/Shanghai\n")
+    assert str(site_timezone("auto", site / "source")) == "Asia/Shanghai"
+    assert site_timezone("auto", tmp_path) is None  # not a Hexo source folder: the seed form
+    assert site_timezone("", site / "source") is None
+    assert str(site_timezone("Europe/Paris", tmp_path)) == "Europe/Paris"
+    (site / "_config.yml").write_text("title: blog\ntimezone:\n")
+    assert site_timezone("auto", site / "source") is None
+    with pytest.raises(ValueError, match="ARCHIVE_TIMEZONE"):
+        site_timezone("Mars/Olympus", tmp_path)

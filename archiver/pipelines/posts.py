@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self
 from scrapy.exceptions import DropItem
 
 from archiver import stats as keys
+from archiver.hexo import site_timezone
 from archiver.index import ArchiveIndex, index_path
 from archiver.items import Post
 from archiver.post.content import Body
@@ -26,7 +27,9 @@ logger = logging.getLogger(__name__)
 
 def post_options(settings: BaseSettings) -> PostOptions:
     return PostOptions(
-        source=settings["ARCHIVE_SOURCE_LABEL"], default_image=settings["ARCHIVE_DEFAULT_IMAGE"]
+        source=settings["ARCHIVE_SOURCE_LABEL"],
+        default_image=settings["ARCHIVE_DEFAULT_IMAGE"],
+        timezone=site_timezone(settings["ARCHIVE_TIMEZONE"], Path(settings["ARCHIVE_DIR"])),
     )
 
 

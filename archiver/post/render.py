@@ -6,7 +6,9 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import formatdate
+from zoneinfo import ZoneInfo
 
 from archiver.items import Post
 from archiver.post.content import Body, clean_content, feed_body
@@ -22,6 +24,9 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class PostOptions:
     source: str = "知乎"  # the post's `author`: the source's label, not the person
     default_image: str = ""  # headimg/thumbnail when the body has no image; fixed, never random
+    # The Hexo site's timezone: dates as its wall-clock time, which Hexo reads right. None: the
+    # seed's RFC 1123 GMT form, which Hexo misreads on a site whose timezone is not UTC.
+    timezone: ZoneInfo | None = None
 
 
 def post_text(post: Post, options: PostOptions) -> str:
@@ -56,9 +61,13 @@ def render(post: Post, body: Body, options: PostOptions, thumbnail: str = "") ->
         image,
         thumbnail or image,
         post.source or options.source,
-        http_date(post.updated),
+        post_date(post.updated, options.timezone),
     )
-    return escape_braces(text + f"\n<div>   \n{prefix}{body.html}  \n</div>\n" + " " * 12)
+    # A newline in the body could end Markdown's HTML block (at a blank line) and turn what
+    # follows into Markdown (4-space indents become code blocks): `&#10;` is the same character
+    # to HTML, and leaves the body one line.
+    html_body = body.html.replace("\r\n", "&#10;").replace("\n", "&#10;").replace("\r", "&#13;")
+    return escape_braces(text + f"\n<div>   \n{prefix}{html_body}  \n</div>\n" + " " * 12)
 
 
 def escape_braces(text: str) -> str:
@@ -91,6 +100,13 @@ def yaml_quoted(value: str) -> str:
     """A single-quoted YAML scalar: `'` doubled, line breaks as spaces, controls dropped."""
     value = _CONTROLS.sub("", _LINE_BREAKS.sub(" ", value))
     return "'" + value.replace("'", "''") + "'"
+
+
+def post_date(timestamp: int, zone: ZoneInfo | None) -> str:
+    """The front matter's date: the seed's form, or `2022-07-24 10:06:57` in the site's zone."""
+    if zone is None:
+        return http_date(timestamp)
+    return datetime.fromtimestamp(timestamp, zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def http_date(timestamp: int) -> str:

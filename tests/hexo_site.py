@@ -1,0 +1,85 @@
+"""A real Hexo site around an archive made by the tests: set up, built, and read back by Hexo."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SITE = Path(__file__).parent / "hexo"
+# CI sets this: there a missing Node.js or Chromium is a failure, not a reason to skip.
+REQUIRED = os.environ.get("ARCHIVER_REQUIRE_SLOW_TESTS") == "1"
+
+
+def unavailable(what: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"{what} (ARCHIVER_REQUIRE_SLOW_TESTS=1)")
+    pytest.skip(what)
+
+
+def node_modules() -> Path:
+    """Hexo and its renderers, installed once from the committed lock file."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        unavailable("Node.js and npm are needed for the Hexo build")
+    modules = SITE / "node_modules"
+    stamp = modules / ".package-lock.json"
+    lock = SITE / "package-lock.json"
+    if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=SITE,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    return modules
+
+
+def make_site(root: Path, timezone: str = "") -> Path:
+    """A site folder with our _config.yml (its timezone set), theme and installed packages."""
+    modules = node_modules()
+    root.mkdir(parents=True, exist_ok=True)
+    config = (SITE / "_config.yml").read_text(encoding="utf-8")
+    (root / "_config.yml").write_text(
+        config.replace("timezone:", f"timezone: {timezone}"), encoding="utf-8"
+    )
+    shutil.copytree(SITE / "themes", root / "themes")
+    shutil.copy(SITE / "package.json", root / "package.json")
+    (root / "node_modules").symlink_to(modules)
+    (root / "source" / "_posts").mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def hexo_env() -> dict[str, str]:
+    # The machine's zone is UTC, so only the site's own `timezone` can shift a date.
+    return {**os.environ, "TZ": "UTC"}
+
+
+def generate(site: Path) -> subprocess.CompletedProcess[str]:
+    hexo = site / "node_modules" / ".bin" / "hexo"
+    return subprocess.run(
+        [str(hexo), "generate"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=hexo_env(),
+    )
+
+
+def posts_as_hexo_reads_them(site: Path) -> dict[str, dict]:
+    """Hexo's own view of every post (title, date, categories, content), by source path."""
+    done = subprocess.run(
+        ["node", str(SITE / "inspect.js")],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=hexo_env(),
+        check=True,
+    )
+    return {post["source"]: post for post in json.loads(done.stdout)}
