@@ -24,12 +24,15 @@ def site_timezone(setting: str, archive_dir: Path) -> ZoneInfo | None:
         name = _configured_timezone(archive_dir)
     if name in SEED_FORM:
         return None
+    return named_zone(name, "ARCHIVE_TIMEZONE")
+
+
+def named_zone(name: str, setting: str) -> ZoneInfo:
+    """The zone of a setting's value, or a ValueError that names the setting."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"ARCHIVE_TIMEZONE: not a time zone name like Asia/Shanghai: {name!r}"
-        ) from exc
+        raise ValueError(f"{setting}: not a time zone name like Asia/Shanghai: {name!r}") from exc
 
 
 def _configured_timezone(archive_dir: Path) -> str:

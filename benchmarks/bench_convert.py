@@ -38,8 +38,8 @@ CATEGORIES = ("社交媒体", "知乎", "知乎热榜")
 MIN_HTML_BYTES = 10_000
 MAX_HTML_BYTES = 60_000
 
-_PID_CHARS = string.ascii_letters + string.digits + "_-"
-_ZH_WORDS = (  # noqa: SIM905 - a word list reads better as one string
+PID_CHARS = string.ascii_letters + string.digits + "_-"
+ZH_WORDS = (  # noqa: SIM905 - a word list reads better as one string
     "我们 这个 问题 其实 可以 从 几个 方面 来看 首先 需要 明确 的是 根据 数据 显示 "
     "在 过去 十年 里 很多 人 认为 但是 实际上 情况 并非 如此 经济 社会 技术 发展 "
     "带来 了 巨大 变化 同时 也 产生 新的 挑战 对于 普通人 来说 最 重要 还是 "
@@ -84,7 +84,7 @@ class AnswerGenerator:
 
     def sentence(self) -> str:
         rng = self.rng
-        words = [rng.choice(_ZH_WORDS) for _ in range(rng.randint(8, 24))]
+        words = [rng.choice(ZH_WORDS) for _ in range(rng.randint(8, 24))]
         if rng.random() < 0.3:
             words.insert(rng.randrange(len(words)), " " + " ".join(rng.sample(_EN_WORDS, 2)) + " ")
         return "".join(words) + rng.choice("，。。！？")
@@ -93,7 +93,7 @@ class AnswerGenerator:
         return "".join(self.sentence() for _ in range(self.rng.randint(2, 6)))
 
     def pid(self) -> str:
-        return "".join(self.rng.choice(_PID_CHARS) for _ in range(8))
+        return "".join(self.rng.choice(PID_CHARS) for _ in range(8))
 
     def link(self) -> str:
         rng = self.rng

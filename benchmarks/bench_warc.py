@@ -48,6 +48,7 @@ sys.path.insert(0, str(PROJECT / "tests"))
 import images  # noqa: E402
 import scrapy  # noqa: E402
 import warcio  # noqa: E402
+from bench_convert import PID_CHARS, ZH_WORDS  # noqa: E402
 from crawling import scrapy_argv, scrapy_env  # noqa: E402
 from fixture_server import FixtureServer, fixture_name  # noqa: E402
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
@@ -69,15 +70,6 @@ CRAWL_SETTINGS = (
     "LOG_LEVEL=WARNING",
 )
 
-_PID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
-_ZH_WORDS = (  # noqa: SIM905 - a word list reads better as one string
-    "我们 这个 问题 其实 可以 从 几个 方面 来看 首先 需要 明确 的是 根据 数据 显示 "
-    "在 过去 十年 里 很多 人 认为 但是 实际上 情况 并非 如此 经济 社会 技术 发展 "
-    "带来 了 巨大 变化 同时 也 产生 新的 挑战 对于 普通人 来说 最 重要 还是 "
-    "保持 学习 能力 和 独立 思考 举个 例子 如果 你 去 一家 公司 面试 就会 发现 "
-    "他们 更 看重 经验 而不是 学历 当然 这 只是 个人 观点 欢迎 讨论 补充 一下 "
-    "算法 模型 训练 推理 城市 房价 教育 医疗 历史 文化 电影 音乐 旅行 美食 健康"
-).split()
 _TITLE_WORDS = (  # noqa: SIM905
     "为什么 如何 评价 怎样 看待 年轻人 猫 城市 工作 大学 AI 电影 历史 房价 程序员 旅行"
 ).split()
@@ -102,11 +94,11 @@ class ContentGenerator:
         self.sentences = [self._sentence() for _ in range(600)]
 
     def _sentence(self) -> str:
-        words = self.rng.choices(_ZH_WORDS, k=self.rng.randint(8, 30))
+        words = self.rng.choices(ZH_WORDS, k=self.rng.randint(8, 30))
         return "".join(words) + self.rng.choice("，。。！？")
 
     def pid(self) -> str:
-        return "".join(self.rng.choices(_PID_CHARS, k=8))
+        return "".join(self.rng.choices(PID_CHARS, k=8))
 
     def text(self, sentences: int) -> str:
         return "".join(self.rng.choices(self.sentences, k=sentences))

@@ -6,10 +6,11 @@ import logging
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from scrapy.exceptions import NotConfigured
 
+from archiver.hexo import named_zone
 from archiver.history import record_hot_list, write_daily_page
 from archiver.index import ArchiveIndex, index_path
 from archiver.items import HotListSnapshot
@@ -26,12 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 def history_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"HISTORY_TIMEZONE is not a time zone name like Asia/Shanghai: {name!r}"
-        ) from exc
+    return named_zone(name, "HISTORY_TIMEZONE")
 
 
 class HotListPipeline:
