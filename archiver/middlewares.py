@@ -66,6 +66,17 @@ class ZhihuSessionMiddleware:
             request.headers["Cookie"] = f"{jar}; {self.cookie}" if jar else self.cookie
 
 
+FALLBACK_ON = "archiver_fallback_on"  # request meta: block causes the spider works around
+
+
+class Refused(IgnoreRequest):
+    """A refusal the request's spider has a fallback for (see FALLBACK_ON)."""
+
+    def __init__(self, block: Block) -> None:
+        super().__init__(block.message)
+        self.block = block
+
+
 class ZhihuBlockMiddleware:
     """Stop the whole crawl, with one clear message, the first time Zhihu refuses us.
 
@@ -90,6 +101,10 @@ class ZhihuBlockMiddleware:
         block = detect_block(response.status, response.url, response.body, location)
         if block is None:
             return response
+        if block.cause in request.meta.get(FALLBACK_ON, ()):
+            # The spider has another way to this content (an article's page when its API wants
+            # a signature): this refusal is the spider's to handle, not the end of the crawl.
+            raise Refused(block)
         self._stop(block)
         raise IgnoreRequest(block.message)
 

@@ -128,3 +128,19 @@ def test_how_many_answers_of_a_question(tmp_path):
     run = archive(tmp_path, "https://www.zhihu.com/question/546512789", options=("-a", "answers=2"))
     # only one answer page exists for limit=1 in the fixtures: asking for 2 reads limit=2
     assert any("limit=2" in p for p in run.requested("www.zhihu.com"))
+
+
+def test_an_article_whose_api_wants_a_signature_is_read_from_its_page(tmp_path):
+    through_api = crawl(
+        tmp_path / "api", command=("archive", "https://zhuanlan.zhihu.com/p/23141946")
+    )
+    run = crawl(
+        tmp_path / "page",
+        "signed-articles",
+        command=("archive", "https://zhuanlan.zhihu.com/p/23141946"),
+    )
+    assert run.code == 0, run.log
+    assert "the API wants a signature; reading the article's page" in run.log
+    assert "Blocked:" not in run.log
+    assert posts(tmp_path / "page") == posts(tmp_path / "api") != {}
+    assert through_api.code == 0

@@ -179,3 +179,23 @@ def test_urls_follow_the_base():
     assert rebase("http://www.zhihu.com/api/v4/q?a=1&b=2", "http://127.0.0.1:5") == (
         "http://127.0.0.1:5/api/v4/q?a=1&b=2"
     )
+
+
+def test_article_from_its_page():
+    from fixture_server import FIXTURES
+
+    from archiver.zhihu.pages import parse_article_page
+
+    page = (FIXTURES / "zhuanlan.zhihu.com/p/23141946.html").read_text()
+    post = parse_article_page(page, "23141946")
+    assert (post.kind, post.title, post.author, post.updated) == (
+        "article",
+        "用 {{ 模板 }} 写博客时要注意的转义",
+        "写博客的人",
+        1478000000,
+    )
+    assert post.content.startswith("<p>Hexo 会把 <code>")
+    assert isinstance(parse_article_page(page, "1"), Skip)
+    with pytest.raises(ZhihuFormatError) as info:
+        parse_article_page("<html>你似乎来到了没有知识存在的荒原</html>", "1")
+    assert info.value.reason == "not_found"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -9,10 +10,12 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from archiver.items import Post, Skip
+from archiver.middlewares import FALLBACK_ON, Refused
 from archiver.spiders.base import ArchiverSpider, body_text
 from archiver.zhihu.answers import parse_answer
 from archiver.zhihu.articles import parse_article
 from archiver.zhihu.jsonutil import ZhihuFormatError
+from archiver.zhihu.pages import parse_article_page
 from archiver.zhihu.targets import Target, parse_targets
 from archiver.zhihu.urls import ANSWER_FIELDS, api_url, question_page
 
@@ -67,12 +70,26 @@ class ArchiveSpider(ArchiverSpider):
             ),
         }[target.kind]
         query = {"include": ANSWER_FIELDS} if target.kind == "answer" else {}
+        meta: dict[str, Any] = {"target": target}
+        if target.kind == "article":
+            # Zhihu signs its articles API (x-zse-96), which we cannot compute; the page works.
+            meta[FALLBACK_ON] = ("signature",)
         return Request(
             api_url(self.base_url, path, **query),
             callback=self.parse_target,
             errback=self.target_failed,
             headers={"Referer": referer},
             cb_kwargs={"parse": parse},
+            meta=meta,
+        )
+
+    def article_page_request(self, target: Target) -> Request:
+        return Request(
+            f"https://zhuanlan.zhihu.com/p/{target.id}",
+            callback=self.parse_target,
+            errback=self.target_failed,
+            headers={"Referer": "https://zhuanlan.zhihu.com/"},
+            cb_kwargs={"parse": functools.partial(parse_article_page, article_id=target.id)},
             meta={"target": target},
         )
 
@@ -98,9 +115,17 @@ class ArchiveSpider(ArchiverSpider):
             del self.open_questions[question_id]
             self.progress(target, ok=archived > 0)
 
-    def target_failed(self, failure: Failure) -> None:
-        self.request_failed(failure)
+    def target_failed(self, failure: Failure) -> Iterator[Request]:
         target: Target = failure.request.meta["target"]
+        if failure.check(Refused):
+            self.logger.info(
+                "%s: the API wants a signature; reading the article's page", target.url
+            )
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("archiver/fallback/article_page")
+            yield self.article_page_request(target)
+            return
+        self.request_failed(failure)
         self.open_questions.pop(target.id, None)
         self.progress(target, ok=False)
 
