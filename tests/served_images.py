@@ -51,6 +51,10 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
 }
 
 
+# Figures whose first download answers 503 (served once, then the image)
+FLAKY = {Z.format(n=2, name=hexname("b"), ext="jpg")}
+
+
 def fixture_figure_urls(fixtures: Path) -> set[str]:
     """Every image URL that appears in the saved responses (any variant of any figure)."""
     urls: set[str] = set()
@@ -75,4 +79,6 @@ def write_image_root(root: Path, fixtures: Path) -> Path:
         path = root / f"{fixture_name(parts.netloc, parts.path, parts.query)}.{ext}"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(make())
+        if url in FLAKY:  # a transient failure first: the figure must still be stored
+            path.with_name(path.name.removesuffix(f".{ext}") + ".503.once.html").write_text("busy")
     return root
