@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from conftest import make_post
 from crawling import crawl
 from hexo_site import generate, make_site, posts_as_hexo_reads_them, unavailable
 from lxml import html as lxml_html
@@ -28,50 +29,34 @@ pytestmark = pytest.mark.slow
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SEED = "_posts/社交媒体/知乎/知乎热榜/answer-2583412650.md"
 HOSTILE_CATEGORIES = ("测试", "敌意")
-HOSTILE = [
-    Post(
-        kind="answer",
-        id="9000000001",
-        url="u",
-        title="it's: #1 “引号” 🐱 ——「全角」！？",
+
+
+def hostile(number: int, title: str, content: str, kind: str = "answer") -> Post:
+    return make_post(
+        kind=kind,
+        id=f"900000000{number}",
+        title=title,
         author="作者",
-        updated=1700000001,
+        url="u",
+        updated=1700000000 + number,
         categories=HOSTILE_CATEGORIES,
-        content='<div class="highlight"><pre><code class="language-jinja">{{ user.name }}\n'
+        content=content,
+        question_id="",
+    )
+
+
+HOSTILE = [
+    hostile(
+        1,
+        "it's: #1 “引号” 🐱 ——「全角」！？",
+        '<div class="highlight"><pre><code class="language-jinja">{{ user.name }}\n'
         "{% if x %}{% endif %}\n{# comment #}</code></pre></div>"
         '<p><img src="https://www.zhihu.com/equation?tex=%5Cfrac%7Ba%7D%7Bb%7D" '
         'alt="\\frac{a}{b} {{ {% %}" eeimg="1"></p>',
     ),
-    Post(
-        kind="answer",
-        id="9000000002",
-        url="u",
-        title="--- 分隔线 ---",
-        author="作者",
-        updated=1700000002,
-        categories=HOSTILE_CATEGORIES,
-        content="<p>上</p>\n---\n<p>下</p><pre>a\n---\nb</pre>",
-    ),
-    Post(
-        kind="answer",
-        id="9000000003",
-        url="u",
-        title="缩进",
-        author="作者",
-        updated=1700000003,
-        categories=HOSTILE_CATEGORIES,
-        content="<p>一段</p>\n\n    four spaces: not a code block\n\n<pre>x\n\n    y</pre>",
-    ),
-    Post(
-        kind="feed",
-        id="empty-body",
-        url="u",
-        title="空的正文",
-        author="",
-        updated=1700000004,
-        categories=HOSTILE_CATEGORIES,
-        content="",
-    ),
+    hostile(2, "--- 分隔线 ---", "<p>上</p>\n---\n<p>下</p><pre>a\n---\nb</pre>"),
+    hostile(3, "缩进", "<p>一段</p>\n\n    four spaces: not a code block\n\n<pre>x\n\n    y</pre>"),
+    hostile(4, "空的正文", "", kind="feed"),
 ]
 
 
