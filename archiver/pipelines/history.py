@@ -47,7 +47,7 @@ class HotListPipeline:
         self.options = options
         self.daily_page = daily_page
         self.index: ArchiveIndex | None = None
-        self.days: set[datetime] = set()
+        self.fetched: set[datetime] = set()  # when this run saw hot lists
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -71,7 +71,7 @@ class HotListPipeline:
         if isinstance(item, HotListSnapshot):
             assert self.index is not None
             record_hot_list(self.index, item.fetched_at, list(item.questions))
-            self.days.add(item.fetched_at)
+            self.fetched.add(item.fetched_at)
         return item
 
     def close_spider(self, spider: Spider | None = None) -> None:
@@ -80,7 +80,7 @@ class HotListPipeline:
         # After the posts: the page links the answers archived in this very run.
         if self.daily_page:
             writer = PostWriter(self.archive_dir, self.index)
-            for day in sorted({moment.astimezone(self.zone).date() for moment in self.days}):
+            for day in sorted({moment.astimezone(self.zone).date() for moment in self.fetched}):
                 done = write_daily_page(writer, day, self.zone, self.categories, self.options)
                 if done and done[0] != "unchanged":
                     logger.info("Daily page %s: %s", done[0], done[1])
