@@ -20,6 +20,7 @@ EXIT_FAILED = 1  # nothing archived, or the run was cut short
 EXIT_USAGE = 2  # bad command line or input (Scrapy's own convention)
 EXIT_BLOCKED = 3  # Zhihu refused us: the user must act (cookie, pause)
 EXIT_LOCKED = 4  # another run is using the same archive
+EXIT_UNREACHABLE = 5  # checkcookie: Zhihu could not be reached at all
 
 
 class RunSummary:

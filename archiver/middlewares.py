@@ -1,4 +1,4 @@
-"""Downloader middlewares: Zhihu's session headers, block detection, retry with backoff."""
+"""Downloader middlewares: Zhihu's session, signed headers, blocks, retry with backoff."""
 
 from __future__ import annotations
 
@@ -6,15 +6,27 @@ import asyncio
 import logging
 import os
 from typing import TYPE_CHECKING, Self
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
+from scrapy import Spider, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.defer import deferred_from_coro
+from twisted.web.client import URI
 
 from archiver import stats as keys
 from archiver.zhihu.blocks import Block, detect_block
+from archiver.zhihu.cookies import (
+    CHALLENGE,
+    DEVICE,
+    ROLES,
+    Identity,
+    cookie_value,
+    merge_cookie_header,
+    missing_message,
+)
+from archiver.zhihu.signing import ZSE_93, sign
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -22,7 +34,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 COOKIE_ENV = "ZHIHU_COOKIE"
+USER_AGENT_ENV = "ZHIHU_USER_AGENT"
 DEFAULT_REFERER = "https://www.zhihu.com/"
+# What Zhihu's web client sends with every API call, besides the signature.
+API_HEADERS = {
+    "x-zse-93": ZSE_93,
+    "x-api-version": "3.0.91",
+    "x-app-za": "OS=Web",
+    "x-requested-with": "fetch",
+}
 
 
 class ZhihuHosts:
@@ -40,30 +60,127 @@ class ZhihuHosts:
         host = parts.hostname or ""
         return parts.netloc == self.base_host or host == "zhihu.com" or host.endswith(".zhihu.com")
 
+    def is_api(self, url: str) -> bool:
+        return url in self and urlsplit(url).path.startswith("/api/")
+
+
+def stop_crawl(crawler: Crawler, block: Block) -> None:
+    """Count a refusal; the first one of a run is logged and closes the spider."""
+    stats = crawler.stats
+    assert stats is not None
+    stats.inc_value(f"{keys.BLOCKED}/{block.cause}")
+    if stats.get_value(keys.BLOCKED) is not None:
+        return
+    stats.set_value(keys.BLOCKED, block.cause)
+    logger.error(block.message)
+    assert crawler.engine is not None
+    # Not awaited: closing waits for in-flight downloads, possibly the caller's own.
+    deferred_from_coro(crawler.engine.close_spider_async(reason="blocked"))
+
 
 class ZhihuSessionMiddleware:
-    """A Zhihu Referer on every request; the login cookie and API headers on Zhihu's own hosts."""
+    """The user's identity on Zhihu's own hosts: the cookie (over https only) and User-Agent.
 
-    def __init__(self, hosts: ZhihuHosts, cookie: str) -> None:
+    ZHIHU_COOKIE is parsed once. A spider names the cookies it cannot work without
+    (`zhihu_cookies`); a run that lacks one is stopped as blocked before it sends anything.
+    """
+
+    def __init__(
+        self, crawler: Crawler, hosts: ZhihuHosts, identity: Identity, user_agent: str
+    ) -> None:
+        self.crawler = crawler
         self.hosts = hosts
-        self.cookie = cookie
+        self.identity = identity
+        self.user_agent = user_agent
+        self.refused = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        cookie = os.environ.get(COOKIE_ENV, "").strip()
-        return cls(ZhihuHosts(crawler.settings["ZHIHU_BASE_URL"]), cookie)
+        mw = cls(
+            crawler,
+            ZhihuHosts(crawler.settings["ZHIHU_BASE_URL"]),
+            Identity.from_header(os.environ.get(COOKIE_ENV, "").strip()),
+            os.environ.get(USER_AGENT_ENV, "").strip(),
+        )
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        return mw
+
+    def spider_opened(self, spider: Spider) -> None:
+        if self.crawler.settings["ARCHIVE_REPLAY"]:
+            return  # a replay sends nothing: it needs no identity
+        needed = getattr(spider, "zhihu_cookies", ())
+        if missing := self.identity.missing(needed):
+            self.refused = True
+            what = missing_message(missing, f"`{spider.name}`")
+            stop_crawl(self.crawler, Block("missing_cookie", what=what))
+            return
+        if needed and not self.identity.has(CHALLENGE):
+            logger.warning(
+                "ZHIHU_COOKIE has no %s (%s): Zhihu may answer pages with its challenge; "
+                "copy the whole Cookie header, and set ZHIHU_USER_AGENT to that browser's",
+                CHALLENGE,
+                ROLES[CHALLENGE],
+            )
 
     def process_request(self, request: Request) -> None:
+        if self.refused:
+            raise IgnoreRequest("the run lacks a cookie it needs")
         request.headers.setdefault("Referer", DEFAULT_REFERER)
         if request.url not in self.hosts:
             return
-        if urlsplit(request.url).path.startswith("/api/"):
-            request.headers.setdefault("x-requested-with", "fetch")
-            request.headers.setdefault("x-api-version", "3.0.91")
-        if self.cookie:
-            # CookiesMiddleware has already written the jar's cookies; ours go after them.
-            jar = request.headers.get("Cookie", b"").decode("latin-1")
-            request.headers["Cookie"] = f"{jar}; {self.cookie}" if jar else self.cookie
+        if self.user_agent:
+            request.headers["User-Agent"] = self.user_agent
+        if urlsplit(request.url).scheme != "https":
+            # Never a credential in clear text, not even one Zhihu set in the jar.
+            request.headers.pop("Cookie", None)
+            return
+        # CookiesMiddleware has already written the jar's cookies; ours fill in the rest.
+        jar = request.headers.get("Cookie", b"").decode("latin-1")
+        if header := merge_cookie_header(jar, list(self.identity.pairs)):
+            request.headers["Cookie"] = header
+
+
+class ZhihuSigningMiddleware:
+    """Zhihu's API headers on every API request, with `x-zse-96` signed over the request as sent.
+
+    It runs after every middleware that may change a request's URL or cookies, so it signs the
+    path and query as the HTTP client will put them on the wire and the `d_c0` the Cookie header
+    carries (Zhihu may refresh it with Set-Cookie during a run). Retries and redirects come
+    through here again and are signed again.
+    """
+
+    def __init__(self, hosts: ZhihuHosts, signature_byte: int) -> None:
+        self.hosts = hosts
+        self.signature_byte = signature_byte
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        value = crawler.settings.getint("ZHIHU_SIGNATURE_BYTE")
+        if not 0 <= value <= 255:
+            raise ValueError(f"ZHIHU_SIGNATURE_BYTE is a byte (0-255), not {value}")
+        return cls(ZhihuHosts(crawler.settings["ZHIHU_BASE_URL"]), value)
+
+    def process_request(self, request: Request) -> None:
+        if not self.hosts.is_api(request.url):
+            return
+        for name, value in API_HEADERS.items():
+            request.headers[name] = value
+        d_c0 = cookie_value(request.headers.get("Cookie", b"").decode("latin-1"), DEVICE)
+        if d_c0 is None:
+            # Nothing to sign with (a spider that needs no identity): Zhihu will say no.
+            request.headers.pop("x-zse-96", None)
+            return
+        request.headers["x-zse-96"] = sign(wire_target(request.url), d_c0, self.signature_byte)
+
+
+def wire_target(url: str) -> str:
+    """The request target the HTTP client sends for `url`: path, `;params` and query.
+
+    Twisted's own parser decides it (Scrapy's HTTP/1.1 handler hands it the defragmented URL),
+    so `/a?` and `/a;` go out as `/a`, an empty path as `/`.
+    """
+    target = URI.fromBytes(urldefrag(url)[0].encode("ascii")).originForm
+    return target.decode("ascii")
 
 
 FALLBACK_ON = "archiver_fallback_on"  # request meta: block causes the spider works around
@@ -87,7 +204,6 @@ class ZhihuBlockMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.hosts = ZhihuHosts(crawler.settings["ZHIHU_BASE_URL"])
-        self.block: Block | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -105,21 +221,8 @@ class ZhihuBlockMiddleware:
             # The spider has another way to this content (an article's page when its API wants
             # a signature): this refusal is the spider's to handle, not the end of the crawl.
             raise Refused(block)
-        self._stop(block)
+        stop_crawl(self.crawler, block)
         raise IgnoreRequest(block.message)
-
-    def _stop(self, block: Block) -> None:
-        stats = self.crawler.stats
-        assert stats is not None
-        stats.inc_value(f"{keys.BLOCKED}/{block.cause}")
-        if self.block is not None:
-            return
-        self.block = block
-        stats.set_value(keys.BLOCKED, block.cause)
-        logger.error(block.message)
-        assert self.crawler.engine is not None
-        # Not awaited: closing waits for in-flight downloads, this response among them.
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

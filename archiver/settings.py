@@ -7,6 +7,7 @@ NEWSPIDER_MODULE = "archiver.spiders"
 COMMANDS_MODULE = "archiver.commands"
 
 # Zhihu answers browsers only; an honest bot User-Agent gets HTTP 400 from its front end.
+# ZHIHU_USER_AGENT (environment) replaces it on Zhihu's hosts: __zse_ck is bound to a browser.
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
@@ -32,6 +33,8 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.BackoffRetryMiddleware": 550,
     # After CookiesMiddleware (700), which rewrites the Cookie header from its jar.
     "archiver.middlewares.ZhihuSessionMiddleware": 710,
+    # After every middleware that may change a URL or the cookies: it signs what is sent.
+    "archiver.middlewares.ZhihuSigningMiddleware": 720,
     # Before RedirectMiddleware (600) in the response path, to see sign-in redirects themselves.
     "archiver.middlewares.ZhihuBlockMiddleware": 650,
     # Next to the downloader: the bytes as transferred, before decompression and redirects.
@@ -53,6 +56,9 @@ RETRY_BACKOFF_MAX = 60.0
 
 # Zhihu
 ZHIHU_BASE_URL = "https://www.zhihu.com"
+# The first plaintext byte of every x-zse-96 signature. Zhihu does not check it; a fixed value
+# makes a run's requests reproducible (and its WARC replayable). 210 is what Zhihu's clients send.
+ZHIHU_SIGNATURE_BYTE = 210
 ZHIHU_HOTLIST_LIMIT = 50
 ZHIHU_ANSWERS_PER_QUESTION = 1
 ZHIHU_HOTLIST_CATEGORIES = "社交媒体/知乎/知乎热榜"

@@ -10,11 +10,17 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from fixture_server import FIXTURES, FixtureServer
+from fixture_server import FIXTURES, ZSE_CK, FixtureServer
 from served_images import write_image_root
 
 PROJECT = Path(__file__).parent.parent
-SECRET = "z_c0=2|1:0|10:1700000000|4:z_c0|80:TOPSECRETVALUE|abc; d_c0=DC0SECRET=|1700000000"
+# A browser's Cookie header as a user copies it: the challenge token the fixture server issued,
+# a quoted d_c0 (as browsers keep it), the login; each holds a marker no output may contain.
+SECRET = (
+    '_xsrf=xsrfTEST0123; d_c0="AGBQDC0SECRETx1y2z3AbCdEfGhIjKlMnO=|1700000000"; '
+    f"__zse_ck={ZSE_CK}; z_c0=2|1:0|10:1700000000|4:z_c0|80:TOPSECRETVALUE|abc"
+)
+SECRET_MARKERS = ("TOPSECRETVALUE", "DC0SECRET", "ZSECKSECRET")
 FAST = (
     "DOWNLOAD_DELAY=0",
     "AUTOTHROTTLE_ENABLED=False",
@@ -93,3 +99,11 @@ def posts(archive: Path) -> dict[str, bytes]:
 
 def mtimes(archive: Path) -> dict[str, int]:
     return {p.as_posix(): p.stat().st_mtime_ns for p in archive.rglob("*") if p.is_file()}
+
+
+def assert_no_secret(run: Run, archive: Path) -> None:
+    """No cookie value in the run's output or anywhere in the archive (index, WARC, posts)."""
+    files = [path.read_bytes() for path in archive.rglob("*") if path.is_file()]
+    for marker in SECRET_MARKERS:
+        assert marker not in run.log
+        assert not any(marker.encode() in data for data in files), marker

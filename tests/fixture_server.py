@@ -11,21 +11,32 @@ URL has a query (without `include`, Zhihu's long field list, which does not choo
 then optional `.<status>` (default 200), optional `.once` (served to the first request only, then
 the next match applies), and the extension: `.json`, `.html`, or `.location` for a redirect whose
 target is the file's text. Roots are searched in order, so a scenario folder overlays the base set.
+A file named like a fixture plus `.headers` adds its `Name: value` lines to the response's headers
+(a Set-Cookie, say).
+
+In front of the fixtures stands `ZhihuGate`: what Zhihu of 2026 refuses, it refuses too (a
+browser User-Agent, the login cookie for the API, a valid `x-zse-96` signature for `/api/v4/`,
+the challenge token for pages), so a crawl that passes here sends what Zhihu's web client sends.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import ssl
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from tls import server_context
+
+from archiver.zhihu.cookies import cookie_value
+from archiver.zhihu.signing import ZSE_93, verify
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SUFFIX = re.compile(
@@ -41,6 +52,79 @@ TYPES = {
     "webp": "image/webp",
     "svg": "image/svg+xml",
 }
+
+
+# The challenge token the stand-in Zhihu has "issued": others are stale and challenged.
+ZSE_CK = "004_TESTZSECKSECRETnV9dXk5Ym1sYzJWMGRHbHVaM009-fixturemetatoken"
+ZHIHU_HOSTS = ("www.zhihu.com", "zhuanlan.zhihu.com", "api.zhihu.com")
+CHALLENGE_PAGE = f"""<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta id="zh-zse-ck" content="fixturemetatoken">
+  </head>
+  <body>
+    <div>欢迎来到知乎（测试用的挑战页）</div>
+    <script src="https://static.zhihu.com/zse-ck/v4/{"0" * 64}.js"></script>
+  </body>
+</html>
+""".encode()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    body: bytes
+    content_type: str = "application/json; charset=utf-8"
+
+
+def _error(status: int, code: int, message: str, name: str = "") -> Refusal:
+    error = {"code": code, "message": message} | ({"name": name} if name else {})
+    return Refusal(status, json.dumps({"error": error}, ensure_ascii=False).encode())
+
+
+@dataclass
+class ZhihuGate:
+    """What Zhihu checks before it answers, after the public clients of 2026 (signing.md)."""
+
+    zse_ck: str = ZSE_CK
+    enforce: bool = True
+    refused: list[str] = field(default_factory=list)  # "<reason> <host><target>", in order
+
+    def check(self, host: str, target: str, headers: Message) -> Refusal | None:
+        """A refusal, or None when Zhihu would answer; `headers` are read case-insensitively."""
+        if not self.enforce or host not in ZHIHU_HOSTS:
+            return None
+        refusal, reason = self._judge(target, headers)
+        if refusal is not None:
+            self.refused.append(f"{reason} {host}{target}")
+        return refusal
+
+    def _judge(self, target: str, headers: Message) -> tuple[Refusal | None, str]:
+        if not headers.get("User-Agent", "").startswith("Mozilla/5.0"):
+            return Refusal(400, b"<html><body>400 Bad Request</body></html>", TYPES["html"]), "ua"
+        cookie = headers.get("Cookie", "")
+        token = cookie_value(cookie, "__zse_ck")
+        path = urlsplit(target).path
+        if not path.startswith("/api/"):
+            if path == "/equation" or token == self.zse_ck:
+                return None, ""
+            return Refusal(403, CHALLENGE_PAGE, TYPES["html"]), "challenge"
+        if token is not None and token != self.zse_ck:
+            return Refusal(403, CHALLENGE_PAGE, TYPES["html"]), "challenge"
+        if not cookie_value(cookie, "z_c0"):
+            return _error(401, 101, "身份未经过验证", "AuthenticationError"), "login"
+        if path.startswith("/api/v4/") and not self.signed(target, headers, cookie):
+            return _error(403, 10003, "请求参数异常，请升级客户端后重试。"), "signature"
+        return None, ""
+
+    @staticmethod
+    def signed(target: str, headers: Message, cookie: str) -> bool:
+        d_c0 = cookie_value(cookie, "d_c0")
+        return (
+            d_c0 is not None
+            and headers.get("x-zse-93") == ZSE_93
+            and verify(headers.get("x-zse-96", ""), target, d_c0)
+        )
 
 
 def fixture_name(host: str, path: str, query: str) -> str:
@@ -74,6 +158,7 @@ class FixtureServer:
     delay: float = 0.0  # seconds before each answer: a slow Zhihu, for runs killed mid-way
     seen: list[Seen] = field(default_factory=list)
     served_once: set[Path] = field(default_factory=set)
+    gate: ZhihuGate = field(default_factory=ZhihuGate)
 
     def __post_init__(self) -> None:
         server = self
@@ -87,8 +172,15 @@ class FixtureServer:
                 # absolute-form (plain HTTP through the proxy), tunnelled, or direct
                 host = url.netloc or self.tunnel_host or server.host
                 path = f"{url.path}?{url.query}" if url.query else url.path
-                server.seen.append(Seen(host, path, dict(self.headers.items())))
+                headers = dict(self.headers.items())
+                server.seen.append(Seen(host, path, headers))
                 time.sleep(server.delay)
+                # The request target as received (origin-form), which is what Zhihu signs.
+                target = self.path if not url.netloc else path
+                refusal = server.gate.check(host, target, self.headers)
+                if refusal is not None:
+                    server.send(self, refusal.status, refusal.body, refusal.content_type)
+                    return
                 server.respond(self, host, url.path, url.query)
 
             def do_CONNECT(self) -> None:
@@ -138,21 +230,36 @@ class FixtureServer:
     def respond(self, handler: BaseHTTPRequestHandler, host: str, path: str, query: str) -> None:
         found = self.find(fixture_name(host, path, query))
         if found is None:
-            handler.send_response(404)
-            handler.send_header("Content-Type", "text/plain")
-            handler.send_header("Content-Length", "10")
-            handler.end_headers()
-            handler.wfile.write(b"no fixture")
+            self.send(handler, 404, b"no fixture", "text/plain")
             return
         path, match = found
         body = path.read_bytes()
         status = int(match["status"] or 200)
-        handler.send_response(status)
+        extra = path.with_name(path.name + ".headers")
+        headers = [
+            tuple(part.strip() for part in line.split(":", 1))
+            for line in (extra.read_text().splitlines() if extra.exists() else ())
+            if ":" in line
+        ]
         if match["ext"] == "location":
-            handler.send_header("Location", body.decode().strip())
-            body = b""
+            headers.append(("Location", body.decode().strip()))
+            self.send(handler, status, b"", "", headers)
         else:
-            handler.send_header("Content-Type", TYPES[match["ext"]])
+            self.send(handler, status, body, TYPES[match["ext"]], headers)
+
+    @staticmethod
+    def send(
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: list[tuple[str, ...]] = (),  # type: ignore[assignment]
+    ) -> None:
+        handler.send_response(status)
+        if content_type:
+            handler.send_header("Content-Type", content_type)
+        for name, value in headers:
+            handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)

@@ -130,17 +130,21 @@ def test_how_many_answers_of_a_question(tmp_path):
     assert any("limit=2" in p for p in run.requested("www.zhihu.com"))
 
 
-def test_an_article_whose_api_wants_a_signature_is_read_from_its_page(tmp_path):
+def test_an_article_is_read_from_the_signed_api_and_from_its_page_when_refused(tmp_path):
     through_api = crawl(
         tmp_path / "api", command=("archive", "https://zhuanlan.zhihu.com/p/23141946")
     )
+    assert through_api.code == 0, through_api.log
+    assert through_api.server.gate.refused == []
+    [api] = [s for s in through_api.server.seen if "/api/v4/articles/" in s.path]
+    assert api.headers["Referer"] == "https://zhuanlan.zhihu.com/p/23141946"
+    assert "reading the article's page" not in through_api.log
     run = crawl(
         tmp_path / "page",
         "signed-articles",
         command=("archive", "https://zhuanlan.zhihu.com/p/23141946"),
     )
     assert run.code == 0, run.log
-    assert "the API wants a signature; reading the article's page" in run.log
+    assert "Zhihu refused the articles API; reading the article's page" in run.log
     assert "Blocked:" not in run.log
     assert posts(tmp_path / "page") == posts(tmp_path / "api") != {}
-    assert through_api.code == 0

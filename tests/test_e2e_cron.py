@@ -13,7 +13,17 @@ from zoneinfo import ZoneInfo
 
 import frontmatter
 import pytest
-from crawling import PROJECT, crawl, mtimes, posts, roots, scrapy_argv, scrapy_env
+from crawling import (
+    PROJECT,
+    SECRET,
+    SECRET_MARKERS,
+    crawl,
+    mtimes,
+    posts,
+    roots,
+    scrapy_argv,
+    scrapy_env,
+)
 from fixture_server import FixtureServer
 
 SEED = "_posts/社交媒体/知乎/知乎热榜/answer-2583412650.md"
@@ -146,11 +156,38 @@ def test_the_history_command_writes_any_day(tmp_path):
     [
         ((), {}, 0, "The cookie works: Zhihu sees you as 档案管理员 (dang-an-guan)"),
         (("logged-out",), {}, 3, "Blocked: the Zhihu login in ZHIHU_COOKIE has expired"),
-        ((), {"ZHIHU_COOKIE": ""}, 3, "checkcookie: ZHIHU_COOKIE is not set"),
+        ((), {"ZHIHU_COOKIE": ""}, 3, "checkcookie: ZHIHU_COOKIE is not set. To fix: log in"),
+        (
+            (),
+            {"ZHIHU_COOKIE": SECRET.replace("d_c0=", "x=")},
+            3,
+            "checkcookie: ZHIHU_COOKIE has no d_c0 (the device id",
+        ),
+        (
+            (),
+            {"https_proxy": "http://127.0.0.1:9"},
+            5,
+            "checkcookie: could not reach Zhihu (",
+        ),
     ],
 )
 def test_checkcookie(tmp_path, scenario, env, code, says):
     run = crawl(tmp_path, *scenario, command=("checkcookie",), env=env)
     assert run.code == code, run.log
     assert says in run.log
-    assert "TOPSECRETVALUE" not in run.log
+    assert "Traceback" not in run.log
+    for marker in SECRET_MARKERS:
+        assert marker not in run.log
+    if code != 3:  # a refusal before sending says nothing about what was sent
+        assert "checkcookie: __zse_ck (the token of Zhihu's JavaScript challenge): present" in (
+            run.log
+        )
+    if "has no" in says:
+        assert run.server.seen == []
+
+
+def test_checkcookie_signs_its_request(tmp_path):
+    run = crawl(tmp_path, command=("checkcookie",))
+    assert run.code == 0 and run.server.gate.refused == []
+    [me] = run.server.seen
+    assert me.path.startswith("/api/v4/me") and me.headers["X-Zse-96"].startswith("2.0_")

@@ -14,8 +14,11 @@ from archiver.middlewares import (
     ZhihuBlockMiddleware,
     ZhihuHosts,
     ZhihuSessionMiddleware,
+    ZhihuSigningMiddleware,
     backoff_delay,
+    wire_target,
 )
+from archiver.zhihu.signing import verify
 
 BASE = "https://www.zhihu.com"
 
@@ -29,8 +32,9 @@ def test_zhihu_hosts():
     assert "https://notzhihu.com/" not in hosts
 
 
-def session(monkeypatch, cookie="z_c0=secret"):
+def session(monkeypatch, cookie="z_c0=secret", user_agent=""):
     monkeypatch.setenv("ZHIHU_COOKIE", cookie)
+    monkeypatch.setenv("ZHIHU_USER_AGENT", user_agent)
     return ZhihuSessionMiddleware.from_crawler(project_crawler(ZHIHU_BASE_URL=BASE))
 
 
@@ -39,7 +43,6 @@ def test_cookie_only_to_zhihu_and_after_the_jar(monkeypatch):
     api = Request(f"{BASE}/api/v4/questions/1/answers", headers={"Cookie": "_xsrf=1"})
     mw.process_request(api)
     assert api.headers["Cookie"] == b"_xsrf=1; z_c0=secret"
-    assert api.headers["x-requested-with"] == b"fetch"
     image = Request("https://pic1.zhimg.com/v2-a_r.jpg")
     mw.process_request(image)
     assert b"Cookie" not in image.headers
@@ -51,6 +54,122 @@ def test_no_cookie_no_header(monkeypatch):
     request = Request(f"{BASE}/api/v3/feed/topstory/hot-lists/total")
     mw.process_request(request)
     assert b"Cookie" not in request.headers
+
+
+def test_what_zhihu_set_during_the_run_wins(monkeypatch):
+    mw = session(monkeypatch, cookie='d_c0="old"; z_c0=secret')
+    request = Request(f"{BASE}/api/v4/me", headers={"Cookie": 'd_c0="refreshed"'})
+    mw.process_request(request)
+    assert request.headers["Cookie"] == b'd_c0="refreshed"; z_c0=secret'
+
+
+def test_never_a_cookie_over_plain_http(monkeypatch):
+    mw = session(monkeypatch)
+    request = Request("http://www.zhihu.com/question/1", headers={"Cookie": "_xsrf=from-jar"})
+    mw.process_request(request)
+    assert b"Cookie" not in request.headers
+
+
+def test_the_browsers_user_agent_on_zhihu_only(monkeypatch):
+    mw = session(monkeypatch, user_agent="Mozilla/5.0 (Their Browser) Firefox/140.0")
+    api, image = Request(f"{BASE}/api/v4/me"), Request("https://pic1.zhimg.com/a.jpg")
+    mw.process_request(api)
+    mw.process_request(image)
+    assert api.headers["User-Agent"] == b"Mozilla/5.0 (Their Browser) Firefox/140.0"
+    assert b"User-Agent" not in image.headers  # Scrapy's UserAgentMiddleware sets the default
+
+
+def test_a_run_without_the_cookies_its_spider_needs_sends_nothing(monkeypatch, caplog):
+    monkeypatch.setenv("ZHIHU_COOKIE", "_xsrf=1; z_c0=secret")
+    crawler = project_crawler(ZHIHU_BASE_URL=BASE)
+    crawler.engine = FakeEngine()
+    mw = ZhihuSessionMiddleware.from_crawler(crawler)
+    spider = Spider("hotlist")
+    spider.zhihu_cookies = ("z_c0", "d_c0")
+    mw.spider_opened(spider)
+    with pytest.raises(IgnoreRequest):
+        mw.process_request(Request(f"{BASE}/api/v3/feed/topstory/hot-lists/total"))
+    assert crawler.engine.closed == ["blocked"]
+    assert crawler.stats.get_value("archiver/blocked") == "missing_cookie"
+    [line] = [r.message for r in caplog.records if r.message.startswith("Blocked:")]
+    assert line.startswith("Blocked: ZHIHU_COOKIE has no d_c0 (the device id")
+    assert "secret" not in line
+
+
+def signer(signature_byte=210):
+    crawler = project_crawler(ZHIHU_BASE_URL=BASE, ZHIHU_SIGNATURE_BYTE=signature_byte)
+    return ZhihuSigningMiddleware.from_crawler(crawler)
+
+
+D_C0 = '"AGBQsigned=|1700000000"'
+
+
+@pytest.mark.parametrize(
+    ("url", "wire"),
+    [
+        (f"{BASE}/api/v4/answers/1?include=content#top", "/api/v4/answers/1?include=content"),
+        (
+            f"{BASE}/api/v4/search_v3?q=知乎 日报",
+            "/api/v4/search_v3?q=%E7%9F%A5%E4%B9%8E%20%E6%97%A5%E6%8A%A5",
+        ),
+        (f"{BASE}/api/v4/x?a=[*]&b=%2A", "/api/v4/x?a=%5B*%5D&b=%2A"),
+        (f"{BASE}/api/v4/x?", "/api/v4/x"),
+        (f"{BASE}/api/v4/x;p?q=1", "/api/v4/x;p?q=1"),
+        ("https://www.zhihu.com", "/"),
+    ],
+)
+def test_the_signed_target_is_the_wire_target(url, wire):
+    request = Request(url)  # Scrapy normalises the URL here, as it does for every request
+    assert wire_target(request.url) == wire
+
+
+def test_api_requests_are_signed_over_what_is_sent():
+    request = Request(
+        f"{BASE}/api/v4/questions/1/answers?include=data[*].content&offset=0",
+        headers={"Cookie": f"_xsrf=1; d_c0={D_C0}; z_c0=x"},
+    )
+    signer().process_request(request)
+    headers = {k.decode(): v[0].decode() for k, v in request.headers.items()}
+    assert headers["X-Zse-93"] == "101_3_3.0"
+    assert headers["X-Api-Version"] == "3.0.91"
+    assert headers["X-App-Za"] == "OS=Web"
+    assert headers["X-Requested-With"] == "fetch"
+    assert verify(headers["X-Zse-96"], wire_target(request.url), D_C0)
+    assert not verify(headers["X-Zse-96"], wire_target(request.url), D_C0.strip('"'))
+
+
+def test_a_retry_or_a_new_d_c0_is_signed_again():
+    mw = signer()
+    first = Request(f"{BASE}/api/v4/me", headers={"Cookie": f"d_c0={D_C0}"})
+    mw.process_request(first)
+    again = first.replace(url=f"{BASE}/api/v4/me?again=1")
+    again.headers["Cookie"] = 'd_c0="fresh"'
+    mw.process_request(again)
+    assert verify(again.headers["x-zse-96"].decode(), "/api/v4/me?again=1", '"fresh"')
+
+
+def test_only_zhihus_api_is_signed():
+    mw = signer()
+    for url in (f"{BASE}/question/1", "https://pic1.zhimg.com/api/v4/x.jpg"):
+        request = Request(url, headers={"Cookie": f"d_c0={D_C0}"})
+        mw.process_request(request)
+        assert b"x-zse-96" not in request.headers
+
+
+def test_no_d_c0_no_signature():
+    request = Request(f"{BASE}/api/v4/me", headers={"x-zse-96": "2.0_stale"})
+    signer().process_request(request)
+    assert b"x-zse-96" not in request.headers
+
+
+def test_the_signature_byte_is_a_setting():
+    request = Request(f"{BASE}/api/v4/me", headers={"Cookie": f"d_c0={D_C0}"})
+    signer(0).process_request(request)
+    other = request.copy()
+    signer(210).process_request(other)
+    assert request.headers["x-zse-96"] != other.headers["x-zse-96"]
+    with pytest.raises(ValueError, match="ZHIHU_SIGNATURE_BYTE"):
+        signer(256)
 
 
 def test_explicit_referer_is_kept(monkeypatch):

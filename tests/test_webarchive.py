@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from crawling import PROJECT, SECRET, crawl, posts, scrapy_argv
+from crawling import PROJECT, SECRET_MARKERS, crawl, posts, scrapy_argv
 from scrapy.http import Headers
 from warcio.archiveiterator import ArchiveIterator
 
@@ -33,11 +33,13 @@ def test_secrets_are_redacted():
 
 
 def replay(archive: Path, source: Path, command: tuple[str, ...] = ("crawl", "hotlist")):
-    """A crawl served from WARCs with the fixture server gone: any network access would fail."""
+    """A crawl served from WARCs with the fixture server gone: any network access would fail.
+
+    It needs no cookie: nothing is sent.
+    """
     env = {
         "https_proxy": "http://127.0.0.1:9",
         "http_proxy": "http://127.0.0.1:9",
-        "ZHIHU_COOKIE": SECRET,
         "PATH": "/usr/bin:/bin",
     }
     done = subprocess.run(
@@ -109,9 +111,10 @@ def test_no_secret_anywhere_in_the_warc(captured):
     _, warc = captured
     raw = warc.read_bytes()
     text = gzip.decompress(raw)
-    for secret in (b"TOPSECRETVALUE", b"DC0SECRET", b"z_c0=2|1"):
+    for secret in (*(m.encode() for m in SECRET_MARKERS), b"z_c0=2|1"):
         assert secret not in raw and secret not in text
     assert b"Cookie: <redacted>" in text
+    assert b"x-zse-96: <redacted>" in text.lower()
 
 
 def test_replay_renders_the_same_posts_and_images_without_the_network(captured, tmp_path):

@@ -1,4 +1,8 @@
-"""`scrapy checkcookie`: does ZHIHU_COOKIE still log us in? Exit 0 yes, 3 no (with what to do)."""
+"""`scrapy checkcookie`: is the identity in ZHIHU_COOKIE complete, and does Zhihu accept it?
+
+Exit 0 yes; 3 a cookie is missing or Zhihu refuses it (with what to do); 5 Zhihu could not be
+reached (network, proxy, DNS); 1 Zhihu answered something this command cannot read.
+"""
 
 from __future__ import annotations
 
@@ -9,37 +13,73 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 
 from archiver import stats as keys
-from archiver.extensions import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
-from archiver.middlewares import COOKIE_ENV
+from archiver.extensions import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
+from archiver.middlewares import COOKIE_ENV, USER_AGENT_ENV
 from archiver.spiders.cookie import CookieSpider
+from archiver.zhihu.cookies import (
+    CHALLENGE,
+    DEVICE,
+    LOGIN,
+    ROLES,
+    WHERE_TO_COPY,
+    Identity,
+    missing_message,
+)
 
 if TYPE_CHECKING:
     import argparse
+
+
+def identity_report(identity: Identity, user_agent: str) -> list[str]:
+    """One line per cookie that matters, and where the User-Agent comes from. No values."""
+    lines = [
+        f"{name} ({ROLES[name]}): {'present' if identity.has(name) else 'missing'}"
+        for name in (LOGIN, DEVICE, CHALLENGE)
+    ]
+    lines.append(f"User-Agent: {'from ' + USER_AGENT_ENV if user_agent else 'the project default'}")
+    return lines
 
 
 class Command(ScrapyCommand):
     requires_project = True
 
     def short_desc(self) -> str:
-        return "Check that ZHIHU_COOKIE still logs in (exit 0 yes, 3 no, 1 unknown)"
+        return "Check ZHIHU_COOKIE: exit 0 works, 3 missing or refused, 5 unreachable, 1 unknown"
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if not os.environ.get(COOKIE_ENV, "").strip():
-            print(
-                f"checkcookie: {COOKIE_ENV} is not set. Copy the Cookie header of a logged-in "
-                "browser session on www.zhihu.com into it (it must contain z_c0 and d_c0).",
-                file=sys.stderr,
-            )
+        header = os.environ.get(COOKIE_ENV, "").strip()
+        if not header:
+            self._say(f"{COOKIE_ENV} is not set. To fix: {WHERE_TO_COPY}.")
             self.exitcode = EXIT_BLOCKED
             return
+        identity = Identity.from_header(header)
+        for line in identity_report(identity, os.environ.get(USER_AGENT_ENV, "").strip()):
+            print(f"checkcookie: {line}")
+        if missing := identity.missing(CookieSpider.zhihu_cookies):
+            self._say(f"{missing_message(missing, 'a signed request')}. To fix: {WHERE_TO_COPY}.")
+            self.exitcode = EXIT_BLOCKED
+            return
+        self.exitcode = self._ask_zhihu()
+
+    def _ask_zhihu(self) -> int:
         assert self.crawler_process is not None
         crawler = self.crawler_process.create_crawler(CookieSpider)
         self.crawler_process.crawl(crawler)
         self.crawler_process.start()
         spider = crawler.spider
+        assert isinstance(spider, CookieSpider)
         if crawler.stats is not None and crawler.stats.get_value(keys.BLOCKED):
-            self.exitcode = EXIT_BLOCKED
-        elif isinstance(spider, CookieSpider) and spider.user:
-            self.exitcode = EXIT_OK
-        else:
-            self.exitcode = EXIT_FAILED
+            return EXIT_BLOCKED
+        if spider.user:
+            return EXIT_OK
+        if spider.unreachable:
+            self._say(
+                f"could not reach Zhihu ({spider.unreachable}). To fix: check the network, "
+                "the proxy (https_proxy) and DNS, then run again."
+            )
+            return EXIT_UNREACHABLE
+        return EXIT_FAILED
+
+    @staticmethod
+    def _say(line: str) -> None:
+        print(f"checkcookie: {line}", file=sys.stderr)

@@ -51,6 +51,8 @@ def body_text(response: Response) -> str:
 
 class ArchiverSpider(scrapy.Spider):
     categories_setting_name = ""
+    # The cookies of ZHIHU_COOKIE a run of this spider cannot do without (ZhihuSessionMiddleware)
+    zhihu_cookies: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:

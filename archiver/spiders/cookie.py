@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from archiver.spiders.base import ArchiverSpider, body_text
 from archiver.zhihu.jsonutil import ZhihuFormatError, get_path, load_object, text_of
@@ -17,14 +20,18 @@ class CookieSpider(ArchiverSpider):
     custom_settings = {  # noqa: RUF012 (Scrapy's class attribute)
         "ITEM_PIPELINES": {},
         "EXTENSIONS": {"archiver.extensions.RunSummary": None},
+        # One quick answer: a network that is down is said at once, not after minutes of backoff.
+        "RETRY_TIMES": 1,
     }
-    user: str = ""
+    zhihu_cookies = ("z_c0", "d_c0")
+    user: str = ""  # who Zhihu says we are
+    unreachable: str = ""  # why no answer came at all (network, proxy, DNS)
 
     async def start(self) -> AsyncIterator[Request]:
         yield Request(
             api_url(self.base_url, "/api/v4/me", include="is_realname"),
             callback=self.parse_me,
-            errback=self.request_failed,
+            errback=self.me_failed,
             headers={"Referer": "https://www.zhihu.com/"},
         )
 
@@ -38,3 +45,8 @@ class CookieSpider(ArchiverSpider):
         if name:
             self.user = f"{name} ({token})" if token else name
             self.logger.info("The cookie works: Zhihu sees you as %s", self.user)
+
+    def me_failed(self, failure: Failure) -> None:
+        self.request_failed(failure)
+        if not failure.check(HttpError, IgnoreRequest):
+            self.unreachable = failure.getErrorMessage().rstrip(".")

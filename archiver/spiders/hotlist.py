@@ -18,6 +18,8 @@ class HotlistSpider(ArchiverSpider):
     name = "hotlist"
     categories_setting_name = "ZHIHU_HOTLIST_CATEGORIES"
     warc_capture = True
+    # The hot list wants a login; every API call is signed with d_c0.
+    zhihu_cookies = ("z_c0", "d_c0")
 
     async def start(self) -> AsyncIterator[Request]:
         yield Request(

@@ -6,9 +6,13 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-_COOKIE_ADVICE = (
-    "set ZHIHU_COOKIE to the Cookie header of a logged-in browser session on www.zhihu.com "
-    "(it must contain z_c0 and d_c0) and run again"
+from archiver.zhihu.cookies import COPY_HEADERS, WHERE_TO_COPY
+
+_COOKIE_ADVICE = f"{WHERE_TO_COPY} (it must contain z_c0 and d_c0), and run again"
+# The challenge token is bound to the browser that earned it: copy both headers from that one.
+_BROWSER_ADVICE = (
+    "open any Zhihu page in a logged-in browser (it answers the challenge and sets a fresh "
+    f"__zse_ck); {COPY_HEADERS}; both must come from that browser"
 )
 
 # cause -> (what happened, what to do)
@@ -18,14 +22,13 @@ _CAUSES: dict[str, tuple[str, str]] = {
     "signin_redirect": ("Zhihu redirected to its sign-in page", _COOKIE_ADVICE),
     "challenge": (
         "Zhihu served its JavaScript challenge page (zh-zse-ck) instead of data",
-        "open www.zhihu.com in a logged-in browser, then copy its Cookie header (including "
-        "__zse_ck, which the challenge sets) into ZHIHU_COOKIE and run again",
+        _BROWSER_ADVICE,
     ),
     "signature": (
-        "Zhihu rejected the request signature (x-zse-96)",
-        "this endpoint needs signed headers; refresh ZHIHU_COOKIE from a logged-in browser and "
-        "retry later",
+        "Zhihu rejected the request signature (x-zse-96) or its headers",
+        f"{_BROWSER_ADVICE}; if it persists, Zhihu changed its signing: look for an update",
     ),
+    "missing_cookie": ("ZHIHU_COOKIE lacks a cookie this run needs", WHERE_TO_COPY),
     "risk_control": (
         "Zhihu's risk control is limiting this client",
         "stop for a few hours, lower the crawl rate (DOWNLOAD_DELAY), and refresh ZHIHU_COOKIE "
@@ -46,14 +49,17 @@ _ERROR_BODY_MAX = 4096
 @dataclass(frozen=True)
 class Block:
     cause: str  # stats key, one of _CAUSES
-    status: int
-    url: str
+    status: int = 0  # 0: refused before any request was sent
+    url: str = ""
     code: int | None = None
+    what: str = ""  # says more than the cause's own description
 
     @property
     def message(self) -> str:
         """One line: the cause, the evidence, what to do. Never contains request headers."""
         what, todo = _CAUSES[self.cause]
+        if self.what:
+            return f"Blocked: {self.what}. To fix: {todo}."
         evidence = f"HTTP {self.status}" + (f", code {self.code}" if self.code is not None else "")
         return f"Blocked: {what} ({evidence}, at {self.url}). To fix: {todo}."
 
