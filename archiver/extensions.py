@@ -44,10 +44,13 @@ class RunSummary:
         skipped = _sum_prefixed(stats, keys.SKIPPED)
         failed = _sum_prefixed(stats, keys.FAILED)
         blocked = stats.get(keys.BLOCKED)
-        # A strict spider (scrapy archive) succeeds only if every URL it was given was archived.
-        incomplete = (
-            getattr(spider, "incomplete", 0) + failed if getattr(spider, "strict", False) else 0
-        )
+        # Anything lost (a request that failed for good, a post that could not be written) fails
+        # the run, but content Zhihu no longer has (404) is not ours to lose; a strict spider
+        # (scrapy archive) fails for every URL not archived, that one included.
+        if getattr(spider, "strict", False):
+            incomplete = failed + getattr(spider, "incomplete", 0)
+        else:
+            incomplete = failed - stats.get(f"{keys.FAILED}/not_found", 0)
         self.exit_code = outcome(reason, blocked, sum(counts.values()), incomplete)
         self.crawler.stats.set_value(keys.EXIT_CODE, self.exit_code)
         figures = (

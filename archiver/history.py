@@ -6,10 +6,11 @@ from datetime import date, datetime
 from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
 
+from archiver.assets import install_shipped_image
 from archiver.index import ArchiveIndex
 from archiver.items import HotQuestion
-from archiver.post.daily import Sighting, daily_page, day_bounds, with_post_links
-from archiver.post.render import PostOptions, body_for, render
+from archiver.post.daily import Sighting, daily_page, day_bounds, page_text
+from archiver.post.render import PostOptions, shipped_default
 from archiver.writer import PostWriter
 
 
@@ -43,8 +44,9 @@ def write_daily_page(
     page = daily_page(day, zone, sightings, archived, categories)
     if page is None:
         return None
-    text = with_post_links(render(page, body_for(page), options))
-    return writer.write(page, text.encode("utf-8"))
+    if shipped_default(options):  # the page has no image of its own: it shows the default
+        install_shipped_image(writer.archive_dir)
+    return writer.write(page.post, page_text(page, options).encode("utf-8"))
 
 
 def _slugs(writer: PostWriter, question_id: str) -> list[str]:

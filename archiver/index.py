@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -51,6 +52,13 @@ CREATE TABLE IF NOT EXISTS figures (
     thumbnails    TEXT NOT NULL,         -- JSON: {"400x300": "images/thumbs/400x300/..."}
     first_seen    TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS figure_failures (  -- figures that failed, retried with backoff
+    key           TEXT PRIMARY KEY,      -- the figure key, as in figures
+    url           TEXT NOT NULL,         -- the URL that failed
+    reason        TEXT NOT NULL,         -- the last failure's reason, e.g. "truncated"
+    failures      INTEGER NOT NULL,      -- how many runs it failed in a row
+    last_failed   TEXT NOT NULL          -- UTC, ISO 8601
+);
 """
 
 
@@ -76,6 +84,15 @@ class IndexEntry:
     content_hash: str
     first_seen: str = ""
     last_seen: str = ""
+
+
+@dataclass(frozen=True)
+class FigureFailure:
+    key: str
+    url: str
+    reason: str
+    failures: int
+    last_failed: str
 
 
 class ArchiveIndex:
@@ -122,7 +139,20 @@ class ArchiveIndex:
                 ),
             )
 
+    def rename(self, old: str, new: str) -> None:
+        """An item's key changes (a newer scheme of ids); its path and versions stay its own."""
+        with self.db:
+            self.db.execute("UPDATE posts SET key = ? WHERE key = ?", (new, old))
+            self.db.execute("UPDATE versions SET key = ? WHERE key = ?", (new, old))
+
     def keep_version(self, replaced: IndexEntry, text: bytes, now: str) -> None:
+        """Keep the text an edit replaces, unless it is the version kept last (no repeats)."""
+        last = self.db.execute(
+            "SELECT content_hash FROM versions WHERE key = ? ORDER BY rowid DESC LIMIT 1",
+            (replaced.key,),
+        ).fetchone()
+        if last is not None and last[0] == hashlib.sha256(text).hexdigest():
+            return
         with self.db:
             self.db.execute(
                 "INSERT INTO versions (key, path, updated_time, content_hash, text, replaced_at)"
@@ -131,7 +161,7 @@ class ArchiveIndex:
                     replaced.key,
                     replaced.path,
                     replaced.updated_time,
-                    replaced.content_hash,
+                    hashlib.sha256(text).hexdigest(),
                     text,
                     now,
                 ),
@@ -197,6 +227,32 @@ class ArchiveIndex:
                     now,
                 ),
             )
+
+    def figure_failure(self, key: str) -> FigureFailure | None:
+        row = self.db.execute(
+            f"SELECT {', '.join(FigureFailure.__dataclass_fields__)} FROM figure_failures"
+            " WHERE key = ?",
+            (key,),
+        ).fetchone()
+        return FigureFailure(*row) if row else None
+
+    def record_figure_failure(self, key: str, url: str, reason: str, now: str) -> None:
+        """One more failure of a figure: the count grows, the reason and time are the last."""
+        with self.db:
+            self.db.execute(
+                """
+                INSERT INTO figure_failures (key, url, reason, failures, last_failed)
+                VALUES (?, ?, ?, 1, ?)
+                ON CONFLICT(key) DO UPDATE SET
+                    url = excluded.url, reason = excluded.reason,
+                    failures = failures + 1, last_failed = excluded.last_failed
+                """,
+                (key, url, reason, now),
+            )
+
+    def forget_figure_failure(self, key: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM figure_failures WHERE key = ?", (key,))
 
     def close(self) -> None:
         self.db.close()

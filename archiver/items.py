@@ -22,6 +22,7 @@ class HotQuestion:
     question_id: str
     title: str
     heat: str = ""
+    image: str = ""  # the entry's own picture (`children[0].thumbnail`), "" when it has none
 
 
 @dataclass
@@ -39,6 +40,10 @@ class Post:
     question_id: str = ""
     source: str = ""  # the post's `author` label; "" for ARCHIVE_SOURCE_LABEL
     dated: bool = True  # False: a feed item without a date, `updated` is the crawl time
+    # The image Zhihu's hot list shows for the entry this answer was found through: the head
+    # image when the answer has none of its own ("" outside the hot list).
+    hot_image: str = ""
+    former_ids: tuple[str, ...] = ()  # ids earlier versions of the tool archived it under
     # Filled on the way through the pipelines: the cleaned body (parsed once), and the figures
     # that were archived, by figure key.
     body: Body | None = None

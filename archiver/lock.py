@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from archiver.storage import open_regular
+
 
 class ArchiveBusy(RuntimeError):
     """Another process holds the archive's lock."""
@@ -23,7 +25,9 @@ class ArchiveLock:
 
     def __enter__(self) -> ArchiveLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        # Never through a link: cron often runs as root, and a `lock` pointing at another file
+        # would have this run truncate it. open_regular raises UnsafePath for anything else.
+        handle = open_regular(self.path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

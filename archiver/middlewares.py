@@ -6,16 +6,17 @@ import asyncio
 import logging
 import os
 from typing import TYPE_CHECKING, Self
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.defer import deferred_from_coro
-from twisted.web.client import URI
 
 from archiver import stats as keys
+from archiver.post.figures import is_allowed
+from archiver.wire import wire_target
 from archiver.zhihu.blocks import Block, detect_block
 from archiver.zhihu.cookies import (
     CHALLENGE,
@@ -124,7 +125,7 @@ class ZhihuSessionMiddleware:
 
     def process_request(self, request: Request) -> None:
         if self.refused:
-            raise IgnoreRequest("the run lacks a cookie it needs")
+            raise Blocked("the run lacks a cookie it needs")
         request.headers.setdefault("Referer", DEFAULT_REFERER)
         if request.url not in self.hosts:
             return
@@ -173,20 +174,14 @@ class ZhihuSigningMiddleware:
         request.headers["x-zse-96"] = sign(wire_target(request.url), d_c0, self.signature_byte)
 
 
-def wire_target(url: str) -> str:
-    """The request target the HTTP client sends for `url`: path, `;params` and query.
-
-    Twisted's own parser decides it (Scrapy's HTTP/1.1 handler hands it the defragmented URL),
-    so `/a?` and `/a;` go out as `/a`, an empty path as `/`.
-    """
-    target = URI.fromBytes(urldefrag(url)[0].encode("ascii")).originForm
-    return target.decode("ascii")
-
-
 FALLBACK_ON = "archiver_fallback_on"  # request meta: block causes the spider works around
 
 
-class Refused(IgnoreRequest):
+class Blocked(IgnoreRequest):
+    """A request dropped because Zhihu refused the run: said once, in the `Blocked:` line."""
+
+
+class Refused(Blocked):
     """A refusal the request's spider has a fallback for (see FALLBACK_ON)."""
 
     def __init__(self, block: Block) -> None:
@@ -222,7 +217,7 @@ class ZhihuBlockMiddleware:
             # a signature): this refusal is the spider's to handle, not the end of the crawl.
             raise Refused(block)
         stop_crawl(self.crawler, block)
-        raise IgnoreRequest(block.message)
+        raise Blocked(block.message)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -264,3 +259,40 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 def backoff_delay(retry_times: int, base: float, cap: float) -> float:
     return min(cap, base * 2 ** max(0, retry_times - 1))
+
+
+FIGURE_META = "archiver_figure"  # request meta of every figure download (FiguresPipeline)
+
+
+class RefusedFigure(IgnoreRequest):
+    """A figure request, or a redirect of one, to a URL off FIGURES_ALLOWED_HOSTS."""
+
+
+class FigureAllowlistMiddleware:
+    """Judge every figure request against FIGURES_ALLOWED_HOSTS as it is about to be sent.
+
+    The pipeline judges a figure's URL before requesting it; this judges it again on the way
+    out, so no other path (a redirect to 127.0.0.1, a retry, a request some future code builds)
+    reaches a host off the list. A redirect comes back through here as a new request.
+    """
+
+    def __init__(self, crawler: Crawler, allowlist: list[str]) -> None:
+        self.crawler = crawler
+        self.allowlist = allowlist
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler, crawler.settings.getlist("FIGURES_ALLOWED_HOSTS"))
+
+    def process_request(self, request: Request) -> None:
+        if FIGURE_META not in request.meta or is_allowed(request.url, self.allowlist):
+            return
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"{keys.FIGURES}/refused_host")
+        redirected = request.meta.get("redirect_urls", [])
+        logger.warning(
+            "Figure not fetched (host not on FIGURES_ALLOWED_HOSTS): %s%s",
+            request.url,
+            f" (redirected from {redirected[0]})" if redirected else "",
+        )
+        raise RefusedFigure(f"not on FIGURES_ALLOWED_HOSTS: {request.url}")

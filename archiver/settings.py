@@ -28,6 +28,9 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
 DOWNLOADER_MIDDLEWARES = {
+    # First of all: a figure request (or a redirect of one) off FIGURES_ALLOWED_HOSTS is refused
+    # before any other middleware adds a cookie, captures it or sends it.
+    "archiver.middlewares.FigureAllowlistMiddleware": 50,
     # Ours replaces the stock retry middleware: the same policy, plus exponential backoff.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "archiver.middlewares.BackoffRetryMiddleware": 550,
@@ -46,6 +49,8 @@ ITEM_PIPELINES = {
     "archiver.pipelines.posts.PostPipeline": 800,
     "archiver.pipelines.history.HotListPipeline": 900,
 }
+# Log lines name an item (kind, id, title) instead of printing a whole answer's HTML.
+LOG_FORMATTER = "archiver.logformatter.ArchiveLogFormatter"
 EXTENSIONS = {
     "archiver.extensions.RunSummary": 500,
 }
@@ -67,10 +72,13 @@ ZHIHU_ARTICLE_CATEGORIES = "社交媒体/知乎/知乎专栏"  # `scrapy archive
 
 # RSS/Atom feeds (`scrapy crawl feed`)
 RSS_CATEGORIES = "社交媒体/知乎/知乎热榜"  # what the older generator filed its RSSHub feed under
+# The largest feed, in bytes, after decompression: a small gzip can inflate to gigabytes.
+RSS_MAX_SIZE = 10 * 1024 * 1024
 
 # The archive
 ARCHIVE_DIR = "output"
 ARCHIVE_INDEX = ""  # default: <ARCHIVE_DIR>/.archiver/index.sqlite3
+# headimg of posts without an image (URL or site path); "": the shipped /images/default/headimg.png
 ARCHIVE_DEFAULT_IMAGE = ""
 ARCHIVE_SOURCE_LABEL = "知乎"
 # Post dates: "auto" reads the timezone of the Hexo site whose source/ folder ARCHIVE_DIR is;
@@ -94,6 +102,11 @@ FIGURES_ENABLED = True
 FIGURES_ALLOWED_HOSTS = ["zhimg.com", "www.zhihu.com/equation"]
 FIGURES_MAX_SIZE = 20 * 1024 * 1024
 FIGURES_THUMB_SIZES = ["400x300"]
+# Memory and disk caps: a figure over one is a failed figure, and the post keeps its remote URL.
+FIGURES_MAX_PER_POST = 300
+FIGURES_MAX_BYTES_PER_POST = 200 * 1024 * 1024
+FIGURES_MAX_BYTES_PER_RUN = 2 * 1024 * 1024 * 1024
+FIGURES_MAX_PIXELS = 50_000_000  # below Pillow's bomb guard; 200 MB once decoded
 
 # A cron job needs no interactive consoles listening on local ports.
 TELNETCONSOLE_ENABLED = False

@@ -5,4 +5,4 @@ SKIPPED = "archiver/skipped"  # /<reason>: content a parser could not use (trunc
 FAILED = "archiver/failed"  # /<reason>: downloads that failed, items that could not be written
 BLOCKED = "archiver/blocked"  # the cause, when Zhihu refused us; /<cause> counts the responses
 EXIT_CODE = "archiver/exit_code"
-FIGURES = "archiver/figures"  # /stored, /refused_host, /failed/<reason>
+FIGURES = "archiver/figures"  # /stored, /refused_host, /deferred, /failed/<reason>

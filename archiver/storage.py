@@ -1,20 +1,34 @@
-"""Files on disk: written whole or not at all."""
+"""Files on disk: written whole or not at all, and never through a link or into a pipe."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+# Every temporary file of ours starts with this: the sweep removes these and nothing else (a
+# Hexo `source/` folder holds the user's own files, dotfiles and `.tmp` files among them).
+TEMP_PREFIX = ".zhihu-archiver-"
+TEMP_SUFFIX = ".tmp"
+
+
+class UnsafePath(OSError):
+    """A path where the archive expects a regular file holds a link, a pipe, a device..."""
 
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a crash leaves either the old file or the new one.
 
     The temporary file is a dotfile in the same folder (Hexo ignores dotfiles, and a rename is
-    only atomic within one file system).
+    only atomic within one file system); mkstemp creates it exclusively, never through a link.
+    Renaming over a symlink replaces the link itself, never its target.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -29,14 +43,38 @@ def atomic_write(path: Path, data: bytes) -> None:
 def sweep_temporaries(root: Path) -> int:
     """Remove what atomic_write leaves when its process is killed mid-write; call under the lock."""
     removed = 0
-    for leftover in root.rglob(".*.tmp"):
-        leftover.unlink(missing_ok=True)
-        removed += 1
+    for leftover in root.rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+        if leftover.is_file() and not leftover.is_symlink():
+            leftover.unlink(missing_ok=True)
+            removed += 1
     return removed
 
 
-def read_bytes(path: Path) -> bytes | None:
+def open_regular(path: Path, flags: int, mode: int = 0o644) -> int:
+    """A descriptor of the regular file at `path`; UnsafePath for a link, a FIFO, a device.
+
+    O_NOFOLLOW refuses a symlink at the last component, O_NONBLOCK keeps a FIFO from hanging
+    the open, and fstat checks what was actually opened (no window between check and use).
+    """
     try:
-        return path.read_bytes()
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePath(
+                errno.ELOOP, "a symbolic link, not a regular file", str(path)
+            ) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafePath(errno.EINVAL, "not a regular file", str(path))
+    return fd
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, None when there is none; UnsafePath when it is not a regular file."""
+    try:
+        fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()

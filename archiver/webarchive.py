@@ -121,9 +121,14 @@ class WarcCaptureMiddleware:
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.path = self.folder / f"{spider.name}-{stamp}-{os.getpid()}.warc.gz"
+
+    def _open(self) -> FastGzipWARCWriter:
+        """The run's WARC file, made with its first response: a run that fetched nothing (a
+        typo, a missing cookie) leaves no empty file behind."""
+        assert self.path is not None
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.handle = self.path.open("xb")
         self.writer = FastGzipWARCWriter(self.handle, gzip=True, warc_version="1.1")
         info = self.writer.create_warcinfo_record(
@@ -131,7 +136,7 @@ class WarcCaptureMiddleware:
             {"software": "zhihu-archiver (Scrapy, warcio)", "format": "WARC File Format 1.1"},
         )
         self.writer.write_record(info)
-        self.handle.flush()
+        return self.writer
 
     def spider_closed(self, spider: Spider) -> None:
         if self.handle is not None:
@@ -139,8 +144,11 @@ class WarcCaptureMiddleware:
             logger.info("WARC capture: %s", self.path)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if self.writer is None or self.handle is None or "warc" in response.flags:
+        if self.path is None or "warc" in response.flags:
             return response
+        if self.writer is None:
+            self._open()
+        assert self.writer is not None and self.handle is not None
         url = urlsplit(request.url)
         target = f"{url.path or '/'}" + (f"?{url.query}" if url.query else "")
         request_record = self.writer.create_warc_record(

@@ -3,6 +3,7 @@ the version an edit replaces kept in the index."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -18,7 +19,15 @@ class PostWriter:
         self.index = index
 
     def known(self, post: Post) -> IndexEntry | None:
-        return self.index.get(_key(post))
+        """The index entry of this item, also under an id an earlier version gave it."""
+        if entry := self.index.get(_key(post)):
+            return entry
+        for former in post.former_ids:
+            entry = self.index.get(f"{post.kind}:{former}")
+            # Only the same item: under the former key, another feed's item may stand.
+            if entry is not None and entry.url == post.url:
+                return entry
+        return None
 
     def write(self, post: Post, data: bytes) -> tuple[str, str]:
         """Write a post's bytes; ("new" | "updated" | "unchanged", its path in the archive).
@@ -26,6 +35,9 @@ class PostWriter:
         Raises OSError when the file cannot be written (then the index is left as it was).
         """
         known = self.known(post)
+        if known is not None and known.key != _key(post):
+            self.index.rename(known.key, _key(post))  # keyed as today from now on
+            known = dataclasses.replace(known, key=_key(post))
         # An item keeps the path it was first written to, whatever entry point sees it later.
         relpath = (
             known.path if known else post_relpath(post.categories, post.kind, post.id).as_posix()

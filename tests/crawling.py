@@ -71,13 +71,14 @@ def crawl(
     settings: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
     stdin: str = "",
+    extra_roots: tuple[Path, ...] = (),
 ) -> Run:
     """`scrapy <command>` into `archive`, with the fixtures of `scenarios` over the base set.
 
     The crawl keeps its real URLs (https://www.zhihu.com, https://pic1.zhimg.com...): the
     environment's https_proxy points at the fixture server, as a user's proxy would.
     """
-    with FixtureServer(roots(*scenarios)) as server:
+    with FixtureServer([*extra_roots, *roots(*scenarios)]) as server:
         done = subprocess.run(
             scrapy_argv(archive, command, settings),
             input=stdin,

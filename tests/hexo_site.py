@@ -83,3 +83,17 @@ def posts_as_hexo_reads_them(site: Path) -> dict[str, dict]:
         check=True,
     )
     return {post["source"]: post for post in json.loads(done.stdout)}
+
+
+def front_matters_as_hexo_reads_them(texts: list[str]) -> list[dict]:
+    """What Hexo's own front-matter parser (hexo-front-matter, js-yaml) makes of each post text."""
+    node_modules()
+    done = subprocess.run(
+        ["node", str(SITE / "front_matter.js")],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return json.loads(done.stdout)

@@ -179,3 +179,30 @@ def html_page() -> bytes:
 def unknown_format() -> bytes:
     """Bytes no sniffer should accept: not an image Pillow knows, and not markup either."""
     return b"\x00\x01 not an image" * 10
+
+
+def mpo(width: int = 800, height: int = 600) -> bytes:
+    """A phone camera's MPO: a JPEG with a second image appended (depth map, preview)."""
+    first = _photo(width, height)
+    second = _photo(width // 2, height // 2)
+    return _encode(first, "MPO", save_all=True, append_images=[second], quality=85)
+
+
+def big_png(side: int, colour_type: int = 6) -> bytes:
+    """A valid 8-bit PNG of side x side pixels (RGB: 2, RGBA: 6), built row by row with zlib.
+
+    Encoding a 9400 px image with Pillow would take the memory the tests measure elsewhere.
+    """
+    channels = {0: 1, 2: 3, 6: 4}[colour_type]
+    header = struct.pack(">IIBBBBB", side, side, 8, colour_type, 0, 0, 0)
+    pixels = bytes(range(256)) * (side * channels // 256 + 1)
+    row = b"\x00" + pixels[: side * channels]
+    compressor = zlib.compressobj(6)
+    parts = [compressor.compress(row * 100) for _ in range(side // 100)]
+    parts += [compressor.compress(row * (side % 100)), compressor.flush()]
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", b"".join(parts))
+        + _png_chunk(b"IEND", b"")
+    )

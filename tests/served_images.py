@@ -51,6 +51,20 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
 }
 
 
+# The figure-urls scenario: URLs Scrapy normalises, and what hostile ones would reach if
+# requested, keyed by the URL as the fixture server sees it.
+ODD: dict[str, tuple[Callable[[], bytes], str]] = {
+    Z.format(n=1, name=hexname("7"), ext="jpg"): (images.mpo, "jpeg"),  # a phone's MPO
+    Z.format(n=2, name=hexname("8"), ext="jpg"): (images.jpeg, "jpeg"),  # written upper-case
+    "https://pic3.zhimg.com/a%20b.jpg": (images.jpeg, "jpeg"),  # written with a space
+    "https://pic4.zhimg.com/%E5%9B%BE%E7%89%87.jpg": (images.jpeg, "jpeg"),  # 图片.jpg
+    f"https://pica.zhimg.com/dir/{hexname('6')}_r.jpg": (images.jpeg, "jpeg"),  # a backslash
+    # Off the allowlist: a stored figure here means the allowlist was bypassed.
+    f"https://127.0.0.1/.zhimg.com/v2-{'4b' * 16}_r.jpg": (images.jpeg, "jpeg"),
+    "https://127.0.0.1/secret.jpg": (images.jpeg, "jpeg"),
+}
+
+
 # Figures whose first download answers 503 (served once, then the image)
 FLAKY = {Z.format(n=2, name=hexname("b"), ext="jpg")}
 
@@ -66,7 +80,7 @@ def fixture_figure_urls(fixtures: Path) -> set[str]:
 
 def write_image_root(root: Path, fixtures: Path) -> Path:
     """Files for every figure URL: the hostile set as declared, the rest as plain JPEGs/GIFs."""
-    served = dict(HOSTILE)
+    served = dict(HOSTILE) | ODD
     for url in fixture_figure_urls(fixtures) - set(served):
         if "/equation" in url:
             served[url] = (images.equation_svg, "svg")

@@ -3,6 +3,7 @@
 import configparser
 import re
 import shlex
+import subprocess
 
 from conftest import PROJECT_SETTINGS, TESTS
 
@@ -67,3 +68,13 @@ def test_every_setting_of_ours_is_in_the_readme():
     ]
     missing = [k for k in ours if f"`{k}`" not in readme]
     assert not missing
+
+
+def test_run_help_is_the_projects_own_usage():
+    for flag in ("--help", "-h", "help"):
+        done = subprocess.run(["./run", flag], cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0 and done.stderr == ""
+        assert done.stdout.startswith("usage: ./run COMMAND")
+        assert "./run crawl hotlist" in done.stdout and "./run test" in done.stdout
+    bare = subprocess.run(["./run"], cwd=ROOT, capture_output=True, text=True)
+    assert bare.returncode == 2 and bare.stderr.startswith("usage: ./run COMMAND")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from crawling import crawl, posts
 
@@ -46,7 +48,7 @@ def test_duplicates_are_fetched_once(good):
 def test_article_post_format(good):
     archive_dir, _ = good
     text = posts(archive_dir)[f"{ARTICLES}/article-23141946.md"].decode()
-    assert "title: '用 &#123;&#123; 模板 &#125;&#125; 写博客时要注意的转义'" in text
+    assert "title: '用 {{ 模板 }} 写博客时要注意的转义'" in text  # YAML: never Nunjucks
     assert "\n - 知乎专栏\n" in text
     assert "date: Tue, 01 Nov 2016 11:33:20 GMT" in text  # `updated`, not `updated_time`
     assert "写博客的人的文章<br><br><p>" in text
@@ -148,3 +150,22 @@ def test_an_article_is_read_from_the_signed_api_and_from_its_page_when_refused(t
     assert "Zhihu refused the articles API; reading the article's page" in run.log
     assert "Blocked:" not in run.log
     assert posts(tmp_path / "page") == posts(tmp_path / "api") != {}
+
+
+def test_a_post_that_cannot_be_written_fails_the_url_and_the_run(tmp_path):
+    """A FIFO where the post goes: refused at once (not hung on), counted, said in one line."""
+    target = tmp_path / ANSWERS / "answer-2583412650.md"
+    target.parent.mkdir(parents=True)
+    os.mkfifo(target)
+    run = archive(
+        tmp_path,
+        "https://www.zhihu.com/answer/2583412650",
+        "https://www.zhihu.com/answer/3100000000000000001",
+    )
+    assert run.code == 1, run.log
+    assert "Progress: 1/2 archived, 1 failed (https://www.zhihu.com/answer/2583412650)" in run.log
+    assert "'archiver/failed/unsafe_path': 1" in run.log
+    assert "Summary: 1 new, 0 updated, 0 unchanged, 0 skipped, 1 failed" in run.log
+    [line] = [ln for ln in run.log.splitlines() if "Dropped:" in ln]
+    assert "unsafe_path: answer 2583412650 ('ai作画到了什么水平了？目前有哪些应用？')" in line
+    assert "<p" not in line  # the item's HTML is never dumped into the log

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import sqlite3
+
 from conftest import SEED_POST
 from crawling import crawl, posts
 
@@ -72,3 +75,44 @@ def test_only_a_broken_feed_fails_the_run(tmp_path):
     run = feed(tmp_path, "url=https://broken.example.org/feed")
     assert run.code == 1, run.log
     assert posts(tmp_path) == {}
+
+
+def test_items_are_told_apart_by_feed_and_guid_and_reruns_keep_no_versions(tmp_path):
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        '[[feed]]\nurl = "https://news-a.example.org/rss"\n\n'
+        '[[feed]]\nurl = "https://news-b.example.org/rss"\n',
+        encoding="utf-8",
+    )
+    run = feed(tmp_path, f"config={config}")
+    assert run.code == 0, run.log
+    texts = [t.decode() for t in posts(tmp_path).values()]
+    assert len(texts) == 6  # guid 1 of each feed, and the items sharing one link
+    for site in "ab":
+        for nth in ("第一篇", "第二篇", "第三篇"):
+            assert sum(f"站点 {site} 的{nth}" in t for t in texts) == 1
+    again = feed(tmp_path, f"config={config}")
+    assert "0 new, 0 updated, 6 unchanged" in again.log
+    db = sqlite3.connect(tmp_path / ".archiver" / "index.sqlite3")
+    assert db.execute("SELECT count(*) FROM versions").fetchone() == (0,)
+
+
+def test_a_feed_that_inflates_past_its_limit_is_one_line_not_the_machines_memory(tmp_path):
+    root = tmp_path / "fixtures"
+    site = root / "bomb.example.org"
+    site.mkdir(parents=True)
+    item = b"<item><title>x</title><guid>1</guid><description>" + b"a" * (64 << 20)
+    (site / "rss.xml").write_bytes(gzip.compress(b"<rss version='2.0'><channel>" + item, 1))
+    (site / "rss.xml.headers").write_text("Content-Encoding: gzip\n")
+    assert (site / "rss.xml").stat().st_size < 1 << 20
+    run = crawl(
+        tmp_path / "archive",
+        command=("crawl", "feed", "-a", "url=https://bomb.example.org/rss"),
+        settings=("RSS_MAX_SIZE=4194304",),
+        extra_roots=(root,),
+    )
+    assert run.code == 1, run.log
+    [line] = [ln for ln in run.log.splitlines() if "Failed https://bomb.example.org/rss" in ln]
+    assert "MAXSIZE" in line.upper()
+    assert "'archiver/failed/too_large': 1" in run.log
+    assert "Traceback" not in run.log

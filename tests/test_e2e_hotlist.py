@@ -45,6 +45,25 @@ def test_seed_answer_front_matter_is_the_seeds(first_run):
     assert ours.split("<div>", 1)[0] == seed.split("<div>", 1)[0]
 
 
+def test_an_answer_without_a_figure_shows_its_hot_list_image(first_run):
+    # Item 15: the hot list's `children[0].thumbnail`, carried on the item, as Zhihu gives it.
+    archive, _ = first_run
+    text = posts(archive)[f"{CATEGORY}/answer-3012345678.md"].decode()
+    hot = "https://pic1.zhimg.com/80/v2-0123456789abcdef0123456789abcdef_720w.jpg?source=1940ef5c"
+    assert f"\nheadimg: '{hot}'\n" in text and f"\nthumbnail: '{hot}'\n" in text
+    seed = posts(archive)[f"{CATEGORY}/answer-2583412650.md"].decode()
+    assert "headimg: 'https://pic1.zhimg.com/v2-158d1e80ca704d318c85b6d27958c439_1440w" in seed
+
+
+def test_the_daily_page_shows_the_shipped_image(first_run):
+    from archiver.assets import shipped_image
+
+    archive, _ = first_run
+    [page] = [v for k, v in all_posts(archive).items() if "/知乎热榜日报/" in k]
+    assert b"\nheadimg: '/images/default/headimg.png'\n" in page
+    assert (archive / "images/default/headimg.png").read_bytes() == shipped_image()
+
+
 def test_skips_are_logged_with_their_reasons(first_run):
     _, run = first_run
     assert "Skipped (not_a_question)" in run.log

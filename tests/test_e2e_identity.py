@@ -12,7 +12,7 @@ import pytest
 from crawling import SECRET, Run, assert_no_secret, crawl, posts, roots
 from fixture_server import ZSE_CK, FixtureServer
 
-from archiver.middlewares import wire_target
+from archiver.wire import wire_target
 from archiver.zhihu.cookies import cookie_value
 from archiver.zhihu.signing import sign, verify
 
@@ -101,6 +101,7 @@ def test_a_run_without_the_cookies_it_needs_sends_nothing(tmp_path, command, coo
     assert f"Blocked: {says}" in line
     assert "copy its whole Cookie request header into ZHIHU_COOKIE" in line
     assert "exit status 3" in run.log
+    assert not list(tmp_path.rglob("*.warc.gz"))  # a run that fetched nothing keeps no WARC
 
 
 def test_a_cookie_without_the_challenge_token_is_warned_about_once(tmp_path):
@@ -213,3 +214,10 @@ def test_the_gate_wants_a_browser_and_the_challenge_token_for_pages(gate):
     assert status == 403 and b'id="zh-zse-ck"' in body
     stale = SECRET.replace(ZSE_CK, "004_stale-token")
     assert ask(gate, ANSWER, signed_headers(ANSWER, cookie=stale))[0] == 403
+
+
+def test_a_redirect_to_plain_http_never_carries_the_cookie(tmp_path):
+    run = crawl(tmp_path, "http-redirect", command=("archive", "https://www.zhihu.com/answer/777"))
+    [plain] = [s for s in run.server.seen if s.path.startswith("/api/v4/answers/2583412650")]
+    assert "Cookie" not in plain.headers and "X-Zse-96" not in plain.headers
+    assert run.code == 3  # and Zhihu, seeing no login, refuses: said as a block

@@ -79,3 +79,24 @@ def test_feed_config():
         parse_feed_config("[[feed]]\ncategories = 'x'\n")
     with pytest.raises(ValueError, match="not valid TOML"):
         parse_feed_config("[[feed]\n")
+
+
+def test_items_are_identified_within_their_feed():
+    a = parse_feed(RSS, CATS, now=0, feed_url="https://a.example/rss").posts
+    b = parse_feed(RSS, CATS, now=0, feed_url="https://b.example/rss").posts
+    assert {p.id for p in a}.isdisjoint(p.id for p in b)
+    guid = "https://www.zhihu.com/question/546512789/answer/2583412650"
+    assert a[0].id == f"https://a.example/rss {guid}" and a[0].former_ids == (guid,)
+
+
+def test_items_without_guid_or_link_get_an_identity_of_title_and_date():
+    data = (
+        b"<rss version='2.0'><channel><title>t</title>"
+        b"<item><title>one</title><pubDate>Mon, 24 Nov 2025 10:00:00 GMT</pubDate></item>"
+        b"<item><title>one</title><pubDate>Mon, 24 Nov 2025 10:00:00 GMT</pubDate></item>"
+        b"<item><title>two</title></item></channel></rss>"
+    )
+    first = parse_feed(data, CATS, now=5).posts
+    again = parse_feed(data, CATS, now=99).posts  # an undated item's id ignores the clock
+    assert [p.id for p in first] == [p.id for p in again]
+    assert len({p.id for p in first}) == 3

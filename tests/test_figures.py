@@ -1,12 +1,19 @@
 """Figure identity, the host allowlist, the thumbnailer and local-image rewriting."""
 
+from datetime import UTC, datetime, timedelta
+
 import images
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageFile
+from scrapy import Request
+from w3lib.url import safe_url_string
 
-from archiver.images import BadImage, parse_size, process_figure
-from archiver.post.content import clean_content
-from archiver.post.figures import figure_key, is_allowed
+from archiver.images import MAX_PIXELS, BadImage, parse_size, process_figure
+from archiver.post import figures as figures_module
+from archiver.post.content import clean_content, feed_body
+from archiver.post.figures import figure_key, is_allowed, request_url, retry_due
 
 HASH = "158d1e80ca704d318c85b6d27958c439"
 ALLOW = ["zhimg.com", "www.zhihu.com/equation"]
@@ -52,6 +59,100 @@ def test_other_keys():
 )
 def test_allowlist(url, allowed):
     assert is_allowed(url, ALLOW) is allowed
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        # Scrapy reads a backslash as the end of the host: this is https://127.0.0.1/.zhimg.com/
+        ("https://127.0.0.1\\.zhimg.com/v2-a_r.jpg", False),
+        # ...and so here the host is pic1.zhimg.com, the rest is its path: what is requested
+        ("https://pic1.zhimg.com\\@127.0.0.1/a.jpg", True),
+        # userinfo: Python sees the host after the @, Twisted the whole netloc
+        ("https://pic1.zhimg.com@127.0.0.1/a.jpg", False),
+        ("https://127.0.0.1@pic1.zhimg.com/a.jpg", False),
+        ("https://127.0.0.1%2e.zhimg.com/a.jpg", False),  # an encoded dot in the host
+        ("https://127%2e0%2e0%2e1/a.jpg", False),
+        ("https://[::1]/a.jpg", False),
+        ("https://[::ffff:127.0.0.1]/a.jpg", False),
+        ("http://2130706433/a.jpg", False),  # 127.0.0.1, as a decimal number
+        ("http://0x7f.1/a.jpg", False),
+        ("http://017700000001/a.jpg", False),  # octal
+        ("https://pic1.zhimg.com./a.jpg", False),  # trailing dot
+        ("https://zhimg.com./a.jpg", False),
+        ("https://pic1.zhimg.com:8443/a.jpg", False),
+        ("https://pic1.zhimg.com/%2e%2e/a.jpg", False),
+        ("http://[x/a.jpg", False),  # not a URL at all
+        ("https://PIC1.ZHIMG.COM/v2-a_r.jpg", True),  # upper case is the same host
+        ("https://pic1.zhimg.com:443/a.jpg", True),
+        ("https://pic1.zhimg.com/a b.jpg", True),
+        ("https://pic1.zhimg.com/图片.jpg", True),
+    ],
+)
+def test_allowlist_judges_the_url_scrapy_requests(url, allowed):
+    assert is_allowed(url, ALLOW) is allowed
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://www.zhihu.com/equation?tex=x", True),
+        ("https://www.zhihu.com/equation", True),
+        ("https://www.zhihu.com/equation/../api/v4/me", False),
+        ("https://www.zhihu.com/equation/%2e%2e/api/v4/me", False),
+        ("https://www.zhihu.com/equation/%2E%2E/api/v4/me", False),
+        ("https://www.zhihu.com/equation/%252e%252e/api/v4/me", False),
+        ("https://www.zhihu.com/equation/..;/api/v4/me", False),
+        ("https://www.zhihu.com/equation\\..\\api/v4/me", False),
+        ("https://www.zhihu.com/equationX", False),
+        ("https://www.zhihu.com/equation/", False),
+        ("https://www.zhihu.com/equation/x", False),
+        ("https://www.zhihu.com/equation;x?tex=x", False),
+    ],
+)
+def test_the_equation_entry_admits_the_endpoint_and_nothing_under_it(url, allowed):
+    # www.zhihu.com requests carry the login cookie: a prefix would hand it to any path.
+    assert is_allowed(url, ALLOW) is allowed
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://PIC1.ZHIMG.COM/v2-{HASH}_r.jpg",
+        "https://pic1.zhimg.com/a b.jpg",
+        "https://pic1.zhimg.com/图片.jpg",
+        "https://pic1.zhimg.com/dir\\v2-a.jpg",
+        "https://www.zhihu.com/equation?tex=a b",
+    ],
+)
+def test_a_figure_is_named_by_the_url_scrapy_requests(url):
+    assert figure_key(url) == figure_key(Request(url).url)
+    assert request_url(url) == Request(url).url
+
+
+def test_the_upper_case_variant_is_the_same_figure():
+    assert figure_key(f"https://PIC1.ZHIMG.COM/v2-{HASH}_R.JPG") == f"zhimg/v2-{HASH}.jpg"
+
+
+@pytest.mark.parametrize("url", ["http://[x", "http://[x/a.jpg", "https://a.zhimg.com:99999/a.jpg"])
+def test_a_url_that_cannot_be_requested_is_no_figure(url):
+    assert request_url(url) is None
+    with pytest.raises(ValueError, match="can be requested"):
+        figure_key(url)
+    body = clean_content(
+        f'<p><img src="{url}"><a href="{url}">a</a>'
+        f'<a href="https://link.zhihu.com/?target={url}">b</a></p>'
+    )
+    assert body.figures == () and f'src="{url}"' in body.html and f'href="{url}"' in body.html
+    assert feed_body(f'<img src="{url}">').figures == ()
+
+
+def test_retry_schedule():
+    last = datetime(2026, 1, 1, tzinfo=UTC)
+    for failures, wait in [(1, timedelta(days=1)), (2, timedelta(days=7)), (3, timedelta(days=30))]:
+        assert not retry_due(failures, last, last + wait - timedelta(seconds=1))
+        assert retry_due(failures, last, last + wait)
+    assert not retry_due(9, last, last + timedelta(days=29))
 
 
 def test_figures_prefer_the_original_for_download():
@@ -151,3 +252,46 @@ def test_equations_are_checked_but_not_thumbnailed():
 def test_bad_sizes(text):
     with pytest.raises(ValueError, match="WIDTHxHEIGHT"):
         parse_size(text)
+
+
+def test_mpo_photos_are_jpegs():
+    # Phone photos: a JPEG with a second image appended. Pillow calls the format MPO.
+    done = process_figure(images.mpo(800, 600), ["400x300"])
+    assert (done.ext, done.width, done.height) == ("jpg", 800, 600)
+    assert open_thumb(done.thumbnails[0].data).size == (400, 300)
+
+
+def test_too_many_pixels_is_refused_before_decoding(monkeypatch):
+    assert MAX_PIXELS < Image.MAX_IMAGE_PIXELS
+    loads: list[tuple[int, int]] = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda im: loads.append(im.size) or real_load(im)
+    )
+    with pytest.raises(BadImage) as info:
+        process_figure(images.big_png(2000), ["400x300"], max_pixels=3_000_000)
+    assert (info.value.reason, loads) == ("too_many_pixels", [])
+    assert process_figure(images.big_png(2000), ["400x300"], max_pixels=4_000_000).width == 2000
+
+
+def test_large_images_are_never_converted_at_full_size(monkeypatch):
+    # A 9400 px RGBA PNG took 765 MB: converted (palette, premultiplied alpha) and resampled
+    # whole. Only the decoding may be full-size; the rest works on bands and reductions.
+    converted: list[tuple[int, int]] = []
+    real_convert = Image.Image.convert
+
+    def spy(self, *args, **kwargs):
+        converted.append(self.size)
+        return real_convert(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "convert", spy)
+    done = process_figure(images.big_png(3000), ["400x300"])
+    thumb = open_thumb(done.thumbnails[0].data)
+    assert (thumb.size, thumb.mode) == ((300, 300), "RGBA")
+    assert converted and max(w * h for w, h in converted) < 3000 * 3000 // 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(figures_module._PLAIN_URL, fullmatch=True))
+def test_the_plain_url_shortcut_is_what_scrapy_requests(url):
+    assert request_url(url) == safe_url_string(url) == url

@@ -14,14 +14,27 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import make_post
+from conftest import PROJECT_SETTINGS, make_post
 from crawling import crawl
-from hexo_site import generate, make_site, posts_as_hexo_reads_them, unavailable
+from hexo_site import (
+    front_matters_as_hexo_reads_them,
+    generate,
+    make_site,
+    posts_as_hexo_reads_them,
+    unavailable,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import html as lxml_html
+from nasty import NASTY, TEXT
 
+from archiver.history import record_hot_list, write_daily_page
 from archiver.index import ArchiveIndex
-from archiver.items import Post
-from archiver.post.render import PostOptions, body_for, render
+from archiver.items import HotQuestion, Post
+from archiver.pipelines.history import history_zone
+from archiver.post.render import PostOptions, body_for, post_text, render
+from archiver.post.text import one_line
+from archiver.spiders.base import categories_setting
 from archiver.writer import PostWriter
 
 pytestmark = pytest.mark.slow
@@ -31,18 +44,30 @@ SEED = "_posts/社交媒体/知乎/知乎热榜/answer-2583412650.md"
 HOSTILE_CATEGORIES = ("测试", "敌意")
 
 
-def hostile(number: int, title: str, content: str, kind: str = "answer") -> Post:
+def hostile(number: int, title: str, content: str, kind: str = "answer", **changes) -> Post:
     return make_post(
-        kind=kind,
-        id=f"900000000{number}",
-        title=title,
-        author="作者",
-        url="u",
-        updated=1700000000 + number,
-        categories=HOSTILE_CATEGORIES,
-        content=content,
-        question_id="",
+        **{
+            "kind": kind,
+            "id": f"900000000{number}",
+            "title": title,
+            "author": "作者",
+            "url": "u",
+            "updated": 1700000000 + number,
+            "categories": HOSTILE_CATEGORIES,
+            "content": content,
+            "question_id": "",
+            **changes,
+        }
     )
+
+
+# Code blocks whose newlines must stay newlines (item 16): blank and whitespace-only lines (the
+# one newline that would leave them blank is `&#10;`), 4-space indents, Hexo's code fences.
+CODE = (
+    '<div class="highlight"><pre><code class="language-python">def f():\n\n'
+    "    return 1\n    \n\t\n\u3000\n    # four spaces\n\n\n</code></pre></div>"
+    "<pre>js:\n```js\nconsole.log(1)\n```\n~~~\nx\n~~~\n</pre><p>末尾</p>\n"
+)
 
 
 HOSTILE = [
@@ -57,14 +82,36 @@ HOSTILE = [
     hostile(2, "--- 分隔线 ---", "<p>上</p>\n---\n<p>下</p><pre>a\n---\nb</pre>"),
     hostile(3, "缩进", "<p>一段</p>\n\n    four spaces: not a code block\n\n<pre>x\n\n    y</pre>"),
     hostile(4, "空的正文", "", kind="feed"),
+    hostile(5, "代码块 {{ 大括号 }} {% raw %}", CODE),
+    hostile(6, "CR LF 的源", CODE.replace("\n", "\r\n") + "\r\n\r\n<p>x\r\r</p>", kind="feed"),
 ]
+# Front matter from nasty user settings and titles (item 13): every value of NASTY is a title, a
+# category and a source label somewhere.
+NASTY_POSTS = [
+    hostile(
+        100 + n,
+        NASTY[n],
+        f"<p>{n}</p>",
+        categories=(NASTY[(n + 1) % len(NASTY)], NASTY[(n + 2) % len(NASTY)]),
+        source=NASTY[(n + 3) % len(NASTY)],
+    )
+    for n in range(len(NASTY))
+]
+# A hot-list title with a NUL and a forged tag (item 8): it used to break the daily page.
+NUL_ENTRY = HotQuestion(51, "9000000099", "零\x00字节 {% post_link evil %}", "1\x00 万热度")
 
 
 def write_hostile(source: Path, options: PostOptions) -> None:
     index = ArchiveIndex(source / ".archiver" / "index.sqlite3")
     writer = PostWriter(source, index)
-    for post in HOSTILE:
+    for post in HOSTILE + NASTY_POSTS:
         writer.write(post, render(post, body_for(post), options).encode("utf-8"))
+    # The day's page again, now with the NUL entry, as the next run (or `history`) would write it.
+    zone = history_zone(PROJECT_SETTINGS["HISTORY_TIMEZONE"])
+    now = datetime.now(UTC)
+    record_hot_list(index, now, [NUL_ENTRY])
+    categories = categories_setting(PROJECT_SETTINGS["HISTORY_CATEGORIES"])
+    assert write_daily_page(writer, now.astimezone(zone).date(), zone, categories, options)
     index.close()
 
 
@@ -105,10 +152,11 @@ def test_every_post_is_built_with_its_title_categories_and_date(site):
     index = ArchiveIndex(source / ".archiver" / "index.sqlite3")
     entries = index.db.execute("SELECT path, title, updated_time FROM posts").fetchall()
     index.close()
-    assert len(entries) == len(hexo_posts) >= 8  # 3 answers, the daily page, 4 hostile
+    # 3 answers, the daily page, the hostile posts, the nasty front matters
+    assert len(entries) == len(hexo_posts) == 4 + len(HOSTILE) + len(NASTY_POSTS)
     for path, title, updated in entries:
         post = hexo_posts[path]
-        assert post["title"] == title
+        assert post["title"] == one_line(title)
         instant = datetime.fromtimestamp(updated, UTC).isoformat().replace("+00:00", ".000Z")
         assert post["date"] == instant, path  # the right instant in both site configurations
         chain = [(c["name"], c["parent"]) for c in post["categories"]]
@@ -130,15 +178,65 @@ def test_bodies_survive_markdown_and_nunjucks(site):
     assert "{{ user.name }}" in lxml_html.fromstring(code).text_content()
     indented = hexo_posts["_posts/测试/敌意/answer-9000000003.md"]["content"]
     assert indented.count("<pre>") == 1  # the indented line did not become a code block
+    for code in ("_posts/测试/敌意/answer-9000000005.md", "_posts/测试/敌意/feed-9000000006.md"):
+        rendered = hexo_posts[code]["content"]
+        assert "\n    return 1" in rendered and "console.log(1)\n" in rendered  # newlines kept
+        assert "<figure" not in rendered and rendered.count("<pre>") == 2  # no fence taken
+
+
+def test_front_matter_from_nasty_settings_reads_back_in_hexo(site):
+    # Item 13: Hexo drops a post whose front matter it cannot read, and still exits 0.
+    _, hexo_posts = site
+    for post in NASTY_POSTS:
+        [read] = [p for path, p in hexo_posts.items() if path.endswith(f"/answer-{post.id}.md")]
+        assert read["title"] == one_line(post.title)
+        assert [c["name"] for c in read["categories"]] == [one_line(c) for c in post.categories]
+        assert read["author"] == one_line(post.source)
+        assert read["headimg"] == read["thumbnail"] == "/images/default/headimg.png"
+
+
+def test_braces_show_as_braces_in_title_and_heading(site):
+    # Item 14: front matter is never run through Nunjucks, so `{`/`}` stay as they are.
+    root, hexo_posts = site
+    post = hexo_posts["_posts/测试/敌意/answer-9000000005.md"]
+    assert post["title"] == "代码块 {{ 大括号 }} {% raw %}"
+    page = lxml_html.fromstring((root / "public" / post["path"] / "index.html").read_bytes())
+    assert page.findtext(".//title") == post["title"]
+    assert page.get_element_by_id("title").text_content() == post["title"]
+    assert "&#123;" not in page.findtext(".//title")
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.lists(st.tuples(TEXT, st.lists(TEXT, max_size=3), TEXT, TEXT), min_size=25, max_size=25))
+def test_hexo_front_matter_parser_reads_any_values_back(values):
+    # Item 13, the JavaScript side: js-yaml (YAML 1.2) as Hexo calls it, on generated strings.
+    posts = [
+        make_post(title=t, categories=tuple(c), source=s, hot_image=i) for t, c, s, i in values
+    ]
+    texts = [post_text(post, PostOptions()) for post in posts]
+    for post, read in zip(posts, front_matters_as_hexo_reads_them(texts), strict=True):
+        assert read.get("title") == one_line(post.title), read
+        assert (read["categories"] or []) == [one_line(c) for c in post.categories]
+        assert read["author"] == (one_line(post.source) if post.source else "知乎")
+        image = one_line(post.hot_image)
+        assert read["headimg"] == (image if image.strip() else "/images/default/headimg.png")
 
 
 def test_the_daily_page_links_the_archived_answers(site):
-    _, hexo_posts = site
+    root, hexo_posts = site
     [page] = [p for path, p in hexo_posts.items() if "/知乎热榜日报/" in path]
     links = lxml_html.fragment_fromstring(page["content"], create_parent="div").iter("a")
     archived = {unquote(a.get("href")) for a in links if "zhihu.com" not in a.get("href", "")}
     answers = {f"/{p['path']}" for path, p in hexo_posts.items() if "/知乎热榜/answer-" in path}
     assert archived == answers and len(answers) == 3
+    # Item 8: the NUL entry is listed, its text as text, and broke nothing.
+    text = lxml_html.fragment_fromstring(page["content"], create_parent="div").text_content()
+    assert "零字节 {% post_link evil %}" in text and "\x00" not in page["content"]
+    assert (root / "public" / "images/default/headimg.png").is_file()  # item 15
 
 
 def test_the_seed_form_is_misread_on_a_site_with_a_timezone(tmp_path):

@@ -16,8 +16,8 @@ from archiver.middlewares import (
     ZhihuSessionMiddleware,
     ZhihuSigningMiddleware,
     backoff_delay,
-    wire_target,
 )
+from archiver.wire import wire_target
 from archiver.zhihu.signing import verify
 
 BASE = "https://www.zhihu.com"

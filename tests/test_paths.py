@@ -21,3 +21,4 @@ def test_unsafe_segments():
     assert safe_segment("CON") == "-CON"
     assert safe_segment("name. ") == "name"
     assert safe_segment("知乎热榜") == "知乎热榜"
+    assert safe_segment("{% raw %} 100%") == "{_ raw _} 100_"  # Hexo would skip the post

@@ -119,3 +119,61 @@ def test_no_temporary_files_are_left(tmp_path, make_pipeline):
 def test_default_image_setting(tmp_path, make_pipeline):
     make_pipeline(ARCHIVE_DEFAULT_IMAGE="/images/default.jpg").process_item(post())
     assert "headimg: '/images/default.jpg'" in posts_in(tmp_path)[0].read_text()
+    assert not (tmp_path / "images").exists()  # a set default is the user's: nothing written
+
+
+def test_the_shipped_default_image_is_written_once_with_the_same_bytes(tmp_path, make_pipeline):
+    # Item 15: no empty headimg; the project's own image, in the archive where posts link it.
+    from archiver.assets import shipped_image
+
+    shipped = tmp_path / "images" / "default" / "headimg.png"
+    pipeline = make_pipeline()
+    pipeline.process_item(post(content='<p><img src="https://pic1.zhimg.com/a.png"></p>'))
+    assert not shipped.exists()  # not used yet
+    pipeline.process_item(post(id="2"))
+    assert "headimg: '/images/default/headimg.png'" in posts_in(tmp_path)[1].read_text()
+    assert shipped.read_bytes() == shipped_image()
+    assert shipped_image()[:8] == b"\x89PNG\r\n\x1a\n"
+    mtime = shipped.stat().st_mtime_ns
+    make_pipeline().process_item(post(id="3"))  # another run: the same bytes are not rewritten
+    assert shipped.stat().st_mtime_ns == mtime
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_the_shipped_image_is_package_data():
+    import fnmatch
+    import tomllib
+
+    from archiver.assets import SHIPPED_IMAGE_FILE
+
+    root = Path(__file__).parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = config["package-data"]["archiver.assets"]
+    assert any(fnmatch.fnmatch(SHIPPED_IMAGE_FILE, pattern) for pattern in patterns)
+    assert (root / "archiver" / "assets" / SHIPPED_IMAGE_FILE).is_file()
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"title": "lone \ud800 surrogate"}, "encoding"),
+        ({"updated": 10**20}, "out_of_range"),
+    ],
+)
+def test_a_post_that_cannot_be_rendered_is_counted_with_its_reason(make_pipeline, change, reason):
+    pipeline = make_pipeline()
+    with pytest.raises(DropItem, match=f"^{reason}: answer 1936787046304842491 "):
+        pipeline.process_item(post(**change))
+    assert pipeline.stats.get_value(f"archiver/failed/{reason}") == 1
+
+
+def test_a_locked_index_is_a_counted_failure(make_pipeline, monkeypatch):
+    pipeline = make_pipeline()
+
+    def locked(*args):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(pipeline.writer, "write", locked)
+    with pytest.raises(DropItem, match=r"index_failed: .*database is locked"):
+        pipeline.process_item(post())
+    assert pipeline.stats.get_value("archiver/failed/index_failed") == 1

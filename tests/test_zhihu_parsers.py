@@ -54,6 +54,18 @@ def test_hot_list_desktop_shape_with_numeric_and_19_digit_ids():
     assert skipped == []
 
 
+def test_hot_list_entry_image_is_its_first_childs_thumbnail():
+    thumb = "https://pic1.zhimg.com/80/v2-ba441e_720w.jpg?source=1940ef5c"
+    entries = [
+        {**desktop_entry(1), "children": [{"type": "answer", "thumbnail": thumb}]},
+        {**desktop_entry(2), "children": []},
+        {**desktop_entry(3), "children": [{"type": "answer", "thumbnail": "javascript:x"}]},
+        desktop_entry(4),
+    ]
+    questions, _ = parse_hot_list(json.dumps({"data": entries}))
+    assert [q.image for q in questions] == [thumb, "", "", ""]  # kept as Zhihu gives it
+
+
 def test_hot_list_area_shape():
     questions, _ = parse_hot_list(json.dumps({"data": [area_entry(438830539)]}))
     assert questions == [HotQuestion(1, "438830539", "区域标题", "4975 万热度")]

@@ -7,15 +7,14 @@ import sys
 from pathlib import Path
 
 from scrapy.commands import BaseRunSpiderCommand
-from scrapy.exceptions import UsageError
 
-from archiver.commands.crawl import run_and_report
-from archiver.extensions import EXIT_USAGE
-from archiver.zhihu.targets import ACCEPTED, parse_targets, read_lines
+from archiver.commands.crawl import refuse, run_and_report, usage_problems
+from archiver.zhihu.targets import ACCEPTED, Target, parse_targets, read_lines
 
 
 class Command(BaseRunSpiderCommand):
     requires_project = True
+    targets: list[Target]
 
     def syntax(self) -> str:
         return "[options] URL [URL ...]"
@@ -41,25 +40,30 @@ class Command(BaseRunSpiderCommand):
             help="read URLs from FILE, one per line, '# comments' allowed ('-': standard input)",
         )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        refuse("archive", self._read_targets(args, opts))
+        assert self.settings is not None
+        refuse("archive", usage_problems(self.settings, "archive", opts.spargs))
+
+    def _read_targets(self, args: list[str], opts: argparse.Namespace) -> list[str]:
+        """The URLs of the arguments and the -i inputs, parsed; what is wrong with them."""
         lines = list(args)
         try:
             for name in opts.input:
                 text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
                 lines += read_lines(text)
         except OSError as exc:
-            self._refuse([f"cannot read {exc.filename}: {exc.strerror}"])
-            return
-        targets, errors = parse_targets(lines)
-        if errors:
-            self._refuse(errors)
-            return
-        if not targets:
-            raise UsageError("give at least one URL, or -i FILE")
-        run_and_report(self, "archive", targets=targets, **opts.spargs)
+            return [f"cannot read {exc.filename}: {exc.strerror}"]
+        except UnicodeDecodeError as exc:
+            return [f"the input is not UTF-8 text ({exc.reason} at byte {exc.start})"]
+        self.targets, errors = parse_targets(lines)
+        if errors or self.targets:
+            return errors
+        if opts.input and not args:
+            names = ", ".join("standard input" if n == "-" else n for n in opts.input)
+            return [f"{names}: the input held no URL (only blank lines or comments)"]
+        return ["give at least one URL, or -i FILE"]
 
-    def _refuse(self, errors: list[str]) -> None:
-        """Bad input stops everything before a single request: one line per problem."""
-        for error in errors:
-            print(f"archive: error: {error}", file=sys.stderr)
-        self.exitcode = EXIT_USAGE
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        run_and_report(self, "archive", opts.spargs, {"targets": self.targets})

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 
 from archiver import stats as keys
+from archiver.commands.crawl import refuse
+from archiver.config import setting_problems
 from archiver.extensions import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
 from archiver.middlewares import COOKIE_ENV, USER_AGENT_ENV
 from archiver.spiders.cookie import CookieSpider
@@ -45,6 +47,11 @@ class Command(ScrapyCommand):
 
     def short_desc(self) -> str:
         return "Check ZHIHU_COOKIE: exit 0 works, 3 missing or refused, 5 unreachable, 1 unknown"
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        refuse("checkcookie", setting_problems(self.settings))
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         header = os.environ.get(COOKIE_ENV, "").strip()

@@ -10,44 +10,90 @@ from typing import TYPE_CHECKING, Any
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
 
-from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, RunSummary
+from archiver.config import setting_problems
+from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, RunSummary
 from archiver.lock import ArchiveBusy, ArchiveLock
-from archiver.storage import sweep_temporaries
+from archiver.storage import UnsafePath, sweep_temporaries
 
 if TYPE_CHECKING:
     import argparse
 
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
 
+def refuse(name: str, problems: list[str]) -> None:
+    """Bad input stops everything before a single request: one line per problem, exit 2.
+
+    Commands call it from `process_options`, before Scrapy builds its crawler process (and logs
+    its start-up lines), so a typo is the only thing said.
+    """
+    if problems:
+        for problem in problems:
+            print(f"{name}: error: {problem}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def usage_problems(settings: BaseSettings, spider: str, spider_args: dict[str, Any]) -> list[str]:
+    """What is wrong with the command line, before anything runs: settings, spider, arguments."""
+    problems = setting_problems(settings)
+    loader = get_spider_loader(settings)
+    if spider not in loader.list():
+        known = ", ".join(sorted(n for n in loader.list() if n != "cookie"))
+        return [*problems, f"no spider named {spider!r} (spiders: {known})"]
+    spidercls = loader.load(spider)
+    checker = getattr(spidercls, "argument_problems", None)
+    return problems + (checker(spider_args) if checker else [])
+
+
 def run_and_report(
-    command: BaseRunSpiderCommand, spider: str, **spider_args: Any
+    command: BaseRunSpiderCommand,
+    spider: str,
+    spider_args: dict[str, Any],
+    prepared: dict[str, Any] | None = None,
 ) -> Crawler | None:
     """Run one spider to its end, alone on its archive; the exit status is the run's.
 
-    Returns the crawler, or None when another run holds the archive (exit status 4).
+    `spider_args` are the user's `-a` arguments (checked in `process_options`); `prepared` are
+    arguments the command made itself (parsed targets). Returns the crawler, or None when the
+    run did not start (an unsafe lock file: exit status 2; another run holds the archive: 4).
     """
     assert command.crawler_process is not None and command.settings is not None
+    name = command.settings["BOT_NAME"]
     archive_dir = Path(command.settings["ARCHIVE_DIR"])
     try:
         with ArchiveLock(archive_dir / ".archiver" / "lock"):
             if removed := sweep_temporaries(archive_dir):
                 logger.warning("Removed %d temporary file(s) left by an interrupted run", removed)
             crawler = command._create_crawler(spider)
-            command.crawler_process.crawl(crawler, **spider_args)
+            command.crawler_process.crawl(crawler, **spider_args, **(prepared or {}))
             command.crawler_process.start()
     except ArchiveBusy as exc:
-        print(f"{command.settings['BOT_NAME']}: {exc}", file=sys.stderr)
+        # Through the log too: under Scrapyd the log is all an operator sees.
+        logger.error("%s", exc)
+        print(f"{name}: {exc}", file=sys.stderr)
         command.exitcode = EXIT_LOCKED
         return None
-    summary = crawler.get_extension(RunSummary) if crawler.extensions else None
-    if command.crawler_process.bootstrap_failed or summary is None:
+    except UnsafePath as exc:
+        print(f"{name}: error: {exc.filename} is {exc.strerror}: refusing it", file=sys.stderr)
+        command.exitcode = EXIT_USAGE
+        return None
+    except OSError as exc:  # the archive folder cannot be made or locked (permissions, disk)
+        print(f"{name}: error: cannot use the archive {archive_dir}: {exc}", file=sys.stderr)
         command.exitcode = EXIT_FAILED
-    else:
-        command.exitcode = summary.exit_code
+        return None
+    command.exitcode = EXIT_FAILED
+    if not command.crawler_process.bootstrap_failed:
+        try:
+            summary = crawler.get_extension(RunSummary)
+        except RuntimeError:  # the crawler failed before its extensions existed
+            summary = None
+        if summary is not None:
+            command.exitcode = summary.exit_code
     return crawler
 
 
@@ -55,7 +101,12 @@ class Command(ScrapyCrawlCommand):
     def short_desc(self) -> str:
         return "Run a spider; exit 0 archived, 1 failed, 2 usage, 3 blocked, 4 archive busy"
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
         if len(args) != 1:
             raise UsageError("give exactly one spider name, e.g. `scrapy crawl hotlist`")
-        run_and_report(self, args[0], **opts.spargs)
+        assert self.settings is not None
+        refuse(self.settings["BOT_NAME"], usage_problems(self.settings, args[0], opts.spargs))
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        run_and_report(self, args[0], opts.spargs)

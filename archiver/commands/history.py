@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
+from archiver.commands.crawl import refuse
+from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
 from archiver.history import write_daily_page
 from archiver.index import ArchiveIndex, index_path
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 class Command(ScrapyCommand):
     requires_project = True
+    day: date | None = None
 
     def syntax(self) -> str:
         return "[--date YYYY-MM-DD]"
@@ -36,14 +38,24 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--date", help="the day, in HISTORY_TIMEZONE (default: today)")
 
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        refuse("history", setting_problems(self.settings))
+        try:
+            self.day = date.fromisoformat(opts.date) if opts.date else None
+        except ValueError:
+            refuse("history", [f"--date is YYYY-MM-DD, like 2026-11-25, not {opts.date!r}"])
+        index = index_path(Path(self.settings["ARCHIVE_DIR"]), self.settings["ARCHIVE_INDEX"])
+        if not index.is_file():
+            # Never make an archive of a folder by asking about its history.
+            refuse("history", [f"{self.settings['ARCHIVE_DIR']} is not an archive (no {index})"])
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         settings = self.settings
         zone = history_zone(settings["HISTORY_TIMEZONE"])
-        try:
-            day = date.fromisoformat(opts.date) if opts.date else datetime.now(zone).date()
-        except ValueError as exc:
-            raise UsageError(f"--date is YYYY-MM-DD, like 2026-11-25, not {opts.date!r}") from exc
+        day = self.day or datetime.now(zone).date()
         archive_dir = Path(settings["ARCHIVE_DIR"])
         try:
             with ArchiveLock(archive_dir / ".archiver" / "lock"):

@@ -2,7 +2,8 @@
 
 Built on Scrapy's FilesPipeline rather than ImagesPipeline: the latter re-encodes everything to
 JPEG (GIFs lose their animation, PNGs their transparency); an archive keeps what was served.
-The archive's index says which figures are already stored, so a re-run downloads nothing new.
+The archive's index says which figures are already stored, so a re-run downloads nothing new,
+and which failed, so a re-run retries them only after a day, a week, then a month.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Self
@@ -24,7 +28,8 @@ from archiver import stats as keys
 from archiver.images import BadImage, Processed, parse_size, process_figure
 from archiver.index import ArchiveIndex, index_path, utc_now
 from archiver.items import Post, StoredFigure
-from archiver.post.figures import Figure, is_allowed
+from archiver.middlewares import FIGURE_META, RefusedFigure
+from archiver.post.figures import Figure, is_allowed, retry_due
 from archiver.post.render import body_for
 from archiver.storage import atomic_write
 from archiver.webarchive import NotInArchive
@@ -49,9 +54,29 @@ class FigureFailed(_Reported):
     """A figure that could not be archived; its message is the reason (a stats key)."""
 
 
-FIGURE = "archiver_figure"  # request meta: the Figure a media request is for
+FIGURE = FIGURE_META  # request meta: the Figure a media request is for
 PROCESSED = "archiver_processed"  # request meta: the checked image and its thumbnails
 FAILED = "archiver_failed"  # request meta: the reason, once a failure has been counted
+POST = "archiver_post"  # request meta: the _PostFigures of the post the request is for
+# Failures that say nothing about the figure itself, only about this run: never remembered.
+_RUN_SCOPED = frozenset(
+    {
+        "not_in_warc",
+        "filtered",
+        "refused_host",
+        "too_many_figures",
+        "over_post_bytes",
+        "over_run_bytes",
+    }
+)
+
+
+@dataclass
+class _PostFigures:
+    """What one post's figure requests share: their keys in order, and the bytes downloaded."""
+
+    keys: list[str] = field(default_factory=list)
+    downloaded: int = 0
 
 
 class AtomicFSFilesStore(FSFilesStore):
@@ -84,8 +109,16 @@ class FiguresPipeline(FilesPipeline):
         self.sizes: list[str] = settings.getlist("FIGURES_THUMB_SIZES")
         for size in self.sizes:
             parse_size(size)  # a typo in the setting fails the start, not every figure
+        self.max_per_post = settings.getint("FIGURES_MAX_PER_POST")
+        self.max_bytes_per_post = settings.getint("FIGURES_MAX_BYTES_PER_POST")
+        self.max_bytes_per_run = settings.getint("FIGURES_MAX_BYTES_PER_RUN")
+        self.max_pixels = settings.getint("FIGURES_MAX_PIXELS")
+        self.run_bytes = 0  # figure bytes downloaded in this run
         self.index_file = index_path(self.archive_dir, settings["ARCHIVE_INDEX"])
         self.index: ArchiveIndex | None = None
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests set a fake
+        # Each post's requests, by the post's id(), from get_media_requests to item_completed.
+        self.posts: dict[int, _PostFigures] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -109,6 +142,8 @@ class FiguresPipeline(FilesPipeline):
             return []
         requests: list[Request] = []
         seen: set[str] = set()
+        post = self.posts[id(item)] = _PostFigures()
+        over_count = 0
         # Parsed once here and kept on the item for PostPipeline.
         item.body = body_for(item)
         for figure in item.body.figures:
@@ -124,13 +159,21 @@ class FiguresPipeline(FilesPipeline):
                     item.id,
                 )
                 continue
-            requests.append(
-                Request(
-                    figure.url,
-                    callback=NO_CALLBACK,
-                    headers={"Referer": "https://www.zhihu.com/"},
-                    meta={FIGURE: figure, "download_maxsize": self.max_size},
-                )
+            if self._deferred(figure.key):
+                continue
+            if len(requests) >= self.max_per_post:
+                over_count += 1
+                continue
+            requests.append(self._request(figure, post))
+            post.keys.append(figure.key)
+        if over_count:
+            # One line for the post, not one per figure: a post of 5000 images is not 5000 lines.
+            self._count("failed/too_many_figures", over_count)
+            logger.warning(
+                "Figure failed (too_many_figures): %d figures of %s %s over FIGURES_MAX_PER_POST",
+                over_count,
+                item.kind,
+                item.id,
             )
         return requests
 
@@ -162,9 +205,13 @@ class FiguresPipeline(FilesPipeline):
             self._fail(request, f"http_{response.status}")
         if not response.body:
             self._fail(request, "empty")
+        self._spend(request, len(response.body))
         try:
             request.meta[PROCESSED] = process_figure(
-                response.body, self.sizes, equation=request.meta[FIGURE].equation
+                response.body,
+                self.sizes,
+                equation=request.meta[FIGURE].equation,
+                max_pixels=self.max_pixels,
             )
         except BadImage as exc:
             self._fail(request, exc.reason, str(exc))
@@ -175,6 +222,9 @@ class FiguresPipeline(FilesPipeline):
     ) -> NoReturn:
         if FAILED in request.meta:
             raise FigureFailed(request.meta[FAILED])
+        if failure.check(RefusedFigure):
+            # A redirect off the allowlist: the middleware has counted and logged it.
+            raise FigureFailed("refused_host")
         self._fail(request, _failure_reason(failure), failure.getErrorMessage())
 
     def file_path(
@@ -213,6 +263,7 @@ class FiguresPipeline(FilesPipeline):
         )
         assert self.index is not None
         self.index.record_figure(stored, utc_now())  # after the files: a crash means re-download
+        self.index.forget_figure_failure(figure.key)
         self._count("stored")
         return stored.sha256
 
@@ -223,12 +274,50 @@ class FiguresPipeline(FilesPipeline):
         # and a failed figure keeps its remote URL.
         if isinstance(item, Post):
             assert self.index is not None
-            for ok, result in results:
-                if ok and (stored := self.index.figure(_key_of(item, result["url"]))):
+            # Results come in the order of the requests: mapped back by position, never by URL
+            # (Scrapy's URL is normalised, the post's is as written).
+            keys = self.posts.pop(id(item), _PostFigures()).keys
+            for key, (ok, _) in zip(keys, results, strict=True):
+                if ok and (stored := self.index.figure(key)):
                     item.stored_figures[stored.key] = stored
         return item
 
     # Our own helpers
+
+    def _request(self, figure: Figure, post: _PostFigures) -> Request:
+        return Request(
+            figure.url,
+            callback=NO_CALLBACK,
+            headers={"Referer": "https://www.zhihu.com/"},
+            meta={FIGURE: figure, POST: post, "download_maxsize": self.max_size},
+        )
+
+    def _deferred(self, key: str) -> bool:
+        """Whether a figure that failed before waits for its next retry (counted, not logged)."""
+        assert self.index is not None
+        failure = self.index.figure_failure(key)
+        if failure is None or self.index.figure(key) is not None:
+            return False
+        if retry_due(failure.failures, datetime.fromisoformat(failure.last_failed), self.clock()):
+            return False
+        self._count("deferred")
+        logger.debug(
+            "Figure deferred (%s, failed %d times): %s",
+            failure.reason,
+            failure.failures,
+            failure.url,
+        )
+        return True
+
+    def _spend(self, request: Request, size: int) -> None:
+        """Count a download against its post's and the run's byte caps; fail it past one."""
+        post: _PostFigures = request.meta[POST]
+        if post.downloaded + size > self.max_bytes_per_post:
+            self._fail(request, "over_post_bytes", f"{size} bytes")
+        if self.run_bytes + size > self.max_bytes_per_run:
+            self._fail(request, "over_run_bytes", f"{size} bytes")
+        post.downloaded += size
+        self.run_bytes += size
 
     def _persist_thumbnails(
         self, key: str, processed: Processed, info: MediaPipeline.SpiderInfo
@@ -264,14 +353,18 @@ class FiguresPipeline(FilesPipeline):
         request.meta[FAILED] = reason
         request.meta.pop(PROCESSED, None)
         self._count(f"failed/{reason}")
+        if reason not in _RUN_SCOPED:
+            assert self.index is not None
+            now = self.clock().isoformat(timespec="seconds")
+            self.index.record_figure_failure(request.meta[FIGURE].key, request.url, reason, now)
         logger.warning(
             "Figure failed (%s): %s%s", reason, request.url, f": {detail}" if detail else ""
         )
         raise FigureFailed(reason)
 
-    def _count(self, what: str) -> None:
+    def _count(self, what: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"{keys.FIGURES}/{what}")
+        self.crawler.stats.inc_value(f"{keys.FIGURES}/{what}", count)
 
 
 def _failure_reason(failure: Failure) -> str:
@@ -283,8 +376,3 @@ def _failure_reason(failure: Failure) -> str:
     if "max size" in failure.getErrorMessage():
         return "too_large"
     return failure.type.__name__ if failure.type else "error"
-
-
-def _key_of(item: Post, url: str) -> str:
-    assert item.body is not None
-    return next(f.key for f in item.body.figures if f.url == url)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from scrapy.exceptions import DropItem
 
 from archiver import stats as keys
+from archiver.assets import install_shipped_image
 from archiver.hexo import site_timezone
 from archiver.index import ArchiveIndex, index_path
 from archiver.items import Post
+from archiver.logformatter import describe
 from archiver.post.content import Body
-from archiver.post.render import PostOptions, body_for, render
+from archiver.post.render import PostOptions, body_for, needs_shipped_image, render
+from archiver.storage import UnsafePath
 from archiver.writer import PostWriter
 
 if TYPE_CHECKING:
@@ -24,12 +28,23 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# The reason a post that could not be written is counted under, most specific first.
+_WRITE_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
+    (UnsafePath, "unsafe_path"),
+    (OSError, "write_failed"),
+    (sqlite3.Error, "index_failed"),
+    (UnicodeError, "encoding"),
+    (OverflowError, "out_of_range"),
+    (ValueError, "bad_value"),
+)
+
 
 def post_options(settings: BaseSettings) -> PostOptions:
     return PostOptions(
         source=settings["ARCHIVE_SOURCE_LABEL"],
         default_image=settings["ARCHIVE_DEFAULT_IMAGE"],
         timezone=site_timezone(settings["ARCHIVE_TIMEZONE"], Path(settings["ARCHIVE_DIR"])),
+        local_images=settings["ARCHIVE_IMAGES"] == "local",
     )
 
 
@@ -56,6 +71,7 @@ class PostPipeline:
         self.local_thumbnail = local_thumbnail
         self.index: ArchiveIndex | None = None
         self.writer: PostWriter | None = None
+        self.shipped_image_installed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -86,6 +102,15 @@ class PostPipeline:
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, Post):
             return item
+        try:
+            return self._archive(item)
+        except (OSError, sqlite3.Error, ValueError, OverflowError) as exc:
+            # Whatever stops this one post (a full disk, a locked index, a title that cannot
+            # be encoded, a date out of range) is counted with its reason, and the run fails.
+            reason = next(r for kind, r in _WRITE_FAILURES if isinstance(exc, kind))
+            self._drop(reason, f"{describe(item)}: {exc}")
+
+    def _archive(self, item: Post) -> Post:
         assert self.writer is not None
         body = body_for(item)
         if body.blank:
@@ -98,10 +123,11 @@ class PostPipeline:
         if self.local_thumbnail is not None and item.stored_figures:
             body, thumbnail = self._localised(item)
         data = render(item, body, self.options, thumbnail).encode("utf-8")
-        try:
-            state, relpath = self.writer.write(item, data)
-        except OSError as exc:
-            self._drop("write_failed", f"{item.kind} {item.id}: {exc}")
+        if needs_shipped_image(item, body, self.options) and not self.shipped_image_installed:
+            # Written before the first post that shows it, as figures are; once per run.
+            install_shipped_image(self.archive_dir)
+            self.shipped_image_installed = True
+        state, relpath = self.writer.write(item, data)
         self.stats.inc_value(f"{keys.POSTS}/{state}")
         if state != "unchanged":
             logger.info("%s %s: %s", state.capitalize(), relpath, item.title)

@@ -109,7 +109,11 @@ def _original(img: HtmlElement) -> str:
 def _figure(img: HtmlElement, download: str, local: Mapping[str, str]) -> Figure | None:
     if not download.startswith(("http://", "https://")):
         return None  # data: placeholders of old lazy-image markup
-    key = figure_key(download)
+    try:
+        key = figure_key(download)
+    except ValueError:
+        # `http://[x`: no request can be made of it. The <img> stays as written, the post too.
+        return None
     if key in local:
         img.set("src", local[key])
     return Figure(src=img.get("src", ""), url=download, key=key)
@@ -132,10 +136,13 @@ def _unwrap_redirect(link: HtmlElement) -> None:
     href = link.get("href")
     if not href:
         return
-    parts = urlsplit(href)
-    if parts.hostname not in _REDIRECT_HOSTS:
-        return
-    target = parse_qs(parts.query).get("target", [""])[0]
-    # Only web links: a decoded `javascript:` target must never become a live href.
-    if urlsplit(target).scheme in ("http", "https"):
-        link.set("href", target)
+    try:
+        parts = urlsplit(href)
+        if parts.hostname not in _REDIRECT_HOSTS:
+            return
+        target = parse_qs(parts.query).get("target", [""])[0]
+        # Only web links: a decoded `javascript:` target must never become a live href.
+        if urlsplit(target).scheme in ("http", "https"):
+            link.set("href", target)
+    except ValueError:
+        return  # `http://[x` in a stranger's HTML: the link stays as written

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from archiver.items import Post
+from archiver.post.render import PostOptions, default_image, post_front_matter, wrap_body
+from archiver.post.text import body_markup, one_line
 
-# Hexo's own tag for a link to another post; it survives any permalink configuration.
-POST_LINK = "\x00post_link:{slug}\x00"
+# What a slug may hold to go into a `{% post_link %}` tag unquoted; any other character (a
+# space, a quote, `%}` from a category setting) is quoted, or the tag is not written at all.
+_BARE_SLUG = re.compile(r"[\w/.-]+")
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,16 @@ class Sighting:
     question_id: str
     title: str
     heat: str
+
+
+@dataclass(frozen=True)
+class DailyPage:
+    """The page as a post (title, date, path) and its body, ready for Hexo: the text of its
+    entries is escaped as every body is, its `{% post_link %}` tags are not. Kept apart from the
+    start, so no character a title could hold can ever be taken for a tag."""
+
+    post: Post
+    markup: str
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -38,8 +52,8 @@ def daily_page(
     sightings: list[Sighting],
     archived: dict[str, list[str]],
     categories: tuple[str, ...],
-) -> Post | None:
-    """A page post for `day`, or None when no hot list was recorded that day.
+) -> DailyPage | None:
+    """The page of `day`, or None when no hot list was recorded that day.
 
     `archived` maps a question id to the slugs (paths under _posts, without .md) of its posts.
     """
@@ -57,38 +71,63 @@ def daily_page(
         f"<p>{day.isoformat()} 上过知乎热榜的 {len(questions)} 个问题，按最高排名排列"
         f"（时间为 {zone.key}）。</p>"
     )
-    return Post(
+    markup = f"{body_markup(summary)}<ol>{items}</ol>"
+    post = Post(
         kind="page",
         id=f"hotlist-{day.isoformat()}",
         url="https://www.zhihu.com/hot",
         title=f"知乎热榜 {day.isoformat()}",
         author="",
-        updated=int(min(s.fetched_at for s in sightings).timestamp()),
-        content=f"{summary}<ol>{items}</ol>",
+        updated=page_time(ordered),
+        content=markup,
         categories=categories,
     )
+    return DailyPage(post, markup)
+
+
+def page_time(questions: list[list[Sighting]]) -> int:
+    """The page's date: the latest time it lists (the latest first sighting of a question).
+
+    From the recorded data alone, never the clock of the run that writes the page: replaying a
+    run from its WARC gives the same page, and seeing the same hot list again changes nothing.
+    """
+    return int(max(seen[0].fetched_at for seen in questions).timestamp())
+
+
+def page_text(page: DailyPage, options: PostOptions) -> str:
+    """The page's file: front matter as every post's, the body as it was built."""
+    image = default_image(options)
+    return post_front_matter(page.post, options, image, image) + wrap_body(page.markup)
 
 
 def _item(seen: list[Sighting], zone: ZoneInfo, slugs: list[str]) -> str:
     last = seen[-1]
     best = min(s.rank for s in seen)
-    links = "".join(f"<br>存档：{POST_LINK.format(slug=slug)}" for slug in slugs)
-    return (
-        f'<li><a href="https://www.zhihu.com/question/{last.question_id}">'
-        f"{html.escape(last.title, quote=False)}</a>"
-        f"<br>最高第 {best} 名，{html.escape(last.heat, quote=False) or '热度未知'}，"
-        f"首次上榜 {_clock(seen[0].fetched_at, zone)}{links}</li>"
+    # A hot-list title is a stranger's text: one line, no control characters, braces as
+    # entities (body_markup), like any body. The tags are added outside that text.
+    text = (
+        f'<li><a href="https://www.zhihu.com/question/{html.escape(last.question_id)}">'
+        f"{_label(last.title)}</a>"
+        f"<br>最高第 {best} 名，{_label(last.heat) or '热度未知'}，"
+        f"首次上榜 {_clock(seen[0].fetched_at, zone)}"
     )
+    links = "".join(f"<br>存档：{post_link(slug)}" for slug in slugs)
+    return f"{body_markup(text)}{links}</li>"
+
+
+def _label(text: str) -> str:
+    return html.escape(one_line(text), quote=False)
 
 
 def _clock(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%H:%M")
 
 
-def with_post_links(text: str) -> str:
-    """Turn the placeholders into Hexo `post_link` tags, after the post's braces were escaped."""
-    parts = text.split("\x00")
-    for i in range(1, len(parts), 2):
-        slug = parts[i].removeprefix("post_link:")
-        parts[i] = f"{{% post_link {slug if ' ' not in slug else repr(slug)} %}}"
-    return "".join(parts)
+def post_link(slug: str) -> str:
+    """Hexo's own tag for a link to another post; it survives any permalink configuration."""
+    if _BARE_SLUG.fullmatch(slug):
+        return f"{{% post_link {slug} %}}"
+    if not any(c in slug for c in '"\\{}%\r\n'):
+        return f'{{% post_link "{slug}" %}}'
+    # A slug no tag can carry (a category setting with `%}` or a quote): its name, not a link.
+    return body_markup(html.escape(one_line(slug), quote=False))

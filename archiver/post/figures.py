@@ -5,7 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from datetime import datetime, timedelta
+from urllib.parse import unquote, urlsplit
+
+from w3lib.url import safe_url_string
+
+from archiver.wire import wire_host
 
 # pic1-pic4, pica, picx, picd...; an optional size bucket (/50/, /80/); a size suffix; a query.
 _ZHIMG = re.compile(
@@ -15,6 +20,20 @@ _ZHIMG = re.compile(
     re.IGNORECASE,
 )
 _EXTENSIONS = {"jpeg": "jpg"}
+# A DNS name as the HTTP client will resolve it: lower-case labels, no trailing dot, no `%`,
+# and a last label that starts with a letter, so no IP address in any spelling (127.0.0.1,
+# 2130706433, 0x7f.1, [::1]) can pass for a host name.
+_HOSTNAME = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z](?:[a-z0-9-]*[a-z0-9])?$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Most figure URLs: a lower-case host without port or userinfo, then only characters a URL may
+# hold as they are, no `%`. For these the request URL is the URL itself, and the (slow)
+# normalisation is skipped: conversion runs it for every image of every answer.
+_PLAIN_URL = re.compile(
+    r"^https?://[a-z0-9.-]+"
+    r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@/-]*(?:\?[A-Za-z0-9._~!$&()*+,;=:@/?-]+)?)?$"
+)
+# A remembered failure is retried after a day, then a week, then every month.
+RETRY_AFTER = (timedelta(days=1), timedelta(days=7), timedelta(days=30))
 
 
 @dataclass(frozen=True)
@@ -28,8 +47,32 @@ class Figure:
         return self.key.startswith("equation/")
 
 
+def request_url(url: str) -> str | None:
+    """The URL Scrapy requests for `url`, or None when it cannot be requested at all.
+
+    `scrapy.Request` runs every URL through `safe_url_string` (a backslash becomes a slash,
+    the host is lower-cased and IDNA-encoded, spaces and CJK are percent-encoded), so this is the
+    form to judge and to name figures by; `http://[x` or a port past 65535 make it raise.
+    """
+    if _PLAIN_URL.match(url):
+        return url  # nothing safe_url_string would change (tests/test_figures.py checks it)
+    try:
+        normalised = safe_url_string(url)
+        urlsplit(normalised).port  # noqa: B018 (raises for a port out of range)
+    except ValueError:
+        return None
+    return normalised
+
+
 def figure_key(url: str) -> str:
-    """A figure's identity: zhimg variants (host, size suffix, query) share one key."""
+    """A figure's identity: zhimg variants (host, size suffix, query) share one key.
+
+    Judged on the URL as requested; ValueError when there is none (see `request_url`).
+    """
+    normalised = request_url(url)
+    if normalised is None:
+        raise ValueError(f"not a URL that can be requested: {url!r}")
+    url = normalised
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if host.endswith(".zhimg.com") and (match := _ZHIMG.match(parts.path)):
@@ -42,22 +85,56 @@ def figure_key(url: str) -> str:
 
 
 def is_allowed(url: str, allowlist: list[str] | tuple[str, ...]) -> bool:
-    """Whether `url` is on the allowlist: `host` (and its subdomains) or `host/path-prefix`.
+    """Whether `url` is on the allowlist: `host` (and its subdomains), or `host/path` exactly.
 
     Anything else (127.0.0.1, a private address, another site) is never requested: a post's
     HTML is written by strangers, and must not steer the crawler at the user's own network.
+    The URL judged is the one Scrapy will request, and its host must be the same for Python's
+    parser and for Twisted's, which connects: where the two read a URL differently, it is refused.
+    A `host/path` entry admits that path and a query, nothing under it: it stands for an
+    endpoint of a host that also gets the login cookie (www.zhihu.com/equation).
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    target = request_url(url)
+    if target is None:
         return False
-    host = parts.hostname.lower()
-    for entry in allowlist:
-        allowed_host, _, path_prefix = entry.lower().partition("/")
-        if (host == allowed_host or host.endswith(f".{allowed_host}")) and parts.path.startswith(
-            f"/{path_prefix}"
-        ):
-            return True
+    parts = urlsplit(target)
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in _DEFAULT_PORTS
+        or "@" in parts.netloc  # userinfo: the two parsers disagree on the host
+        or host != wire_host(target)
+        or not _HOSTNAME.match(host)
+        or parts.port not in (None, _DEFAULT_PORTS[parts.scheme])
+        or has_dot_segment(parts.path)
+    ):
+        return False
+    return any(_on_list(host, parts.path, entry) for entry in allowlist)
+
+
+def has_dot_segment(path: str) -> bool:
+    """Whether a server may read `..` or `.` in `path` (raw, percent-encoded, or after a `;`)."""
+    for _ in range(3):  # %252e%252e is %2e%2e to a server that decodes twice
+        for segment in re.split(r"[/\\]", path):
+            if segment.split(";", 1)[0] in (".", ".."):
+                return True
+        path, before = unquote(path), path
+        if path == before:
+            break
     return False
+
+
+def _on_list(host: str, path: str, entry: str) -> bool:
+    allowed_host, slash, allowed_path = entry.partition("/")
+    allowed_host = allowed_host.lower()
+    if host != allowed_host and not host.endswith(f".{allowed_host}"):
+        return False
+    return not slash or path == f"/{allowed_path}"
+
+
+def retry_due(failures: int, last_failed: datetime, now: datetime) -> bool:
+    """Whether a figure that failed `failures` times, last at `last_failed`, is tried again."""
+    wait = RETRY_AFTER[min(max(failures, 1), len(RETRY_AFTER)) - 1]
+    return now - last_failed >= wait
 
 
 def _digest(text: str) -> str:

@@ -6,8 +6,9 @@ import hashlib
 import re
 from pathlib import PurePosixPath
 
-# Characters Windows, macOS or Hexo cannot take in a path segment.
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+# Characters Windows, macOS or Hexo cannot take in a path segment. Hexo percent-decodes paths and
+# silently skips a post whose path holds a `%` that is no valid escape (`%YAML`, `{% raw %}`).
+_UNSAFE = re.compile(r'[<>:"/\\|?*%\x00-\x1f\x7f]')
 _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 _LEADING_HIDDEN = re.compile(r"^[._]+")
 _RESERVED = frozenset(

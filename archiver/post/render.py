@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,21 +11,29 @@ from zoneinfo import ZoneInfo
 
 from archiver.items import Post
 from archiver.post.content import Body, clean_content, feed_body
+from archiver.post.text import body_markup, one_line, parseable
 
 # Body prefixes by kind; a feed item's description is the body as it comes.
 _PREFIX = {"answer": "的回答", "article": "的文章"}
-# YAML forbids C0 controls (but tab) even in quoted scalars; a newline in a title becomes a space.
-_LINE_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The head image of a post without one, when ARCHIVE_DEFAULT_IMAGE is empty: the image the project
+# ships (archiver/assets), written into the archive at this site path on first use.
+SHIPPED_IMAGE = "/images/default/headimg.png"
+# Plain scalars that YAML 1.1 (PyYAML) or 1.2 (js-yaml, Hexo) would read as a boolean or null,
+# in any case: `author: yes` must stay the string "yes".
+_NOT_A_STRING = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
 
 
 @dataclass(frozen=True)
 class PostOptions:
     source: str = "知乎"  # the post's `author`: the source's label, not the person
-    default_image: str = ""  # headimg/thumbnail when the body has no image; fixed, never random
+    # headimg/thumbnail when the body has no image (a URL or site path); "" for SHIPPED_IMAGE.
+    # Fixed, never random.
+    default_image: str = ""
     # The Hexo site's timezone: dates as its wall-clock time, which Hexo reads right. None: the
     # seed's RFC 1123 GMT form, which Hexo misreads on a site whose timezone is not UTC.
     timezone: ZoneInfo | None = None
+    # Local-image mode: head images are site paths, so a hot-list entry's remote image is not used.
+    local_images: bool = False
 
 
 def post_text(post: Post, options: PostOptions) -> str:
@@ -42,9 +49,10 @@ def body_for(post: Post, local: Mapping[str, str] | None = None) -> Body:
     """
     if post.body is not None and local is None:
         return post.body
+    content = parseable(post.content)
     if post.kind in _PREFIX:
-        return clean_content(post.content, local)
-    return feed_body(post.content, local)
+        return clean_content(content, local)
+    return feed_body(content, local)
 
 
 def render(post: Post, body: Body, options: PostOptions, thumbnail: str = "") -> str:
@@ -54,39 +62,67 @@ def render(post: Post, body: Body, options: PostOptions, thumbnail: str = "") ->
         if post.kind in _PREFIX
         else ""
     )
-    image = body.first_image or options.default_image
-    text = front_matter(
+    image = head_image(post, body, options)
+    return post_front_matter(post, options, image, thumbnail or image) + wrap_body(
+        body_markup(prefix + body.html)
+    )
+
+
+def head_image(post: Post, body: Body, options: PostOptions) -> str:
+    """headimg: the body's first image, else the hot-list entry's own image (remote mode), else
+    the default. Never empty (the theme would show an empty header), never random."""
+    hot = "" if options.local_images else post.hot_image
+    return next((src for src in (body.first_image, hot) if _given(src)), default_image(options))
+
+
+def default_image(options: PostOptions) -> str:
+    return options.default_image if _given(options.default_image) else SHIPPED_IMAGE
+
+
+def shipped_default(options: PostOptions) -> bool:
+    """Whether the default head image is the shipped one (ARCHIVE_DEFAULT_IMAGE empty)."""
+    return not _given(options.default_image)
+
+
+def needs_shipped_image(post: Post, body: Body, options: PostOptions) -> bool:
+    """Whether this post shows the shipped image, which must then be in the archive."""
+    return shipped_default(options) and head_image(post, body, options) == SHIPPED_IMAGE
+
+
+def _given(src: str) -> bool:
+    # What the front matter would write: a value of blanks and controls is no image.
+    return bool(one_line(src).strip())
+
+
+def wrap_body(markup: str) -> str:
+    """FORMAT.md's wrapper around a body already made safe for Hexo (body_markup)."""
+    return f"\n<div>   \n{markup}  \n</div>\n" + " " * 12
+
+
+def post_front_matter(post: Post, options: PostOptions, image: str, thumbnail: str) -> str:
+    return front_matter(
         post.title,
         post.categories,
         image,
-        thumbnail or image,
+        thumbnail,
         post.source or options.source,
         post_date(post.updated, options.timezone),
     )
-    # A newline in the body could end Markdown's HTML block (at a blank line) and turn what
-    # follows into Markdown (4-space indents become code blocks): `&#10;` is the same character
-    # to HTML, and leaves the body one line.
-    html_body = body.html.replace("\r\n", "&#10;").replace("\n", "&#10;").replace("\r", "&#13;")
-    return escape_braces(text + f"\n<div>   \n{prefix}{html_body}  \n</div>\n" + " " * 12)
-
-
-def escape_braces(text: str) -> str:
-    """`{`/`}` as entities: Hexo runs posts through Nunjucks, where `{{` or `{%` abort a build."""
-    # str.replace, not str.translate: translate to multi-character strings is ~40x slower on CJK.
-    return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
 def front_matter(
     title: str, categories: tuple[str, ...], image: str, thumbnail: str, source: str, date: str
 ) -> str:
+    """The front matter, braces and all: Hexo reads it as YAML and never runs it through
+    Nunjucks, so `{`/`}` stay as they are (an entity would show as `&#123;` to readers)."""
     lines = [
         "",
         "---",
         f"title: {yaml_quoted(title)}",
         "categories: ",
-        *(f" - {category}" for category in categories),
+        *(f" - {yaml_scalar(category)}" for category in categories),
         f"headimg: {yaml_quoted(image)}",
-        f"author: {source}",
+        f"author: {yaml_scalar(source)}",
         "comments: false",
         f"date: {date}",
         f"thumbnail: {yaml_quoted(thumbnail)}",
@@ -98,8 +134,32 @@ def front_matter(
 
 def yaml_quoted(value: str) -> str:
     """A single-quoted YAML scalar: `'` doubled, line breaks as spaces, controls dropped."""
-    value = _CONTROLS.sub("", _LINE_BREAKS.sub(" ", value))
-    return "'" + value.replace("'", "''") + "'"
+    return "'" + one_line(value).replace("'", "''") + "'"
+
+
+def yaml_scalar(value: str) -> str:
+    """The value plain where YAML reads the plain form back as the same string (the seed's
+    `author: 知乎`, ` - 社交媒体`), single-quoted otherwise (`Tech: Notes`, `#misc`, `yes`)."""
+    value = one_line(value)
+    return value if plain_is_safe(value) else "'" + value.replace("'", "''") + "'"
+
+
+def plain_is_safe(value: str) -> bool:
+    """Whether a one-line value reads back as itself when written plain, in YAML 1.1 and 1.2.
+
+    Deliberately narrow (anything else is quoted, which is always right): it starts with a letter
+    (no indicator, digit, sign or dot: no number, date, tag, anchor, alias, flow collection or
+    quote), has no blanks around it (a plain scalar loses them), no `: ` or ` #` inside and no
+    `:` at the end (a mapping or a comment), and is no boolean or null word.
+    """
+    return (
+        value[:1].isalpha()
+        and value == value.strip()
+        and ": " not in value
+        and " #" not in value
+        and not value.endswith(":")
+        and value.lower() not in _NOT_A_STRING
+    )
 
 
 def post_date(timestamp: int, zone: ZoneInfo | None) -> str:

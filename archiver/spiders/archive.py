@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from scrapy import signals
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from archiver.config import Check, whole_number
 from archiver.items import Post, Skip
 from archiver.middlewares import FALLBACK_ON, Refused
 from archiver.spiders.base import ArchiverSpider, body_text
@@ -19,6 +21,9 @@ from archiver.zhihu.pages import parse_article_page
 from archiver.zhihu.targets import Target, parse_targets
 from archiver.zhihu.urls import ANSWER_FIELDS, api_url, question_page
 
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
 
 class ArchiveSpider(ArchiverSpider):
     name = "archive"
@@ -28,6 +33,10 @@ class ArchiveSpider(ArchiverSpider):
     # Every API call is signed with d_c0; answers come whole only with a login, which Zhihu
     # asks for itself where it must (401: blocked, with what to do).
     zhihu_cookies = ("d_c0",)
+    arguments: ClassVar[dict[str, Check]] = {
+        "urls": lambda value: "; ".join(parse_targets(str(value).split())[1]) or None,
+        "answers": whole_number(1, 1000),
+    }
 
     def __init__(
         self, targets: list[Target] | None = None, urls: str = "", answers: str = "", **kwargs: Any
@@ -41,6 +50,19 @@ class ArchiveSpider(ArchiverSpider):
         self.answers = int(answers) if answers else None
         self.done = 0
         self.failed = 0
+        # A URL counts as archived when its post has passed the pipelines (item_scraped), not
+        # when it was parsed: a post the pipelines drop is a failed URL.
+        self.awaiting: dict[tuple[str, str], Target] = {}  # (kind, id) of a post -> its URL
+        self.in_flight: dict[str, int] = {}  # question id -> its posts still in the pipelines
+        self.paging: set[str] = set()  # questions whose next page is still to come
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.item_passed, signal=signals.item_scraped)
+        crawler.signals.connect(spider.item_lost, signal=signals.item_dropped)
+        crawler.signals.connect(spider.item_lost, signal=signals.item_error)
+        return spider
 
     @property
     def incomplete(self) -> int:
@@ -108,15 +130,44 @@ class ArchiveSpider(ArchiverSpider):
             self.skip([result])
             self.progress(target, ok=False)
             return
-        self.progress(target, ok=True)
+        self.awaiting[(result.kind, result.id)] = target
         yield self.with_categories(result)
 
     def answers_done(self, question_id: str, archived: int, *, more: bool) -> None:
-        # A question succeeds with its first archived answer, fails when its pages run out.
-        target = self.open_questions.get(question_id)
-        if target is not None and (archived or not more):
-            del self.open_questions[question_id]
-            self.progress(target, ok=archived > 0)
+        # A question succeeds with its first answer through the pipelines, fails when its pages
+        # run out and none got through.
+        if question_id not in self.open_questions:
+            return
+        self.in_flight[question_id] = self.in_flight.get(question_id, 0) + archived
+        (self.paging.add if more else self.paging.discard)(question_id)
+        self._settle_question(question_id)
+
+    def item_passed(self, item: Any) -> None:
+        self._item_done(item, ok=True)
+
+    def item_lost(self, item: Any) -> None:
+        self._item_done(item, ok=False)
+
+    def _item_done(self, item: Any, *, ok: bool) -> None:
+        if not isinstance(item, Post):
+            return
+        if (target := self.awaiting.pop((item.kind, item.id), None)) is not None:
+            self.progress(target, ok=ok)
+            return
+        question_id = item.question_id
+        if question_id not in self.open_questions:
+            return
+        # The pipelines may finish a post before its page's answers_done has counted it in.
+        self.in_flight[question_id] = self.in_flight.get(question_id, 0) - 1
+        if ok:
+            self.progress(self.open_questions.pop(question_id), ok=True)
+        else:
+            self._settle_question(question_id)
+
+    def _settle_question(self, question_id: str) -> None:
+        """A question with no answer in the pipelines and no page to come has failed."""
+        if not self.in_flight.get(question_id) and question_id not in self.paging:
+            self.progress(self.open_questions.pop(question_id), ok=False)
 
     def target_failed(self, failure: Failure) -> Iterator[Request]:
         target: Target = failure.request.meta["target"]

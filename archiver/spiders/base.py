@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -15,7 +15,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archiver import stats as keys
+from archiver.config import Check, argument_problems
 from archiver.items import Post, Skip
+from archiver.middlewares import Blocked
 from archiver.webarchive import NotInArchive
 from archiver.zhihu.answers import parse_answers_page
 from archiver.zhihu.jsonutil import ZhihuFormatError
@@ -53,6 +55,13 @@ class ArchiverSpider(scrapy.Spider):
     categories_setting_name = ""
     # The cookies of ZHIHU_COOKIE a run of this spider cannot do without (ZhihuSessionMiddleware)
     zhihu_cookies: tuple[str, ...] = ()
+    # The `-a` arguments it takes, each with its check (archiver.config): the README's contract.
+    arguments: ClassVar[dict[str, Check]] = {}
+
+    @classmethod
+    def argument_problems(cls, args: dict[str, Any]) -> list[str]:
+        """What is wrong with these `-a` arguments, one line each; checked before the crawl."""
+        return argument_problems(cls.name, cls.arguments, args)
 
     @property
     def base_url(self) -> str:
@@ -112,8 +121,12 @@ class ArchiverSpider(scrapy.Spider):
             message = f"HTTP {status}" + (" (deleted, or never existed)" if status == 404 else "")
         elif failure.check(NotInArchive):
             reason, message = "not_in_warc", "not in the replayed WARC files"
+        elif failure.check(Blocked):
+            return  # ZhihuBlockMiddleware has said why, once
         elif failure.check(IgnoreRequest):
-            return  # a blocked response: ZhihuBlockMiddleware has said why, once
+            # Dropped on the way (a body over its size limit, once decompressed): said here.
+            message = failure.getErrorMessage()
+            reason = "too_large" if "MAXSIZE" in message.upper() else "ignored"
         else:
             reason = failure.type.__name__ if failure.type else "error"
             message = failure.getErrorMessage()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archiver.middlewares import Blocked
 from archiver.spiders.base import ArchiverSpider, body_text
 from archiver.zhihu.jsonutil import ZhihuFormatError, get_path, load_object, text_of
 from archiver.zhihu.urls import api_url
@@ -48,5 +48,5 @@ class CookieSpider(ArchiverSpider):
 
     def me_failed(self, failure: Failure) -> None:
         self.request_failed(failure)
-        if not failure.check(HttpError, IgnoreRequest):
+        if not failure.check(HttpError, Blocked):
             self.unreachable = failure.getErrorMessage().rstrip(".")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from scrapy.http import Request, Response
 
-from archiver.items import HotListSnapshot, Skip
+from archiver.items import HotListSnapshot, Post, Skip
 from archiver.spiders.base import ArchiverSpider, body_text, response_time
 from archiver.zhihu.hotlist import parse_hot_list
 from archiver.zhihu.jsonutil import ZhihuFormatError
@@ -20,6 +21,10 @@ class HotlistSpider(ArchiverSpider):
     warc_capture = True
     # The hot list wants a login; every API call is signed with d_c0.
     zhihu_cookies = ("z_c0", "d_c0")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entry_images: dict[str, str] = {}  # question id -> the image its entry shows
 
     async def start(self) -> AsyncIterator[Request]:
         yield Request(
@@ -38,6 +43,14 @@ class HotlistSpider(ArchiverSpider):
         self.skip(skipped)
         self.logger.info("Hot list: %d questions", len(questions))
         yield HotListSnapshot(response_time(response), tuple(questions))
+        self.entry_images.update((q.question_id, q.image) for q in questions if q.image)
         wanted = self.settings.getint("ZHIHU_ANSWERS_PER_QUESTION")
         for question in questions:
             yield self.answers_request(question.question_id, question.title, wanted)
+
+    def with_categories(self, post: Post) -> Post:
+        # Every post passes here on its way out: a hot-list answer takes its entry's image along,
+        # the head image of an answer without one of its own.
+        post = super().with_categories(post)
+        image = self.entry_images.get(post.question_id, "")
+        return dataclasses.replace(post, hot_image=image) if image else post

@@ -40,7 +40,17 @@ def hot_question(rank: int, entry: Any) -> HotQuestion | Skip:
     if not title:
         return Skip("missing_field", f"hot-list entry {rank} has no title")
     heat = text_of(entry.get("detail_text")) or text_of(get_path(target, "metrics_area", "text"))
-    return HotQuestion(rank=rank, question_id=question_id, title=title, heat=heat)
+    return HotQuestion(
+        rank=rank, question_id=question_id, title=title, heat=heat, image=_thumbnail(entry)
+    )
+
+
+def _thumbnail(entry: dict[str, Any]) -> str:
+    """The picture the hot list shows beside the entry, as Zhihu gives it (query and all)."""
+    children = entry.get("children")
+    first = children[0] if isinstance(children, list) and children else None
+    url = first.get("thumbnail") if isinstance(first, dict) else None
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else ""
 
 
 def _question_id(entry: dict[str, Any], target: dict[str, Any]) -> str:

@@ -18,6 +18,9 @@ const Hexo = require('hexo');
       name: c.name,
       parent: c.parent ? Category.findById(c.parent).name : null,
     })),
+    author: post.author,
+    headimg: post.headimg,
+    thumbnail: post.thumbnail,
     content: post.content,
   }));
   process.stdout.write(JSON.stringify(posts));

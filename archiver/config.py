@@ -1,0 +1,215 @@
+"""Every setting and spider argument of ours, checked before a crawl starts: the README's tables
+as code. A typo is one line naming the setting, the bad value and what is accepted (exit 2), and
+nothing is sent.
+
+A check takes the raw value and returns None when it is fine, else what would be accepted.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from archiver.hexo import SEED_FORM
+from archiver.images import parse_size
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+Check = Callable[[Any], str | None]
+
+
+def whole_number(low: int, high: int | None = None) -> Check:
+    accepted = f"a whole number from {low}" + (f" to {high}" if high is not None else " up")
+
+    def check(value: Any) -> str | None:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            return accepted
+        return None if number >= low and (high is None or number <= high) else accepted
+
+    return check
+
+
+def number(low: float) -> Check:
+    def check(value: Any) -> str | None:
+        try:
+            ok = float(str(value).strip()) >= low
+        except ValueError:
+            ok = False
+        return None if ok else f"a number of at least {low:g}"
+
+    return check
+
+
+def boolean(value: Any) -> str | None:
+    if isinstance(value, bool) or str(value).strip().lower() in _BOOLEANS:
+        return None
+    return "True or False (also 1/0)"
+
+
+_BOOLEANS = frozenset({"true", "false", "1", "0"})
+
+
+def optional_boolean(value: Any) -> str | None:
+    return None if value is None or value == "" else boolean(value)
+
+
+def one_of(*choices: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if str(value) in choices else " or ".join(repr(c) for c in choices)
+
+    return check
+
+
+def zone(*special: str) -> Check:
+    def check(value: Any) -> str | None:
+        name = str(value).strip()
+        if name in special:
+            return None
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            extra = "".join(f", or {s!r}" for s in special)
+            return f"a time zone name like Asia/Shanghai{extra}"
+        return None
+
+    return check
+
+
+def category_path(value: Any) -> str | None:
+    parts = value.split("/") if isinstance(value, str) else list(value or ())
+    if any(str(p).strip() for p in parts):
+        return None
+    return "a category path like 社交媒体/知乎/知乎热榜"
+
+
+def text(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "a non-empty text"
+
+
+def anything(value: Any) -> str | None:
+    return None
+
+
+def web_url(value: Any) -> str | None:
+    parts = urlsplit(str(value))
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return None
+    return "an http(s) URL like https://www.zhihu.com"
+
+
+def existing_path(value: Any) -> str | None:
+    if not value or Path(str(value)).exists():
+        return None
+    return "a WARC file or a folder of them that exists"
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value or ()]
+
+
+def thumb_sizes(value: Any) -> str | None:
+    try:
+        for size in _as_list(value):
+            parse_size(size)
+    except ValueError:
+        return "thumbnail boxes WIDTHxHEIGHT separated by commas, like 400x300,800x600"
+    return None
+
+
+def allowed_hosts(value: Any) -> str | None:
+    entries = _as_list(value)
+    if all(e and "://" not in e and urlsplit(f"//{e}").hostname for e in entries):
+        return None
+    return "hosts or host/path entries separated by commas, like zhimg.com,www.zhihu.com/equation"
+
+
+# The README's settings table; tests/test_config.py keeps the two in step.
+SETTINGS: dict[str, Check] = {
+    "ZHIHU_BASE_URL": web_url,
+    "ZHIHU_SIGNATURE_BYTE": whole_number(0, 255),
+    "ZHIHU_HOTLIST_LIMIT": whole_number(1, 100),
+    "ZHIHU_ANSWERS_PER_QUESTION": whole_number(1, 1000),
+    "ZHIHU_HOTLIST_CATEGORIES": category_path,
+    "ZHIHU_ANSWER_CATEGORIES": category_path,
+    "ZHIHU_ARTICLE_CATEGORIES": category_path,
+    "RSS_CATEGORIES": category_path,
+    "RSS_MAX_SIZE": whole_number(1024),
+    "ARCHIVE_DIR": text,
+    "ARCHIVE_INDEX": anything,
+    "ARCHIVE_DEFAULT_IMAGE": anything,
+    "ARCHIVE_SOURCE_LABEL": text,
+    "ARCHIVE_TIMEZONE": zone("auto", *SEED_FORM),
+    "ARCHIVE_IMAGES": one_of("remote", "local"),
+    "FIGURES_ENABLED": boolean,
+    "FIGURES_ALLOWED_HOSTS": allowed_hosts,
+    "FIGURES_MAX_SIZE": whole_number(1),
+    "FIGURES_THUMB_SIZES": thumb_sizes,
+    "FIGURES_MAX_PER_POST": whole_number(0),
+    "FIGURES_MAX_BYTES_PER_POST": whole_number(0),
+    "FIGURES_MAX_BYTES_PER_RUN": whole_number(0),
+    "FIGURES_MAX_PIXELS": whole_number(1),
+    "WARC_ENABLED": optional_boolean,
+    "WARC_DIR": anything,
+    "ARCHIVE_REPLAY": existing_path,
+    "HISTORY_ENABLED": boolean,
+    "HISTORY_DAILY_PAGE": boolean,
+    "HISTORY_TIMEZONE": zone(),
+    "HISTORY_CATEGORIES": category_path,
+    "RETRY_BACKOFF_BASE": number(0),
+    "RETRY_BACKOFF_MAX": number(0),
+}
+
+
+def setting_problems(settings: BaseSettings) -> list[str]:
+    """One line per setting of ours whose value is not accepted."""
+    return [
+        f"{name}={settings[name]!r} is not accepted: expected {accepted}"
+        for name, check in SETTINGS.items()
+        if (accepted := check(settings[name])) is not None
+    ]
+
+
+def argument_problems(
+    spider: str, accepted: Mapping[str, Check], arguments: Mapping[str, Any]
+) -> list[str]:
+    """One line per `-a name=value` the spider does not take or whose value is not accepted.
+
+    Names starting with `_` are Scrapyd's own (`_job`) and pass through.
+    """
+    problems = []
+    for name, value in arguments.items():
+        check = accepted.get(name)
+        if check is None and not name.startswith("_"):
+            takes = ", ".join(sorted(accepted)) or "none"
+            problems.append(f"-a {name}={value!r}: {spider} has no such argument (takes: {takes})")
+        elif check is not None and (expected := check(value)) is not None:
+            problems.append(f"-a {name}={value!r} is not accepted: expected {expected}")
+    return problems
+
+
+def readable_toml(value: Any) -> str | None:
+    """A feed config file that exists and parses (the feeds in it are checked by the spider)."""
+    try:
+        tomllib.loads(Path(str(value)).read_text(encoding="utf-8"))
+    except OSError as exc:
+        return f"a readable TOML file ({exc.strerror})"
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return f"a valid TOML file ({exc})"
+    return None
+
+
+def feed_url(value: Any) -> str | None:
+    """An http(s) feed, or a file:// one that exists (it is read at once, never retried)."""
+    parts = urlsplit(str(value))
+    if parts.scheme == "file":
+        return None if Path(parts.path).is_file() else "a file:// URL of a file that exists"
+    return web_url(value)

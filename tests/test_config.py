@@ -1,0 +1,169 @@
+"""The README's tables of settings and arguments are the contract: every entry is checked before a
+crawl, and a bad value is one line, exit 2, nothing sent."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import PROJECT_SETTINGS, TESTS
+from crawling import crawl
+from scrapy.settings import Settings
+
+from archiver.config import SETTINGS, argument_problems, setting_problems
+from archiver.spiders.archive import ArchiveSpider
+from archiver.spiders.feed import FeedSpider
+from archiver.spiders.hotlist import HotlistSpider
+
+README = (TESTS.parent / "README.md").read_text(encoding="utf-8")
+SETTINGS_TABLE = README.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+ARGUMENTS_TABLE = README.split("\n### Arguments and mistakes\n", 1)[1].split("\n### ", 1)[0]
+SPIDERS = {"archive": ArchiveSpider, "feed": FeedSpider, "hotlist": HotlistSpider}
+
+# One value per setting that must be refused (as typed on the command line).
+BAD_SETTINGS = {
+    "ZHIHU_BASE_URL": "www.zhihu.com",
+    "ZHIHU_SIGNATURE_BYTE": "256",
+    "ZHIHU_HOTLIST_LIMIT": "0",
+    "ZHIHU_ANSWERS_PER_QUESTION": "-3",
+    "ZHIHU_HOTLIST_CATEGORIES": "/",
+    "ZHIHU_ANSWER_CATEGORIES": " / ",
+    "ZHIHU_ARTICLE_CATEGORIES": "",
+    "RSS_CATEGORIES": "//",
+    "RSS_MAX_SIZE": "lots",
+    "ARCHIVE_DIR": "",
+    "ARCHIVE_SOURCE_LABEL": " ",
+    "ARCHIVE_TIMEZONE": "Mars/Olympus",
+    "ARCHIVE_IMAGES": "locale",
+    "FIGURES_ENABLED": "maybe",
+    "FIGURES_ALLOWED_HOSTS": "https://zhimg.com",
+    "FIGURES_MAX_SIZE": "20MB",
+    "FIGURES_THUMB_SIZES": "abc",
+    "FIGURES_MAX_PER_POST": "-1",
+    "FIGURES_MAX_BYTES_PER_POST": "1e9",
+    "FIGURES_MAX_BYTES_PER_RUN": "x",
+    "FIGURES_MAX_PIXELS": "0",
+    "WARC_ENABLED": "yes please",
+    "ARCHIVE_REPLAY": "/nowhere/at/all.warc.gz",
+    "HISTORY_ENABLED": "2",
+    "HISTORY_DAILY_PAGE": "on-ish",
+    "HISTORY_TIMEZONE": "Asia/Shangai",
+    "HISTORY_CATEGORIES": "/ /",
+    "RETRY_BACKOFF_BASE": "-1",
+    "RETRY_BACKOFF_MAX": "soon",
+}
+# Settings whose every value is fine (paths that a run creates, a free-form image URL).
+FREE = {"ARCHIVE_INDEX", "ARCHIVE_DEFAULT_IMAGE", "WARC_DIR"}
+BAD_ARGUMENTS = {
+    ("archive", "answers"): ["abc", "-3", "0", "1001"],
+    ("archive", "urls"): ["https://example.com/x"],
+    ("feed", "url"): ["ftp://x/feed", "file:///nowhere.xml", "rss"],
+    ("feed", "config"): ["/nowhere/feeds.toml"],
+    ("feed", "categories"): ["/"],
+    ("feed", "source"): [" "],
+}
+
+
+def table_names(table: str) -> set[str]:
+    return set(re.findall(r"^\| `([A-Za-z_]+)` \|", table, re.MULTILINE))
+
+
+def table_arguments() -> set[tuple[str, str]]:
+    return set(re.findall(r"^\| `(\w+)` \| `(\w+)` \|", ARGUMENTS_TABLE, re.MULTILINE))
+
+
+def test_the_readme_tables_and_the_checks_agree():
+    assert table_names(SETTINGS_TABLE) == set(SETTINGS)
+    assert set(SETTINGS) == set(BAD_SETTINGS) | FREE
+    documented = {(spider, name) for name, spider in table_arguments()}
+    assert documented == {(s, a) for s, cls in SPIDERS.items() for a in cls.arguments}
+    assert documented == set(BAD_ARGUMENTS)
+
+
+def test_the_defaults_pass():
+    assert setting_problems(Settings(PROJECT_SETTINGS)) == []
+
+
+@pytest.mark.parametrize(("name", "value"), sorted(BAD_SETTINGS.items()))
+def test_every_setting_refuses_a_bad_value_in_one_line(name, value):
+    settings = Settings(PROJECT_SETTINGS)
+    settings.set(name, value, priority="cmdline")
+    [line] = setting_problems(settings)
+    assert line.startswith(f"{name}={value!r} is not accepted: expected ")
+    assert "\n" not in line
+
+
+@pytest.mark.parametrize(
+    ("spider", "name", "value"),
+    [(s, n, v) for (s, n), values in sorted(BAD_ARGUMENTS.items()) for v in values],
+)
+def test_every_argument_refuses_a_bad_value_in_one_line(spider, name, value):
+    problems = SPIDERS[spider].argument_problems({"url": "https://x.org/rss", name: value})
+    assert any(p.startswith(f"-a {name}={value!r}") for p in problems), problems
+
+
+def test_unknown_arguments_are_named_and_scrapyds_own_pass():
+    [line] = argument_problems("hotlist", {}, {"answers": "3", "_job": "abc"})
+    assert line == "-a answers='3': hotlist has no such argument (takes: none)"
+
+
+def test_a_feed_needs_a_url_or_a_config(tmp_path):
+    assert FeedSpider.argument_problems({}) == [
+        "feed needs -a url=<RSS or Atom URL> or -a config=<feeds.toml>"
+    ]
+    broken = tmp_path / "feeds.toml"
+    broken.write_text("[[feed]\nurl = 1", encoding="utf-8")
+    [line] = FeedSpider.argument_problems({"config": str(broken)})
+    assert "a valid TOML file" in line
+    bad_url = tmp_path / "bad.toml"
+    bad_url.write_text('[[feed]]\nurl = "gopher://x"\n', encoding="utf-8")
+    [line] = FeedSpider.argument_problems({"config": str(bad_url)})
+    assert "feed 'gopher://x' is not accepted" in line
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (("crawl", "feed"), "feed needs -a url="),
+        (("crawl", "feed", "-a", "config=/nowhere/feeds.toml"), "-a config='/nowhere/feeds.toml'"),
+        (("archive", "-a", "answers=abc", "https://www.zhihu.com/question/1"), "-a answers='abc'"),
+        (("archive", "-a", "answers=-3", "https://www.zhihu.com/question/1"), "-a answers='-3'"),
+        (("archive", "-a", "answers=0", "https://www.zhihu.com/question/1"), "-a answers='0'"),
+        (("crawl", "hotlist", "-s", "ARCHIVE_REPLAY=/nowhere"), "ARCHIVE_REPLAY='/nowhere'"),
+        (("crawl", "hotlist", "-s", "ARCHIVE_IMAGES=lokal"), "ARCHIVE_IMAGES='lokal'"),
+        (("crawl", "hotlist", "-s", "ARCHIVE_TIMEZONE=Asia/X"), "ARCHIVE_TIMEZONE='Asia/X'"),
+        (("crawl", "hotlist", "-s", "HISTORY_TIMEZONE=utc+8"), "HISTORY_TIMEZONE='utc+8'"),
+        (("crawl", "hotlist", "-s", "FIGURES_THUMB_SIZES=abc"), "FIGURES_THUMB_SIZES='abc'"),
+        (("crawl", "hotlst"), "no spider named 'hotlst' (spiders: archive, feed, hotlist)"),
+    ],
+)
+def test_a_typo_is_one_line_exit_2_and_nothing_sent(tmp_path, command, says):
+    run = crawl(tmp_path / "archive", command=command)
+    assert run.code == 2, run.log
+    lines = run.log.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0] and ": error: " in lines[0], run.log
+    assert run.server.seen == []
+    assert not (tmp_path / "archive").exists()  # not even a lock or an empty WARC
+
+
+def test_an_input_of_comments_only_says_it_held_no_url(tmp_path):
+    run = crawl(tmp_path / "archive", command=("archive", "-i", "-"), stdin="# only comments\n\n")
+    assert run.code == 2
+    assert run.log.strip() == (
+        "archive: error: standard input: the input held no URL (only blank lines or comments)"
+    )
+
+
+def test_a_missing_file_feed_is_one_line(tmp_path):
+    run = crawl(tmp_path / "archive", command=("crawl", "feed", "-a", "url=file:///nowhere.xml"))
+    assert run.code == 2 and len(run.log.strip().splitlines()) == 1
+    assert "-a url='file:///nowhere.xml' is not accepted: expected a file:// URL" in run.log
+
+
+def test_history_of_a_folder_that_is_not_an_archive_leaves_it_alone(tmp_path):
+    run = crawl(tmp_path, command=("history",))
+    assert run.code == 2
+    assert run.log.strip() == (
+        f"history: error: {tmp_path} is not an archive (no {tmp_path}/.archiver/index.sqlite3)"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,106 @@
+"""Files on disk: never through a link, never hung on a pipe, and only our own leftovers swept."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import make_post
+
+from archiver.index import ArchiveIndex
+from archiver.lock import ArchiveLock
+from archiver.storage import (
+    TEMP_PREFIX,
+    UnsafePath,
+    atomic_write,
+    read_bytes,
+    sweep_temporaries,
+)
+from archiver.writer import PostWriter
+
+
+def test_a_lock_that_is_a_symlink_is_refused_and_its_target_untouched(tmp_path):
+    victim = tmp_path / "victim.conf"
+    victim.write_text("precious\n")
+    lock = tmp_path / "archive" / ".archiver" / "lock"
+    lock.parent.mkdir(parents=True)
+    lock.symlink_to(victim)
+    with pytest.raises(UnsafePath, match="symbolic link"), ArchiveLock(lock):
+        pass
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_lock_that_is_a_fifo_is_refused_at_once(tmp_path):
+    lock = tmp_path / "lock"
+    os.mkfifo(lock)
+    with pytest.raises(UnsafePath, match="not a regular file"), ArchiveLock(lock):
+        pass
+
+
+def test_reading_a_fifo_or_a_link_is_refused_not_hung_on(tmp_path):
+    fifo, link = tmp_path / "fifo.md", tmp_path / "link.md"
+    os.mkfifo(fifo)
+    link.symlink_to("/etc/hostname")
+    for path in (fifo, link):
+        with pytest.raises(UnsafePath):
+            read_bytes(path)
+    assert read_bytes(tmp_path / "absent.md") is None
+
+
+def test_a_post_path_that_is_a_link_is_refused(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the archive")
+    writer = PostWriter(tmp_path / "archive", ArchiveIndex(tmp_path / "index.sqlite3"))
+    post = make_post()
+    target = tmp_path / "archive" / "_posts/社交媒体/知乎/知乎热榜/answer-1936787046304842491.md"
+    target.parent.mkdir(parents=True)
+    target.symlink_to(secret)
+    with pytest.raises(UnsafePath):
+        writer.write(post, b"post")
+    assert secret.read_text() == "not for the archive" and target.is_symlink()
+
+
+def test_temporary_files_carry_our_prefix_and_only_they_are_swept(tmp_path, monkeypatch):
+    atomic_write(tmp_path / "a.md", b"a")
+    assert [p.name for p in tmp_path.iterdir()] == ["a.md"]
+    ours = tmp_path / "sub" / f"{TEMP_PREFIX}a.md.x1y2.tmp"
+    theirs = [tmp_path / ".draft.md.tmp", tmp_path / "sub" / ".backup.tmp"]
+    for path in (ours, *theirs):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("x")
+    assert sweep_temporaries(tmp_path) == 1
+    assert not ours.exists() and all(p.exists() for p in theirs)
+
+
+def test_an_interrupted_write_leaves_a_temporary_file_with_our_prefix(tmp_path, monkeypatch):
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(tmp_path / "a.md", b"a")
+    assert list(tmp_path.iterdir()) == []  # cleaned up by the writer itself
+
+
+def test_an_item_archived_under_a_former_id_keeps_its_path_and_versions(tmp_path):
+    index = ArchiveIndex(tmp_path / "index.sqlite3")
+    writer = PostWriter(tmp_path, index)
+    old = make_post(kind="feed", id="1", url="https://a.example/1")
+    _, path = writer.write(old, b"v1")
+    writer.write(old, b"v2")
+    new = make_post(kind="feed", id="https://a.example/rss 1", url=old.url, former_ids=("1",))
+    other_feed = make_post(kind="feed", id="https://b.example/rss 1", url="https://b.example/1")
+    other_feed.former_ids = ("1",)
+    assert writer.known(other_feed) is None  # guid 1 of another feed is another item
+    assert writer.write(new, b"v3") == ("updated", path)
+    assert index.get("feed:1") is None and index.get("feed:https://a.example/rss 1").path == path
+    assert [text for _, text in index.versions("feed:https://a.example/rss 1")] == [b"v1", b"v2"]
+
+
+def test_a_version_is_not_kept_twice(tmp_path):
+    index = ArchiveIndex(tmp_path / "index.sqlite3")
+    writer = PostWriter(tmp_path, index)
+    post = make_post()
+    for text in (b"a", b"b", b"a", b"b"):
+        (tmp_path / writer.write(post, b"x")[1]).write_bytes(text)
+    assert [t for _, t in index.versions("answer:1936787046304842491")] == [b"a", b"b", b"a"]
