@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from archiver.hexo import SEED_FORM
 from archiver.images import parse_size
+from archiver.post.text import BRACE_MODES
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -136,6 +137,8 @@ def allowed_hosts(value: Any) -> str | None:
 SETTINGS: dict[str, Check] = {
     "ZHIHU_BASE_URL": web_url,
     "ZHIHU_SIGNATURE_BYTE": whole_number(0, 255),
+    "ZHIHU_CHALLENGE_SOLVER": one_of("auto", "off"),
+    "ZHIHU_CHALLENGE_TIMEOUT": number(0.1),
     "ZHIHU_HOTLIST_LIMIT": whole_number(1, 100),
     "ZHIHU_ANSWERS_PER_QUESTION": whole_number(1, 1000),
     "ZHIHU_HOTLIST_CATEGORIES": category_path,
@@ -149,6 +152,9 @@ SETTINGS: dict[str, Check] = {
     "ARCHIVE_SOURCE_LABEL": text,
     "ARCHIVE_TIMEZONE": zone("auto", *SEED_FORM),
     "ARCHIVE_IMAGES": one_of("remote", "local"),
+    "ARCHIVE_FRONT_MATTER_UPDATED": boolean,
+    "ARCHIVE_FRONT_MATTER_TITLE_DISPLAY": boolean,
+    "ARCHIVE_BODY_BRACES": one_of(*BRACE_MODES),
     "FIGURES_ENABLED": boolean,
     "FIGURES_ALLOWED_HOSTS": allowed_hosts,
     "FIGURES_MAX_SIZE": whole_number(1),

@@ -40,6 +40,8 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.ZhihuSigningMiddleware": 720,
     # Before RedirectMiddleware (600) in the response path, to see sign-in redirects themselves.
     "archiver.middlewares.ZhihuBlockMiddleware": 650,
+    # Sees a challenge before the block middleware does, and answers it when it can.
+    "archiver.middlewares.ZhihuChallengeMiddleware": 660,
     # Next to the downloader: the bytes as transferred, before decompression and redirects.
     "archiver.webarchive.WarcCaptureMiddleware": 990,
     "archiver.webarchive.WarcReplayMiddleware": 995,
@@ -64,6 +66,10 @@ ZHIHU_BASE_URL = "https://www.zhihu.com"
 # The first plaintext byte of every x-zse-96 signature. Zhihu does not check it; a fixed value
 # makes a run's requests reproducible (and its WARC replayable). 210 is what Zhihu's clients send.
 ZHIHU_SIGNATURE_BYTE = 210
+# Zhihu's __zse_ck challenge: "auto" answers it by running its script in a sandboxed Node.js
+# with jsdom (archiver/solver.py) when one is here; "off" stops the crawl as blocked instead.
+ZHIHU_CHALLENGE_SOLVER = "auto"
+ZHIHU_CHALLENGE_TIMEOUT = 10.0  # seconds the challenge script may take
 ZHIHU_HOTLIST_LIMIT = 50
 ZHIHU_ANSWERS_PER_QUESTION = 1
 ZHIHU_HOTLIST_CATEGORIES = "社交媒体/知乎/知乎热榜"
@@ -85,6 +91,12 @@ ARCHIVE_SOURCE_LABEL = "知乎"
 # a zone name writes that wall-clock time; "" keeps the seed's GMT form.
 ARCHIVE_TIMEZONE = "auto"
 ARCHIVE_IMAGES = "remote"  # or "local": posts point at the archived figures (/images/...)
+# Theme keys after `thumbnail` (off: the seed's bytes). `updated:` the post's date again, so Hexo
+# does not show the file's modification time; `title_display: true` for hexo-theme-volantis.
+ARCHIVE_FRONT_MATTER_UPDATED = False
+ARCHIVE_FRONT_MATTER_TITLE_DISPLAY = False
+# Body braces: "entities" (`&#123;`, the seed's) or "raw" (the body in {% raw %}...{% endraw %}).
+ARCHIVE_BODY_BRACES = "entities"
 
 # Hot-list history: every hot list is recorded in the index; a daily page lists each day's
 HISTORY_ENABLED = True

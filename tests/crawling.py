@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from fixture_server import FIXTURES, ZSE_CK, FixtureServer
+from fixture_server import FIXTURES, ZSE_CK, FixtureServer, ZhihuGate
 from served_images import write_image_root
 
 PROJECT = Path(__file__).parent.parent
@@ -72,13 +72,15 @@ def crawl(
     env: dict[str, str] | None = None,
     stdin: str = "",
     extra_roots: tuple[Path, ...] = (),
+    gate: ZhihuGate | None = None,
 ) -> Run:
     """`scrapy <command>` into `archive`, with the fixtures of `scenarios` over the base set.
 
     The crawl keeps its real URLs (https://www.zhihu.com, https://pic1.zhimg.com...): the
     environment's https_proxy points at the fixture server, as a user's proxy would.
     """
-    with FixtureServer([*extra_roots, *roots(*scenarios)]) as server:
+    server = FixtureServer([*extra_roots, *roots(*scenarios)], gate=gate or ZhihuGate())
+    with server:
         done = subprocess.run(
             scrapy_argv(archive, command, settings),
             input=stdin,

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 SITE = Path(__file__).parent / "hexo"
+# hexo-theme-volantis, the theme the posts are made for, with its front-end libraries from npm.
+VOLANTIS = Path(__file__).parent / "hexo-volantis"
 # CI sets this: there a missing Node.js or Chromium is a failure, not a reason to skip.
 REQUIRED = os.environ.get("ARCHIVER_REQUIRE_SLOW_TESTS") == "1"
 
@@ -21,17 +23,17 @@ def unavailable(what: str) -> None:
     pytest.skip(what)
 
 
-def node_modules() -> Path:
-    """Hexo and its renderers, installed once from the committed lock file."""
+def node_modules(site: Path = SITE) -> Path:
+    """Hexo and its renderers (and theme), installed once from the committed lock file."""
     if not shutil.which("node") or not shutil.which("npm"):
         unavailable("Node.js and npm are needed for the Hexo build")
-    modules = SITE / "node_modules"
+    modules = site / "node_modules"
     stamp = modules / ".package-lock.json"
-    lock = SITE / "package-lock.json"
+    lock = site / "package-lock.json"
     if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
         subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=SITE,
+            cwd=site,
             check=True,
             capture_output=True,
             timeout=600,
@@ -49,6 +51,18 @@ def make_site(root: Path, timezone: str = "") -> Path:
     )
     shutil.copytree(SITE / "themes", root / "themes")
     shutil.copy(SITE / "package.json", root / "package.json")
+    (root / "node_modules").symlink_to(modules)
+    (root / "source" / "_posts").mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def make_volantis_site(root: Path) -> Path:
+    """A volantis site folder: its two configurations, its scripts, its installed packages."""
+    modules = node_modules(VOLANTIS)
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "_config.volantis.yml", "package.json"):
+        shutil.copy(VOLANTIS / name, root / name)
+    shutil.copytree(VOLANTIS / "scripts", root / "scripts")
     (root / "node_modules").symlink_to(modules)
     (root / "source" / "_posts").mkdir(parents=True, exist_ok=True)
     return root

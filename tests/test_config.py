@@ -24,6 +24,8 @@ SPIDERS = {"archive": ArchiveSpider, "feed": FeedSpider, "hotlist": HotlistSpide
 BAD_SETTINGS = {
     "ZHIHU_BASE_URL": "www.zhihu.com",
     "ZHIHU_SIGNATURE_BYTE": "256",
+    "ZHIHU_CHALLENGE_SOLVER": "on",
+    "ZHIHU_CHALLENGE_TIMEOUT": "0",
     "ZHIHU_HOTLIST_LIMIT": "0",
     "ZHIHU_ANSWERS_PER_QUESTION": "-3",
     "ZHIHU_HOTLIST_CATEGORIES": "/",
@@ -35,6 +37,9 @@ BAD_SETTINGS = {
     "ARCHIVE_SOURCE_LABEL": " ",
     "ARCHIVE_TIMEZONE": "Mars/Olympus",
     "ARCHIVE_IMAGES": "locale",
+    "ARCHIVE_FRONT_MATTER_UPDATED": "sometimes",
+    "ARCHIVE_FRONT_MATTER_TITLE_DISPLAY": "shown",
+    "ARCHIVE_BODY_BRACES": "jinja",
     "FIGURES_ENABLED": "maybe",
     "FIGURES_ALLOWED_HOSTS": "https://zhimg.com",
     "FIGURES_MAX_SIZE": "20MB",

@@ -78,3 +78,8 @@ def test_run_help_is_the_projects_own_usage():
         assert "./run crawl hotlist" in done.stdout and "./run test" in done.stdout
     bare = subprocess.run(["./run"], cwd=ROOT, capture_output=True, text=True)
     assert bare.returncode == 2 and bare.stderr.startswith("usage: ./run COMMAND")
+
+
+def test_every_command_of_the_project_runs_through_run():
+    commands = {p.stem for p in (ROOT / "archiver/commands").glob("*.py") if p.stem != "__init__"}
+    assert commands <= set(RUN_COMMANDS)

@@ -184,6 +184,9 @@ def test_checkcookie(tmp_path, scenario, env, code, says):
         )
     if "has no" in says:
         assert run.server.seen == []
+    if code == 0:
+        assert "checkcookie: challenge solver: " in run.log  # available, or why not
+        assert "checkcookie: solved challenge token: none" in run.log
 
 
 def test_checkcookie_signs_its_request(tmp_path):

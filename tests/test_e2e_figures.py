@@ -159,12 +159,21 @@ def test_local_mode_points_the_post_at_the_archive(tmp_path):
     assert 'src="/images/equation/' in body
     # the second variant of figure a points at the same archived file
     assert body.count(f'src="/images/zhimg/{hexname("a")}.jpg"') == 2
-    # failed figures keep their remote URL; refused hosts are left as they were
+    # failed figures keep their remote URL until a later run stores them; a refused figure
+    # points no reader at its host: its alt text, its URL in a data attribute
     assert f"https://pic2.zhimg.com/{hexname('1')}_1440w.jpg" in body
-    assert 'src="https://example.com/hotlink.jpg"' in body
-    for img in lxml_html.fragment_fromstring(body, create_parent="div").iter("img"):
+    tree = lxml_html.fragment_fromstring(body, create_parent="div")
+    refused = [
+        s.get("data-archiver-refused-src") for s in tree.find_class("archiver-refused-figure")
+    ]
+    assert refused == [
+        "http://127.0.0.1:9/secret.jpg",
+        "https://192.168.1.10/router.png",
+        "https://example.com/hotlink.jpg",
+    ]
+    for img in tree.iter("img"):
         src = img.get("src")
-        assert (tmp_path / src.lstrip("/")).is_file() or src.startswith(("http://", "https://"))
+        assert (tmp_path / src.lstrip("/")).is_file() or ".zhimg.com/" in src, src
 
 
 def test_stored_figures_are_checksummed_in_the_index(remote):

@@ -42,9 +42,9 @@ class Command(BaseRunSpiderCommand):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
-        refuse("archive", self._read_targets(args, opts))
         assert self.settings is not None
-        refuse("archive", usage_problems(self.settings, "archive", opts.spargs))
+        refuse("archive", self._read_targets(args, opts), self.settings)
+        refuse("archive", usage_problems(self.settings, "archive", opts.spargs), self.settings)
 
     def _read_targets(self, args: list[str], opts: argparse.Namespace) -> list[str]:
         """The URLs of the arguments and the -i inputs, parsed; what is wrong with them."""

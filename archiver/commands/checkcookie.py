@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
@@ -17,6 +19,7 @@ from archiver.commands.crawl import refuse
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
 from archiver.middlewares import COOKIE_ENV, USER_AGENT_ENV
+from archiver.solver import SolverUnavailable, TokenCache, find_runtime
 from archiver.spiders.cookie import CookieSpider
 from archiver.zhihu.cookies import (
     CHALLENGE,
@@ -31,6 +34,8 @@ from archiver.zhihu.cookies import (
 if TYPE_CHECKING:
     import argparse
 
+    from scrapy.settings import BaseSettings
+
 
 def identity_report(identity: Identity, user_agent: str) -> list[str]:
     """One line per cookie that matters, and where the User-Agent comes from. No values."""
@@ -42,6 +47,29 @@ def identity_report(identity: Identity, user_agent: str) -> list[str]:
     return lines
 
 
+def solver_report(settings: BaseSettings, user_agent: str) -> list[str]:
+    """Whether a challenge can be answered here, and until when the cached token lasts."""
+    if settings["ZHIHU_CHALLENGE_SOLVER"] == "off":
+        solver = "off (ZHIHU_CHALLENGE_SOLVER)"
+    else:
+        try:
+            runtime = find_runtime()
+        except SolverUnavailable as exc:
+            solver = f"unavailable: {exc}"
+        else:
+            solver = f"available (Node.js {runtime.node_version}, jsdom, sandboxed)"
+    cached = TokenCache(Path(settings["ARCHIVE_DIR"]) / ".archiver" / "zse_ck.json").load()
+    if cached is None:
+        token = "none"
+    elif cached.user_agent != user_agent:
+        token = "one for another User-Agent (not used)"
+    elif cached.usable(user_agent, datetime.now(UTC)):
+        token = f"valid until {cached.expires or 'unknown'}"
+    else:
+        token = f"expired at {cached.expires}"
+    return [f"challenge solver: {solver}", f"solved challenge token: {token}"]
+
+
 class Command(ScrapyCommand):
     requires_project = True
 
@@ -51,7 +79,7 @@ class Command(ScrapyCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        refuse("checkcookie", setting_problems(self.settings))
+        refuse("checkcookie", setting_problems(self.settings), self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         header = os.environ.get(COOKIE_ENV, "").strip()
@@ -60,7 +88,12 @@ class Command(ScrapyCommand):
             self.exitcode = EXIT_BLOCKED
             return
         identity = Identity.from_header(header)
-        for line in identity_report(identity, os.environ.get(USER_AGENT_ENV, "").strip()):
+        user_agent = os.environ.get(USER_AGENT_ENV, "").strip()
+        assert self.settings is not None
+        lines = identity_report(identity, user_agent) + solver_report(
+            self.settings, user_agent or self.settings["USER_AGENT"]
+        )
+        for line in lines:
             print(f"checkcookie: {line}")
         if missing := identity.missing(CookieSpider.zhihu_cookies):
             self._say(f"{missing_message(missing, 'a signed request')}. To fix: {WHERE_TO_COPY}.")

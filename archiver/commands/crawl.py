@@ -11,6 +11,7 @@ from scrapy.commands import BaseRunSpiderCommand
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.log import configure_logging
 
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, RunSummary
@@ -26,15 +27,30 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def refuse(name: str, problems: list[str]) -> None:
+def tell(name: str, line: str, settings: BaseSettings | None) -> None:
+    """One line on stderr, and in the run's log file too when there is one (`LOG_FILE`).
+
+    Scrapyd runs every job with `-s LOG_FILE=<the job's log>` and keeps the job's stderr in its
+    own log only, so there the job's log is all an operator sees. Without a log file Scrapy logs
+    to stderr, where the line already is: it is said once.
+    """
+    print(f"{name}: {line}", file=sys.stderr)
+    if settings is not None and settings.get("LOG_FILE"):
+        logger.error("%s: %s", name, line)
+
+
+def refuse(name: str, problems: list[str], settings: BaseSettings | None = None) -> None:
     """Bad input stops everything before a single request: one line per problem, exit 2.
 
     Commands call it from `process_options`, before Scrapy builds its crawler process (and logs
-    its start-up lines), so a typo is the only thing said.
+    its start-up lines), so a typo is the only thing said. With `settings` and a `LOG_FILE` among
+    them, Scrapy's logging is set up here, early, so the lines reach that file too (see `tell`).
     """
     if problems:
+        if settings is not None and settings.get("LOG_FILE"):
+            configure_logging(settings)
         for problem in problems:
-            print(f"{name}: error: {problem}", file=sys.stderr)
+            tell(name, f"error: {problem}", settings)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -73,17 +89,15 @@ def run_and_report(
             command.crawler_process.crawl(crawler, **spider_args, **(prepared or {}))
             command.crawler_process.start()
     except ArchiveBusy as exc:
-        # Through the log too: under Scrapyd the log is all an operator sees.
-        logger.error("%s", exc)
-        print(f"{name}: {exc}", file=sys.stderr)
+        tell(name, str(exc), command.settings)
         command.exitcode = EXIT_LOCKED
         return None
     except UnsafePath as exc:
-        print(f"{name}: error: {exc.filename} is {exc.strerror}: refusing it", file=sys.stderr)
+        tell(name, f"error: {exc.filename} is {exc.strerror}: refusing it", command.settings)
         command.exitcode = EXIT_USAGE
         return None
     except OSError as exc:  # the archive folder cannot be made or locked (permissions, disk)
-        print(f"{name}: error: cannot use the archive {archive_dir}: {exc}", file=sys.stderr)
+        tell(name, f"error: cannot use the archive {archive_dir}: {exc}", command.settings)
         command.exitcode = EXIT_FAILED
         return None
     command.exitcode = EXIT_FAILED
@@ -106,7 +120,8 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             raise UsageError("give exactly one spider name, e.g. `scrapy crawl hotlist`")
         assert self.settings is not None
-        refuse(self.settings["BOT_NAME"], usage_problems(self.settings, args[0], opts.spargs))
+        problems = usage_problems(self.settings, args[0], opts.spargs)
+        refuse(self.settings["BOT_NAME"], problems, self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         run_and_report(self, args[0], opts.spargs)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from archiver.commands.crawl import refuse
+from archiver.commands.crawl import refuse, tell
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
 from archiver.history import write_daily_page
@@ -41,15 +41,17 @@ class Command(ScrapyCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        refuse("history", setting_problems(self.settings))
+        refuse("history", setting_problems(self.settings), self.settings)
         try:
             self.day = date.fromisoformat(opts.date) if opts.date else None
         except ValueError:
-            refuse("history", [f"--date is YYYY-MM-DD, like 2026-11-25, not {opts.date!r}"])
+            problem = f"--date is YYYY-MM-DD, like 2026-11-25, not {opts.date!r}"
+            refuse("history", [problem], self.settings)
         index = index_path(Path(self.settings["ARCHIVE_DIR"]), self.settings["ARCHIVE_INDEX"])
         if not index.is_file():
             # Never make an archive of a folder by asking about its history.
-            refuse("history", [f"{self.settings['ARCHIVE_DIR']} is not an archive (no {index})"])
+            problem = f"{self.settings['ARCHIVE_DIR']} is not an archive (no {index})"
+            refuse("history", [problem], self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -70,7 +72,7 @@ class Command(ScrapyCommand):
                 )
                 index.close()
         except ArchiveBusy as exc:
-            print(f"history: {exc}", file=sys.stderr)
+            tell("history", str(exc), settings)
             self.exitcode = EXIT_LOCKED
             return
         if done is None:

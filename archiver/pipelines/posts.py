@@ -16,6 +16,7 @@ from archiver.index import ArchiveIndex, index_path
 from archiver.items import Post
 from archiver.logformatter import describe
 from archiver.post.content import Body
+from archiver.post.figures import is_allowed
 from archiver.post.render import PostOptions, body_for, needs_shipped_image, render
 from archiver.storage import UnsafePath
 from archiver.writer import PostWriter
@@ -45,6 +46,9 @@ def post_options(settings: BaseSettings) -> PostOptions:
         default_image=settings["ARCHIVE_DEFAULT_IMAGE"],
         timezone=site_timezone(settings["ARCHIVE_TIMEZONE"], Path(settings["ARCHIVE_DIR"])),
         local_images=settings["ARCHIVE_IMAGES"] == "local",
+        updated=settings.getbool("ARCHIVE_FRONT_MATTER_UPDATED"),
+        title_display=settings.getbool("ARCHIVE_FRONT_MATTER_TITLE_DISPLAY"),
+        braces=settings["ARCHIVE_BODY_BRACES"],
     )
 
 
@@ -62,6 +66,7 @@ class PostPipeline:
         options: PostOptions,
         stats: StatsCollector,
         local_thumbnail: str | None = None,
+        allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         self.archive_dir = archive_dir
         self.index_file = index_file
@@ -69,6 +74,7 @@ class PostPipeline:
         self.stats = stats
         # Local-image mode, with the thumbnail size the front matter names; None: remote mode.
         self.local_thumbnail = local_thumbnail
+        self.allowed_hosts = allowed_hosts  # local mode: a reader is never sent anywhere else
         self.index: ArchiveIndex | None = None
         self.writer: PostWriter | None = None
         self.shipped_image_installed = False
@@ -89,6 +95,7 @@ class PostPipeline:
             options,
             crawler.stats,
             local_thumbnail=(sizes[0] if sizes else "") if mode == "local" else None,
+            allowed_hosts=tuple(settings.getlist("FIGURES_ALLOWED_HOSTS")),
         )
 
     def open_spider(self, spider: Spider | None = None) -> None:
@@ -120,7 +127,7 @@ class PostPipeline:
             # An undated feed item keeps the date of its first crawl: re-runs change nothing.
             item.updated = known.updated_time
         thumbnail = ""
-        if self.local_thumbnail is not None and item.stored_figures:
+        if self.local_thumbnail is not None:
             body, thumbnail = self._localised(item)
         data = render(item, body, self.options, thumbnail).encode("utf-8")
         if needs_shipped_image(item, body, self.options) and not self.shipped_image_installed:
@@ -134,10 +141,16 @@ class PostPipeline:
         return item
 
     def _localised(self, item: Post) -> tuple[Body, str]:
-        """The body with archived figures as site paths, and the first figure's thumbnail."""
+        """The body with archived figures as site paths, refused ones as their alt text (their
+        URL in a data attribute), and the first figure's thumbnail. A figure that failed on an
+        allowed host keeps its remote URL until a later run stores it."""
         stored = item.stored_figures
         # A second parse, in local mode only: the remote body is what Zhihu's HTML gives.
-        body = body_for(item, {key: f"/{f.path}" for key, f in stored.items()})
+        body = body_for(
+            item,
+            {key: f"/{f.path}" for key, f in stored.items()},
+            refused=lambda url: not is_allowed(url, self.allowed_hosts),
+        )
         first = stored.get(body.figures[0].key) if body.figures else None
         thumb = first.thumbnails.get(self.local_thumbnail or "") if first else None
         return body, f"/{thumb}" if thumb else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +19,9 @@ _SIZE_SUFFIX = {"data-actualsrc": "_b.jpg", "data-original": "_r.jpg", "src": "_
 _DOWNLOAD_ORDER = ("data-original", "data-actualsrc", "src")
 _REDIRECT_HOSTS = frozenset({"link.zhihu.com"})
 _WRAPPER = "div"
+# Local-image mode: a refused figure becomes its alt text, its URL kept in this attribute.
+REFUSED_ATTRIBUTE = "data-archiver-refused-src"
+REFUSED_CLASS = "archiver-refused-figure"
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,16 @@ def serialise_children(root: HtmlElement) -> str:
     return text[len(f"<{_WRAPPER}>") : -len(f"</{_WRAPPER}>")]
 
 
-def clean_content(fragment: str, local: Mapping[str, str] | None = None) -> Body:
+def clean_content(
+    fragment: str,
+    local: Mapping[str, str] | None = None,
+    refused: Callable[[str], bool] | None = None,
+) -> Body:
     """Apply the five content rules of FORMAT.md to an answer's or article's `content`.
 
     `local` maps figure keys to the archived copies' site paths (local-image mode): those images
-    point at the archive instead of Zhihu.
+    point at the archive instead of Zhihu. `refused` (local-image mode) says which URLs a reader
+    must never be sent to (hosts off FIGURES_ALLOWED_HOSTS): an image there shows its alt text.
     """
     root = parse_fragment(fragment)
     # Collect first, then mutate: removing nodes while iterating the tree skips siblings.
@@ -55,24 +63,61 @@ def clean_content(fragment: str, local: Mapping[str, str] | None = None) -> Body
     for el in root.iter("img", "a"):
         if el.tag == "a":
             _unwrap_redirect(el)
-        elif figure := _rewrite_image(el, local or {}):
+        elif (figure := _rewrite_image(el, local or {})) and not _refuse(el, refused):
             figures.append(figure)
     first_image = figures[0].src if figures else _first_src(root)
     blank = not first_image and not root.text_content().strip()
     return Body(serialise_children(root), first_image, blank, tuple(figures))
 
 
-def feed_body(fragment: str, local: Mapping[str, str] | None = None) -> Body:
+def feed_body(
+    fragment: str,
+    local: Mapping[str, str] | None = None,
+    refused: Callable[[str], bool] | None = None,
+) -> Body:
     """A feed item's description: kept exactly as it comes, its images found for archiving.
 
-    Only in local-image mode is it re-serialised, with archived figures pointing at the archive.
+    Only in local-image mode is it re-serialised, with archived figures pointing at the archive
+    and refused ones as their alt text.
     """
     root = parse_fragment(fragment)
-    figures = [f for img in root.iter("img") if (f := _figure(img, _original(img), local or {}))]
-    html = serialise_children(root) if local and any(f.key in local for f in figures) else fragment
+    figures: list[Figure] = []
+    changed = False
+    for img in list(root.iter("img")):
+        figure = _figure(img, _original(img), local or {})
+        if _refuse(img, refused):
+            changed = True
+        elif figure:
+            figures.append(figure)
+            changed = changed or figure.key in (local or {})
+    html = serialise_children(root) if changed else fragment
     first_image = figures[0].src if figures else _first_src(root)
     blank = not first_image and not root.text_content().strip()
     return Body(html, first_image, blank, tuple(figures))
+
+
+def _refuse(img: HtmlElement, refused: Callable[[str], bool] | None) -> bool:
+    """Local-image mode: an image a browser would fetch from a refused host becomes its alt text
+    (`<span class=archiver-refused-figure data-archiver-refused-src=URL>alt</span>`).
+
+    Judged on what a browser loads (`src`, `srcset`) after the archive's copies were put in.
+    """
+    if refused is None:
+        return False
+    src = img.get("src", "")
+    urls = [src, *(c.split()[0] for c in img.get("srcset", "").split(",") if c.strip())]
+    bad = [
+        u for u in urls if u.strip().lower().startswith(("http:", "https:", "//")) and refused(u)
+    ]
+    if not bad:
+        return False
+    alt = img.get("alt", "")
+    img.attrib.clear()
+    img.tag = "span"
+    img.set("class", REFUSED_CLASS)
+    img.set(REFUSED_ATTRIBUTE, src or bad[0])
+    img.text = alt
+    return True
 
 
 def _first_src(root: HtmlElement) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formatdate
@@ -34,6 +34,13 @@ class PostOptions:
     timezone: ZoneInfo | None = None
     # Local-image mode: head images are site paths, so a hot-list entry's remote image is not used.
     local_images: bool = False
+    # Theme keys after `thumbnail` (none by default, as the seed): `updated:` the date again, so
+    # Hexo does not take the file's modification time; `title_display: true` (volantis shows the
+    # title of a post with a head image only then).
+    updated: bool = False
+    title_display: bool = False
+    # How the body keeps its braces from Nunjucks: `entities` (the seed's) or `raw`.
+    braces: str = "entities"
 
 
 def post_text(post: Post, options: PostOptions) -> str:
@@ -41,18 +48,23 @@ def post_text(post: Post, options: PostOptions) -> str:
     return render(post, body_for(post), options)
 
 
-def body_for(post: Post, local: Mapping[str, str] | None = None) -> Body:
+def body_for(
+    post: Post,
+    local: Mapping[str, str] | None = None,
+    refused: Callable[[str], bool] | None = None,
+) -> Body:
     """The body: the one a pipeline already made for this item, or a new one.
 
     Zhihu's HTML goes through FORMAT.md's content rules; a feed item's description is kept as it
-    comes. `local` maps figure keys to archived copies (local-image mode).
+    comes. `local` maps figure keys to archived copies, `refused` judges the URLs a reader's
+    browser must not be sent to (local-image mode).
     """
-    if post.body is not None and local is None:
+    if post.body is not None and local is None and refused is None:
         return post.body
     content = parseable(post.content)
     if post.kind in _PREFIX:
-        return clean_content(content, local)
-    return feed_body(content, local)
+        return clean_content(content, local, refused)
+    return feed_body(content, local, refused)
 
 
 def render(post: Post, body: Body, options: PostOptions, thumbnail: str = "") -> str:
@@ -64,7 +76,7 @@ def render(post: Post, body: Body, options: PostOptions, thumbnail: str = "") ->
     )
     image = head_image(post, body, options)
     return post_front_matter(post, options, image, thumbnail or image) + wrap_body(
-        body_markup(prefix + body.html)
+        body_markup(prefix + body.html, options.braces)
     )
 
 
@@ -100,18 +112,36 @@ def wrap_body(markup: str) -> str:
 
 
 def post_front_matter(post: Post, options: PostOptions, image: str, thumbnail: str) -> str:
+    date = post_date(post.updated, options.timezone)
     return front_matter(
         post.title,
         post.categories,
         image,
         thumbnail,
         post.source or options.source,
-        post_date(post.updated, options.timezone),
+        date,
+        extra_keys(options, date),
     )
 
 
+def extra_keys(options: PostOptions, date: str) -> tuple[str, ...]:
+    """The theme's keys after `thumbnail`, one line each, as the settings ask (none: the seed)."""
+    lines = []
+    if options.updated:
+        lines.append(f"updated: {date}")
+    if options.title_display:
+        lines.append("title_display: true")
+    return tuple(lines)
+
+
 def front_matter(
-    title: str, categories: tuple[str, ...], image: str, thumbnail: str, source: str, date: str
+    title: str,
+    categories: tuple[str, ...],
+    image: str,
+    thumbnail: str,
+    source: str,
+    date: str,
+    extra: tuple[str, ...] = (),
 ) -> str:
     """The front matter, braces and all: Hexo reads it as YAML and never runs it through
     Nunjucks, so `{`/`}` stay as they are (an entity would show as `&#123;` to readers)."""
@@ -126,6 +156,7 @@ def front_matter(
         "comments: false",
         f"date: {date}",
         f"thumbnail: {yaml_quoted(thumbnail)}",
+        *extra,
         "---",
         "",
     ]

@@ -66,9 +66,37 @@ def parseable(html: str) -> str:
     return without_controls(html) if "\x00" in html else html
 
 
-def body_markup(html: str) -> str:
-    """A body as written between the wrapper's lines: safe for Nunjucks and Markdown, same DOM."""
+# Inside `{% raw %}`, the one thing Hexo and Nunjucks still look for is the block's end (and,
+# to Nunjucks, a nested start): Hexo ends it at the first `{%...%}` that holds `endraw`, Nunjucks
+# counts `{% raw %}`/`{% endraw %}` pairs. A `{` that starts such a tag in the content is followed
+# by _RAW_BREAK (the block closed and opened again, which renders as nothing), so it no longer
+# starts one and stays a real `{`. Hexo also writes the braces of every `<code>...</code>` as
+# entities unless that span holds a `{% raw %}`: one goes before each `</code>`.
+_RAW_TAG = re.compile(r"\{(?=%(?:(?!%\}).)*?raw)", re.DOTALL)
+_RAW_BREAK = "{% endraw %}{% raw %}"
+BRACE_MODES = ("entities", "raw")
+
+
+def body_markup(html: str, braces: str = "entities") -> str:
+    """A body as written between the wrapper's lines: safe for Nunjucks and Markdown, same DOM.
+
+    `entities` (the seed's): every brace an entity, and the line breaks Markdown would misread
+    as `&#10;`. `raw`: the body in one `{% raw %}` block, which Hexo keeps away from Markdown and
+    Nunjucks prints as it is, so excerpts, search and feeds see real braces and no entities.
+    """
+    if braces == "raw":
+        return raw_block(escape_fences(without_controls(html)))
     return escape_braces(escape_line_breaks(without_controls(html)))
+
+
+def raw_block(html: str) -> str:
+    """`{% raw %}html{% endraw %}`: what Hexo shows is `html`, braces and all, whatever it holds
+    (a literal `{% endraw %}` included)."""
+    if "{" in html and "raw" in html:
+        html = _RAW_TAG.sub("{" + _RAW_BREAK, html)
+    if "</code>" in html and ("{" in html or "}" in html):
+        html = html.replace("</code>", _RAW_BREAK + "</code>")
+    return "{% raw %}" + html + "{% endraw %}"
 
 
 def escape_braces(text: str) -> str:
@@ -84,7 +112,12 @@ def escape_line_breaks(html: str) -> str:
     4-space indent becomes a code block). `&#10;` is the same character to HTML, so the DOM does
     not change. A code fence at a line start loses its first character to a reference (above).
     """
-    html = escape_blank_lines(html)
+    return escape_fences(escape_blank_lines(html))
+
+
+def escape_fences(html: str) -> str:
+    """A code fence at a line start loses its first character to a reference: Hexo's
+    backtick_code_block filter runs before anything else, inside HTML and `{% raw %}` alike."""
     # One-character searches first: they are several times faster than a three-character one.
     if ("`" in html and "```" in html) or ("~" in html and "~~~" in html):
         html = _FENCE_AT_LINE_START.sub(_unfenced, html)

@@ -71,7 +71,9 @@ def detect_block(status: int, url: str, body: bytes, location: str = "") -> Bloc
     if _is_signin(url):
         return Block("signin_redirect", status, url)
     # An answer may well discuss these markers: only trust them outside a successful JSON body.
-    trusted = status >= 400 or body.lstrip()[:1] not in (b"{", b"[")
+    # The challenge is an HTML page; its own script names the meta too, and is no challenge.
+    start = body.lstrip()[:1]
+    trusted = (status >= 400 or start not in (b"{", b"[")) and start == b"<"
     if trusted and (b"zh-zse-ck" in body or b"/zse-ck/" in body):
         return Block("challenge", status, url)
     small = len(body) <= _ERROR_BODY_MAX

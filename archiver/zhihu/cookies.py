@@ -73,6 +73,14 @@ class Identity:
     def missing(self, needed: tuple[str, ...]) -> list[str]:
         return [name for name in needed if not self.has(name)]
 
+    def value(self, name: str) -> str | None:
+        return next((v for n, v in self.pairs if n == name), None)
+
+    def with_cookie(self, name: str, value: str) -> Identity:
+        """The same identity with `name` set to `value` (replaced where it was, else added)."""
+        pairs = [(n, v) for n, v in self.pairs if n != name]
+        return Identity((*pairs, (name, value)))
+
 
 def missing_message(missing: list[str], what: str) -> str:
     """One line: which cookies `what` needs and lacks, and where to copy them from."""
