@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,3 +117,43 @@ def front_matters_as_hexo_reads_them(texts: list[str]) -> list[dict]:
         check=True,
     )
     return json.loads(done.stdout)
+
+
+@contextmanager
+def chromium_on(public: Path) -> Iterator[tuple[Any, str]]:
+    """A built site served on 127.0.0.1, and headless Chromium (Debian's, driven by Playwright):
+    (the browser, the site's base URL). Missing either fails the slow tests in CI."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        unavailable("Debian's chromium is needed for the browser check")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright (pip) drives Chromium")
+    handler = functools.partial(_QuietHandler, directory=str(public))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=_CHROMIUM_ARGS)
+            yield browser, f"http://127.0.0.1:{server.server_address[1]}"
+            browser.close()
+    finally:
+        server.shutdown()
+
+
+# Nothing of Chromium's own may leave the machine: no updates, no sync, no QUIC probes.
+_CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass

@@ -6,11 +6,7 @@ Slow (Node.js, npm packages, a browser): `./run test -m "not slow"` leaves these
 from __future__ import annotations
 
 import dataclasses
-import functools
-import shutil
-import threading
 from datetime import UTC, datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -18,11 +14,11 @@ import pytest
 from conftest import PROJECT_SETTINGS, make_post
 from crawling import crawl
 from hexo_site import (
+    chromium_on,
     front_matters_as_hexo_reads_them,
     generate,
     make_site,
     posts_as_hexo_reads_them,
-    unavailable,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -265,46 +261,16 @@ def test_the_seed_form_is_misread_on_a_site_with_a_timezone(tmp_path):
 
 def test_local_images_load_in_chromium_from_127_0_0_1_only(site):
     root, hexo_posts = site
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        unavailable("Debian's chromium is needed for the browser check")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright (pip) drives Chromium")
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root / "public"))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
     requested: list[str] = []
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=chromium,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ],
-            )
-            page = browser.new_page(viewport={"width": 1000, "height": 1600})
-            page.on("request", lambda r: requested.append(r.url))
-            page.goto(f"{base}/{hexo_posts[SEED]['path']}", wait_until="load")
-            images = page.eval_on_selector_all(
-                "img", "imgs => imgs.map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])"
-            )
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(
-                path=str(ARTIFACTS / f"hexo-post-{root.parent.name}.png"), full_page=True
-            )
-            browser.close()
-    finally:
-        server.shutdown()
+    with chromium_on(root / "public") as (browser, base):
+        page = browser.new_page(viewport={"width": 1000, "height": 1600})
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto(f"{base}/{hexo_posts[SEED]['path']}", wait_until="load")
+        images = page.eval_on_selector_all(
+            "img", "imgs => imgs.map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])"
+        )
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"hexo-post-{root.parent.name}.png"), full_page=True)
     assert len(images) == 6
     for src, complete, width in images:
         assert src.startswith("/images/") and complete and width > 0, src

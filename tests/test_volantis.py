@@ -9,14 +9,10 @@ figures, one without, a category page and the daily page. Slow: `-m "not slow"` 
 
 from __future__ import annotations
 
-import functools
 import json
-import shutil
 import subprocess
 import sys
-import threading
 from datetime import datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -24,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import make_post
 from crawling import PROJECT, crawl
-from hexo_site import generate, make_volantis_site, unavailable
+from hexo_site import chromium_on, generate, make_volantis_site
 
 from archiver.index import ArchiveIndex
 from archiver.post.render import PostOptions, body_for, render
@@ -145,40 +141,8 @@ def page_path(site: Path, slug: str) -> str:
 
 @pytest.fixture(scope="module")
 def browser(built):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        unavailable("Debian's chromium is needed for the browser check")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright (pip) drives Chromium")
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(built / "public"))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with sync_playwright() as playwright:
-            chrome = playwright.chromium.launch(
-                executable_path=chromium,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ],
-            )
-            yield Reader(chrome, f"http://127.0.0.1:{server.server_address[1]}", built)
-            chrome.close()
-    finally:
-        server.shutdown()
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
+    with chromium_on(built / "public") as (chrome, base):
+        yield Reader(chrome, base, built)
 
 
 class Reader:
