@@ -7,8 +7,10 @@ A check takes the raw value and returns None when it is fine, else what would be
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -83,6 +85,23 @@ def zone(*special: str) -> Check:
     return check
 
 
+def past_day(zone_name: str) -> Check:
+    """A day `YYYY-MM-DD` that has begun in that zone (today at the latest)."""
+
+    def check(value: Any) -> str | None:
+        accepted = f"a day YYYY-MM-DD, today in {zone_name} at the latest"
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return accepted
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return accepted
+        return None if day <= datetime.now(ZoneInfo(zone_name)).date() else accepted
+
+    return check
+
+
 def category_path(value: Any) -> str | None:
     parts = value.split("/") if isinstance(value, str) else list(value or ())
     if any(str(p).strip() for p in parts):
@@ -139,11 +158,17 @@ SETTINGS: dict[str, Check] = {
     "ZHIHU_SIGNATURE_BYTE": whole_number(0, 255),
     "ZHIHU_CHALLENGE_SOLVER": one_of("auto", "off"),
     "ZHIHU_CHALLENGE_TIMEOUT": number(0.1),
-    "ZHIHU_HOTLIST_LIMIT": whole_number(1, 100),
+    "ZHIHU_HOTLIST_LIMIT": whole_number(1),
     "ZHIHU_ANSWERS_PER_QUESTION": whole_number(1, 1000),
     "ZHIHU_HOTLIST_CATEGORIES": category_path,
     "ZHIHU_ANSWER_CATEGORIES": category_path,
     "ZHIHU_ARTICLE_CATEGORIES": category_path,
+    "ZHIHU_PIN_CATEGORIES": category_path,
+    "ZHIHU_COLUMN_CATEGORIES": category_path,
+    "ZHIHU_COLLECTION_CATEGORIES": category_path,
+    "ZHIHU_PEOPLE_CATEGORIES": category_path,
+    "ZHIHU_TOPIC_CATEGORIES": category_path,
+    "ZHIHU_DAILY_CATEGORIES": category_path,
     "RSS_CATEGORIES": category_path,
     "RSS_MAX_SIZE": whole_number(1024),
     "ARCHIVE_DIR": text,

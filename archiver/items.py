@@ -86,3 +86,14 @@ class AnswersPage:
     answers: list[Post] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     next_url: str | None = None
+
+
+@dataclass
+class ListingPage:
+    """One page of a list of items (a column, a collection, a person's answers, ...)."""
+
+    posts: list[Post] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    next_url: str | None = None  # already checked: Zhihu's API, the list's own path
+    # A `paging.next` that is not a page of this list (refused, never requested); "" if none.
+    refused_next: str = ""

@@ -75,11 +75,16 @@ API_HEADERS = {
 }
 
 
+# Zhihu's hosts that serve everyone without a session: Zhihu Daily's API wants no login and no
+# signature. A credential is sent only where it is needed, so these get no cookie at all.
+OPEN_HOSTS = frozenset({"news-at.zhihu.com"})
+
+
 class ZhihuHosts:
     """Which requests go to Zhihu itself: the configured base host and *.zhihu.com.
 
-    Image hosts (zhimg.com) and feed hosts are not Zhihu for this purpose: they never get the
-    login cookie, and their refusals are failed downloads, not a blocked crawl.
+    Image hosts (zhimg.com), feed hosts and Zhihu's OPEN_HOSTS are not Zhihu for this purpose:
+    they never get the login cookie, and their refusals are failed downloads, not a blocked crawl.
     """
 
     def __init__(self, base_url: str) -> None:
@@ -88,7 +93,13 @@ class ZhihuHosts:
     def __contains__(self, url: str) -> bool:
         parts = urlsplit(url)
         host = parts.hostname or ""
+        if host in OPEN_HOSTS:
+            return False
         return parts.netloc == self.base_host or host == "zhihu.com" or host.endswith(".zhihu.com")
+
+    @staticmethod
+    def is_open(url: str) -> bool:
+        return (urlsplit(url).hostname or "") in OPEN_HOSTS
 
     def is_api(self, url: str) -> bool:
         return url in self and urlsplit(url).path.startswith("/api/")
@@ -153,6 +164,10 @@ class ZhihuSessionMiddleware:
         if self.refused:
             raise Blocked("the run lacks a cookie it needs")
         request.headers.setdefault("Referer", DEFAULT_REFERER)
+        if self.hosts.is_open(request.url):
+            # Not even a .zhihu.com cookie that www.zhihu.com set in the jar (a refreshed d_c0).
+            request.headers.pop("Cookie", None)
+            return
         if request.url not in self.hosts:
             return
         if self.user_agent:

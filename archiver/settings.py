@@ -75,6 +75,15 @@ ZHIHU_ANSWERS_PER_QUESTION = 1
 ZHIHU_HOTLIST_CATEGORIES = "社交媒体/知乎/知乎热榜"
 ZHIHU_ANSWER_CATEGORIES = "社交媒体/知乎/知乎回答"  # `scrapy archive`: answers and questions
 ZHIHU_ARTICLE_CATEGORIES = "社交媒体/知乎/知乎专栏"  # `scrapy archive`: column articles
+ZHIHU_PIN_CATEGORIES = "社交媒体/知乎/知乎想法"  # `scrapy archive`: pins (想法)
+# Lists (`scrapy archive` and `follow`): every item of a list goes under its list's kind's path.
+ZHIHU_COLUMN_CATEGORIES = "社交媒体/知乎/知乎专栏"
+ZHIHU_COLLECTION_CATEGORIES = "社交媒体/知乎/知乎收藏夹"
+ZHIHU_PEOPLE_CATEGORIES = "社交媒体/知乎/知乎用户"
+ZHIHU_TOPIC_CATEGORIES = "社交媒体/知乎/知乎话题精华"
+
+# Zhihu Daily (`scrapy crawl daily`): an open API, asked without the login cookie
+ZHIHU_DAILY_CATEGORIES = "社交媒体/知乎/知乎日报"
 
 # RSS/Atom feeds (`scrapy crawl feed`)
 RSS_CATEGORIES = "社交媒体/知乎/知乎热榜"  # what the older generator filed its RSSHub feed under

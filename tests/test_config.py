@@ -12,13 +12,21 @@ from scrapy.settings import Settings
 
 from archiver.config import SETTINGS, argument_problems, setting_problems
 from archiver.spiders.archive import ArchiveSpider
+from archiver.spiders.daily import DailySpider
 from archiver.spiders.feed import FeedSpider
+from archiver.spiders.follow import FollowSpider
 from archiver.spiders.hotlist import HotlistSpider
 
 README = (TESTS.parent / "README.md").read_text(encoding="utf-8")
 SETTINGS_TABLE = README.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
 ARGUMENTS_TABLE = README.split("\n### Arguments and mistakes\n", 1)[1].split("\n### ", 1)[0]
-SPIDERS = {"archive": ArchiveSpider, "feed": FeedSpider, "hotlist": HotlistSpider}
+SPIDERS = {
+    "archive": ArchiveSpider,
+    "daily": DailySpider,
+    "feed": FeedSpider,
+    "follow": FollowSpider,
+    "hotlist": HotlistSpider,
+}
 
 # One value per setting that must be refused (as typed on the command line).
 BAD_SETTINGS = {
@@ -31,6 +39,12 @@ BAD_SETTINGS = {
     "ZHIHU_HOTLIST_CATEGORIES": "/",
     "ZHIHU_ANSWER_CATEGORIES": " / ",
     "ZHIHU_ARTICLE_CATEGORIES": "",
+    "ZHIHU_PIN_CATEGORIES": "/",
+    "ZHIHU_COLUMN_CATEGORIES": "",
+    "ZHIHU_COLLECTION_CATEGORIES": " ",
+    "ZHIHU_PEOPLE_CATEGORIES": "//",
+    "ZHIHU_TOPIC_CATEGORIES": "/ /",
+    "ZHIHU_DAILY_CATEGORIES": "/ / /",
     "RSS_CATEGORIES": "//",
     "RSS_MAX_SIZE": "lots",
     "ARCHIVE_DIR": "",
@@ -62,6 +76,12 @@ FREE = {"ARCHIVE_INDEX", "ARCHIVE_DEFAULT_IMAGE", "WARC_DIR"}
 BAD_ARGUMENTS = {
     ("archive", "answers"): ["abc", "-3", "0", "1001"],
     ("archive", "urls"): ["https://example.com/x"],
+    ("archive", "limit"): ["0", "-1", "ten"],
+    ("follow", "config"): ["/nowhere/follow.toml"],
+    ("follow", "full"): ["yes please"],
+    # a day that is no date, not in that form, in the future; more than 366 days back
+    ("daily", "since"): ["2026-02-30", "yesterday", "20261128", "2999-01-01", "2001-01-01"],
+    ("daily", "until"): ["2026-13-01", "", "2999-12-31"],
     ("feed", "url"): ["ftp://x/feed", "file:///nowhere.xml", "rss"],
     ("feed", "config"): ["/nowhere/feeds.toml"],
     ("feed", "categories"): ["/"],
@@ -139,7 +159,7 @@ def test_a_feed_needs_a_url_or_a_config(tmp_path):
         (("crawl", "hotlist", "-s", "ARCHIVE_TIMEZONE=Asia/X"), "ARCHIVE_TIMEZONE='Asia/X'"),
         (("crawl", "hotlist", "-s", "HISTORY_TIMEZONE=utc+8"), "HISTORY_TIMEZONE='utc+8'"),
         (("crawl", "hotlist", "-s", "FIGURES_THUMB_SIZES=abc"), "FIGURES_THUMB_SIZES='abc'"),
-        (("crawl", "hotlst"), "no spider named 'hotlst' (spiders: archive, feed, hotlist)"),
+        (("crawl", "hotlst"), "no spider named 'hotlst' (spiders: archive, "),
     ],
 )
 def test_a_typo_is_one_line_exit_2_and_nothing_sent(tmp_path, command, says):

@@ -11,19 +11,34 @@ ROOT = TESTS.parent
 RUN_COMMANDS = re.search(r"\n  (crawl\|[^)]*)\)", (ROOT / "run").read_text())[1].split("|")
 
 
+def crontab_runs() -> dict[str, list[str]]:
+    """The crontab's `./run` command lines, by spider."""
+    runs = {}
+    for line in (ROOT / "deploy/crontab").read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split(None, 5)
+        assert len(fields) == 6  # five time fields and the command
+        command = fields[5]
+        assert ". ./deploy/cookie.env" in command
+        run = shlex.split(command.split("&&")[2].split(">>")[0])
+        assert run[:2] == ["./run", "crawl"] and run[1] in RUN_COMMANDS
+        runs[run[2]] = run
+    return runs
+
+
 def test_crontab_line_runs_the_hotlist_with_the_cookie_file():
-    lines = [
-        ln
-        for ln in (ROOT / "deploy/crontab").read_text().splitlines()
-        if ln and not ln.startswith("#")
-    ]
-    assert len(lines) == 1
-    fields = lines[0].split(None, 5)
-    assert len(fields) == 6  # five time fields and the command
-    command = fields[5]
-    assert ". ./deploy/cookie.env" in command
-    run = shlex.split(command.split("&&")[2])
-    assert run[:3] == ["./run", "crawl", "hotlist"] and run[1] in RUN_COMMANDS
+    assert "hotlist" in crontab_runs()
+
+
+def test_crontab_follows_the_example_config(tmp_path):
+    from archiver.zhihu.listing import parse_follow_config
+
+    run = crontab_runs()["follow"]
+    assert "config=deploy/follow.toml" in run
+    example = (ROOT / "deploy/follow.toml.example").read_text(encoding="utf-8")
+    assert parse_follow_config(example)
+    assert "deploy/follow.toml" in (ROOT / ".gitignore").read_text().splitlines()
 
 
 def test_systemd_units_agree():

@@ -90,7 +90,7 @@ def test_urls_from_a_file_and_from_standard_input(tmp_path):
     ("url", "says"),
     [
         ("https://example.com/some/page", "not a Zhihu URL"),
-        ("https://www.zhihu.com/people/someone", "this kind of Zhihu URL is not supported"),
+        ("https://www.zhihu.com/zvideo/15", "this kind of Zhihu URL is not supported"),
         ("zhihu.com/question/1", "not a URL"),
     ],
 )

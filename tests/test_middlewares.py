@@ -70,6 +70,18 @@ def test_never_a_cookie_over_plain_http(monkeypatch):
     assert b"Cookie" not in request.headers
 
 
+def test_zhihu_dailys_open_api_gets_no_cookie_and_no_signature(monkeypatch):
+    # Not the login, nor a .zhihu.com cookie www.zhihu.com set in the jar (a refreshed d_c0).
+    mw = session(monkeypatch, cookie='d_c0="device"; z_c0=secret')
+    url = "https://news-at.zhihu.com/api/4/stories/latest"
+    assert url not in ZhihuHosts(BASE) and ZhihuHosts.is_open(url)
+    request = Request(url, headers={"Cookie": 'd_c0="from-jar"'})
+    mw.process_request(request)
+    signer().process_request(request)
+    assert b"Cookie" not in request.headers
+    assert not any(name.lower().startswith(b"x-zse") for name in request.headers)
+
+
 def test_the_browsers_user_agent_on_zhihu_only(monkeypatch):
     mw = session(monkeypatch, user_agent="Mozilla/5.0 (Their Browser) Firefox/140.0")
     api, image = Request(f"{BASE}/api/v4/me"), Request("https://pic1.zhimg.com/a.jpg")

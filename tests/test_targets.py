@@ -33,6 +33,12 @@ from archiver.zhihu.targets import Target, TargetError, parse_target, parse_targ
         ("http://zhuanlan.zhihu.com/p/23141946?utm_id=0#comments", ("article", "23141946", "")),
         ("https://api.zhihu.com/articles/23141946", ("article", "23141946", "")),
         ("https://www.zhihu.com/api/v4/articles/23141946", ("article", "23141946", "")),
+        ("https://www.zhihu.com/pin/1800000000000000001", ("pin", "1800000000000000001", "")),
+        ("https://zhuanlan.zhihu.com/dushu-biji?utm_source=x", ("column", "dushu-biji", "")),
+        ("https://www.zhihu.com/column/dushu-biji", ("column", "dushu-biji", "")),
+        ("https://www.zhihu.com/collection/700000001", ("collection", "700000001", "")),
+        ("https://www.zhihu.com/people/St.Pancras", ("people", "St.Pancras", "")),
+        ("https://www.zhihu.com/topic/19550517/top-answers", ("topic", "19550517", "")),
     ],
 )
 def test_accepted(url, target):
@@ -46,7 +52,10 @@ def test_accepted(url, target):
     [
         ("https://example.com/question/1", "not a Zhihu URL"),
         ("https://zhihu.com.evil.example/answer/1", "not a Zhihu URL"),
-        ("https://www.zhihu.com/people/someone", "not supported"),
+        ("https://www.zhihu.com/people/someone/following", "not supported"),
+        ("https://www.zhihu.com/people/../answers", "not supported"),
+        ("https://zhuanlan.zhihu.com/p", "not supported"),
+        ("https://www.zhihu.com/collection/abc", "not supported"),
         ("https://www.zhihu.com/topic/19550517", "not supported"),
         ("https://www.zhihu.com/zvideo/1500000000000000001", "not supported"),
         ("https://www.zhihu.com/question/abc", "not supported"),
@@ -90,3 +99,21 @@ def test_input_files_skip_blank_lines_and_comments():
         "https://www.zhihu.com/answer/1",
         "https://zhuanlan.zhihu.com/p/2#comments",
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "tab", "key"),
+    [
+        ("https://www.zhihu.com/people/lin-xiao-shu", "", "people:lin-xiao-shu"),
+        (
+            "https://www.zhihu.com/people/lin-xiao-shu/answers",
+            "answers",
+            "people:lin-xiao-shu/answers",
+        ),
+        ("https://www.zhihu.com/people/lin-xiao-shu/posts/", "posts", "people:lin-xiao-shu/posts"),
+        ("https://www.zhihu.com/people/lin-xiao-shu/pins", "pins", "people:lin-xiao-shu/pins"),
+    ],
+)
+def test_a_persons_page_and_its_tabs(url, tab, key):
+    target = parse_target(url)
+    assert (target.kind, target.tab, target.key, target.is_listing) == ("people", tab, key, True)

@@ -14,7 +14,10 @@ from archiver.post.content import Body, clean_content, feed_body
 from archiver.post.text import body_markup, one_line, parseable
 
 # Body prefixes by kind; a feed item's description is the body as it comes.
-_PREFIX = {"answer": "的回答", "article": "的文章"}
+_PREFIX = {"answer": "的回答", "article": "的文章", "pin": "的想法"}
+# Kinds whose content is Zhihu's HTML, through FORMAT.md's content rules. A Zhihu Daily story has
+# no prefix: its body names the author of each of its answers itself.
+_ZHIHU_HTML = frozenset({*_PREFIX, "daily"})
 # The head image of a post without one, when ARCHIVE_DEFAULT_IMAGE is empty: the image the project
 # ships (archiver/assets), written into the archive at this site path on first use.
 SHIPPED_IMAGE = "/images/default/headimg.png"
@@ -62,7 +65,7 @@ def body_for(
     if post.body is not None and local is None and refused is None:
         return post.body
     content = parseable(post.content)
-    if post.kind in _PREFIX:
+    if post.kind in _ZHIHU_HTML:
         return clean_content(content, local, refused)
     return feed_body(content, local, refused)
 

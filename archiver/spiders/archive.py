@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any, ClassVar
 
-from scrapy import signals
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from archiver.config import Check, whole_number
 from archiver.items import Post, Skip
 from archiver.middlewares import FALLBACK_ON, Refused
-from archiver.spiders.base import ArchiverSpider, body_text
+from archiver.spiders.base import body_text
+from archiver.spiders.listings import ListingSpider, Walk
 from archiver.zhihu.answers import parse_answer
 from archiver.zhihu.articles import parse_article
 from archiver.zhihu.jsonutil import ZhihuFormatError
 from archiver.zhihu.pages import parse_article_page
+from archiver.zhihu.pins import parse_pin
 from archiver.zhihu.targets import Target, parse_targets
 from archiver.zhihu.urls import ANSWER_FIELDS, api_url, question_page
 
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
 
-
-class ArchiveSpider(ArchiverSpider):
+class ArchiveSpider(ListingSpider):
     name = "archive"
     # Every target must be archived for the run to count as a success.
     strict = True
@@ -36,10 +34,16 @@ class ArchiveSpider(ArchiverSpider):
     arguments: ClassVar[dict[str, Check]] = {
         "urls": lambda value: "; ".join(parse_targets(str(value).split())[1]) or None,
         "answers": whole_number(1, 1000),
+        "limit": whole_number(1),
     }
 
     def __init__(
-        self, targets: list[Target] | None = None, urls: str = "", answers: str = "", **kwargs: Any
+        self,
+        targets: list[Target] | None = None,
+        urls: str = "",
+        answers: str = "",
+        limit: str = "",
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         parsed, errors = parse_targets(urls.split())
@@ -48,21 +52,14 @@ class ArchiveSpider(ArchiverSpider):
         self.targets = list(targets or ()) + parsed
         self.open_questions = {t.id: t for t in self.targets if t.kind == "question"}
         self.answers = int(answers) if answers else None
+        self.limit = int(limit) if limit else None  # posts per listing URL; None: all
         self.done = 0
         self.failed = 0
         # A URL counts as archived when its post has passed the pipelines (item_scraped), not
-        # when it was parsed: a post the pipelines drop is a failed URL.
-        self.awaiting: dict[tuple[str, str], Target] = {}  # (kind, id) of a post -> its URL
+        # when it was parsed: a post the pipelines drop is a failed URL. A listing URL counts
+        # when every page was read and every post it yielded passed (see Walk).
         self.in_flight: dict[str, int] = {}  # question id -> its posts still in the pipelines
         self.paging: set[str] = set()  # questions whose next page is still to come
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.item_passed, signal=signals.item_scraped)
-        crawler.signals.connect(spider.item_lost, signal=signals.item_dropped)
-        crawler.signals.connect(spider.item_lost, signal=signals.item_error)
-        return spider
 
     @property
     def incomplete(self) -> int:
@@ -71,7 +68,14 @@ class ArchiveSpider(ArchiverSpider):
     async def start(self) -> AsyncIterator[Request]:
         self.logger.info("Archiving %d URL(s)", len(self.targets))
         for target in self.targets:
-            yield self.target_request(target)
+            if target.is_listing:
+                for request in self.walk_requests(Walk(target, self.limit)):
+                    yield request
+            else:
+                yield self.target_request(target)
+
+    def walk_settled(self, walk: Walk) -> None:
+        self.progress(walk.target, ok=not walk.failed)
 
     def target_request(self, target: Target) -> Request:
         if target.kind == "question":
@@ -92,6 +96,11 @@ class ArchiveSpider(ArchiverSpider):
                 f"/api/v4/articles/{target.id}",
                 parse_article,
                 f"https://zhuanlan.zhihu.com/p/{target.id}",
+            ),
+            "pin": (
+                f"/api/v4/pins/{target.id}",
+                parse_pin,
+                f"https://www.zhihu.com/pin/{target.id}",
             ),
         }[target.kind]
         query = {"include": ANSWER_FIELDS} if target.kind == "answer" else {}
@@ -130,7 +139,7 @@ class ArchiveSpider(ArchiverSpider):
             self.skip([result])
             self.progress(target, ok=False)
             return
-        self.awaiting[(result.kind, result.id)] = target
+        self.awaiting.setdefault((result.kind, result.id), []).append(target)
         yield self.with_categories(result)
 
     def answers_done(self, question_id: str, archived: int, *, more: bool) -> None:
@@ -142,19 +151,11 @@ class ArchiveSpider(ArchiverSpider):
         (self.paging.add if more else self.paging.discard)(question_id)
         self._settle_question(question_id)
 
-    def item_passed(self, item: Any) -> None:
-        self._item_done(item, ok=True)
-
-    def item_lost(self, item: Any) -> None:
-        self._item_done(item, ok=False)
-
-    def _item_done(self, item: Any, *, ok: bool) -> None:
-        if not isinstance(item, Post):
+    def post_done(self, owner: Any, post: Post, *, ok: bool) -> None:
+        if isinstance(owner, Target):
+            self.progress(owner, ok=ok)
             return
-        if (target := self.awaiting.pop((item.kind, item.id), None)) is not None:
-            self.progress(target, ok=ok)
-            return
-        question_id = item.question_id
+        question_id = post.question_id
         if question_id not in self.open_questions:
             return
         # The pipelines may finish a post before its page's answers_done has counted it in.
@@ -184,7 +185,9 @@ class ArchiveSpider(ArchiverSpider):
         self.progress(target, ok=False)
 
     def categories_setting_for(self, post: Post) -> str:
-        return "ZHIHU_ARTICLE_CATEGORIES" if post.kind == "article" else "ZHIHU_ANSWER_CATEGORIES"
+        return {"article": "ZHIHU_ARTICLE_CATEGORIES", "pin": "ZHIHU_PIN_CATEGORIES"}.get(
+            post.kind, "ZHIHU_ANSWER_CATEGORIES"
+        )
 
     def progress(self, target: Target, *, ok: bool) -> None:
         self.done += ok

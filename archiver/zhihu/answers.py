@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from archiver.items import AnswersPage, Post, Skip
-from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, as_int, get_path, load_object, text_of
+from archiver.zhihu.jsonutil import (
+    ZhihuFormatError,
+    as_id,
+    as_int,
+    get_path,
+    load_object,
+    next_page,
+    text_of,
+)
 
 ANONYMOUS = "匿名用户"
 
@@ -16,7 +24,7 @@ def parse_answers_page(text: str, fallback_title: str = "") -> AnswersPage:
     entries = data.get("data")
     if not isinstance(entries, list):
         raise ZhihuFormatError("unexpected_shape", "answers page has no `data` array")
-    page = AnswersPage(next_url=_next_url(data.get("paging"), bool(entries)))
+    page = AnswersPage(next_url=next_page(data.get("paging"), bool(entries)))
     for entry in entries:
         # the cursor-paged /feeds endpoint wraps each answer as {"type": "feed", "target": {...}}
         answer = entry.get("target") if get_path(entry, "type") == "feed" else entry
@@ -80,11 +88,3 @@ def answer_url(question_id: str, answer_id: str) -> str:
     if question_id:
         return f"https://www.zhihu.com/question/{question_id}/answer/{answer_id}"
     return f"https://www.zhihu.com/answer/{answer_id}"
-
-
-def _next_url(paging: Any, had_entries: bool) -> str | None:
-    # An empty page with is_end false has been seen: stop there rather than loop forever.
-    if not isinstance(paging, dict) or paging.get("is_end") is not False or not had_entries:
-        return None
-    nxt = paging.get("next")
-    return nxt if isinstance(nxt, str) and nxt else None

@@ -64,3 +64,12 @@ def get_path(data: object, *keys: str) -> Any:
 
 def text_of(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def next_page(paging: Any, had_entries: bool) -> str | None:
+    """`paging.next` of a list page, or None at its end (offset and cursor paging alike)."""
+    # An empty page with is_end false has been seen: stop there rather than loop forever.
+    if not isinstance(paging, dict) or paging.get("is_end") is not False or not had_entries:
+        return None
+    nxt = paging.get("next")
+    return nxt if isinstance(nxt, str) and nxt else None

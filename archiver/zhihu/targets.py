@@ -1,4 +1,5 @@
-"""What a user may point `scrapy archive` at: Zhihu answer, question and column-article URLs."""
+"""What a user may point `scrapy archive` at: Zhihu answers, questions, column articles and pins,
+and the listings that hold them (columns, collections, people, a topic's essence)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,24 @@ from urllib.parse import urlsplit
 
 ACCEPTED = (
     "https://www.zhihu.com/question/<id>/answer/<id>, https://www.zhihu.com/answer/<id>, "
-    "https://www.zhihu.com/question/<id>, https://zhuanlan.zhihu.com/p/<id> "
+    "https://www.zhihu.com/question/<id>, https://zhuanlan.zhihu.com/p/<id>, "
+    "https://www.zhihu.com/pin/<id>, https://zhuanlan.zhihu.com/<column>, "
+    "https://www.zhihu.com/collection/<id>, https://www.zhihu.com/people/<token> "
+    "(and its /answers, /posts, /pins), https://www.zhihu.com/topic/<id>/top-answers "
     "(http or https, with or without a query string, and the api.zhihu.com forms)"
 )
+# Kinds that name a list of items, walked page by page (archiver/zhihu/listing.py).
+LISTING_KINDS = frozenset({"column", "collection", "people", "topic"})
 
 _WWW = {"www.zhihu.com", "zhihu.com", "m.zhihu.com"}
 _API = {"api.zhihu.com", "www.zhihu.com", "zhihu.com"}
 _ID = r"(\d+)"
+# A column's slug and a person's url_token: letters, digits, `-`, `_` (tokens also `.`, as in
+# "St.Pancras"); never a dot first, so never `.` or `..`.
+_SLUG = r"([A-Za-z0-9_][A-Za-z0-9_-]{0,63})"
+_TOKEN = r"([A-Za-z0-9_-][A-Za-z0-9._-]{0,63})"
+# zhuanlan.zhihu.com paths that are pages of Zhihu, not columns.
+_NOT_COLUMNS = frozenset({"p", "api", "write", "drafts", "people", "column", "columns"})
 # (hosts, path pattern, kind); the first group is the id, a second one the question id
 _FORMS: list[tuple[set[str], re.Pattern[str], str]] = [
     (_WWW, re.compile(rf"/question/{_ID}/answers?/{_ID}/?"), "question_answer"),
@@ -25,6 +37,13 @@ _FORMS: list[tuple[set[str], re.Pattern[str], str]] = [
     ({"zhuanlan.zhihu.com"}, re.compile(rf"/p/{_ID}/?"), "article"),
     (_API, re.compile(rf"(?:/api/v4)?/articles/{_ID}/?"), "article"),
     ({"zhuanlan.zhihu.com"}, re.compile(rf"/api/articles/{_ID}/?"), "article"),
+    (_WWW, re.compile(rf"/pin/{_ID}/?"), "pin"),
+    (_API, re.compile(rf"(?:/api/v4)?/pins/{_ID}/?"), "pin"),
+    ({"zhuanlan.zhihu.com"}, re.compile(rf"/{_SLUG}/?"), "column"),
+    (_WWW, re.compile(rf"/column/{_SLUG}/?"), "column"),
+    (_WWW, re.compile(rf"/collection/{_ID}/?"), "collection"),
+    (_WWW, re.compile(rf"/people/{_TOKEN}(?:/(answers|posts|pins))?/?"), "people"),
+    (_WWW, re.compile(rf"/topic/{_ID}/top-answers/?"), "topic"),
 ]
 
 
@@ -34,15 +53,20 @@ class TargetError(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "answer" | "question" | "article"
-    id: str
+    kind: str  # "answer" | "question" | "article" | "pin", or one of LISTING_KINDS
+    id: str  # a number, a column's slug or a person's url_token
     url: str  # as the user gave it
     question_id: str = ""
+    tab: str = ""  # people: "answers" | "posts" | "pins", or "" for all three
 
     @property
     def key(self) -> str:
         """Identity for de-duplication: two spellings of one answer are one target."""
-        return f"{self.kind}:{self.id}"
+        return f"{self.kind}:{self.id}" + (f"/{self.tab}" if self.tab else "")
+
+    @property
+    def is_listing(self) -> bool:
+        return self.kind in LISTING_KINDS
 
 
 def parse_target(text: str) -> Target:
@@ -57,6 +81,10 @@ def parse_target(text: str) -> Target:
         if host in hosts and (match := pattern.fullmatch(parts.path)):
             if kind == "question_answer":
                 return Target("answer", match[2], url, question_id=match[1])
+            if kind == "column" and match[1].lower() in _NOT_COLUMNS:
+                continue
+            if kind == "people":
+                return Target(kind, match[1], url, tab=match[2] or "")
             return Target(kind, match[1], url)
     raise TargetError(f"{url}: this kind of Zhihu URL is not supported; accepted: {ACCEPTED}")
 
