@@ -3,8 +3,11 @@ proxy and its gate: columns, collections, people, a topic's essence, pins."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from crawling import crawl, mtimes, posts
+from fixture_server import FIXTURES
 
 ROOT = "_posts/社交媒体/知乎"
 COLUMN = "https://zhuanlan.zhihu.com/dushu-biji"
@@ -229,3 +232,50 @@ def test_follow_config_mistakes_are_one_line_and_nothing_is_sent(tmp_path):
     assert run.server.seen == []
     missing = crawl(tmp_path / "a2", command=("crawl", "follow"))
     assert missing.code == 2 and "follow needs -a config=" in missing.log
+
+
+def _edit_first(node: object) -> bool:
+    """Append a paragraph to the first HTML `content` in a Zhihu response, and move its date."""
+    if isinstance(node, dict):
+        if isinstance(node.get("content"), str):
+            node["content"] += "<p>补记：编辑过</p>"
+            for key in ("updated_time", "updated"):
+                if isinstance(node.get(key), int):
+                    node[key] += 1000
+            return True
+        return any(_edit_first(value) for value in node.values())
+    return isinstance(node, list) and any(_edit_first(value) for value in node)
+
+
+@pytest.mark.parametrize(
+    ("url", "fixture"),
+    [
+        (COLLECTION, "www.zhihu.com/api/v4/collections/700000001/items@offset=0&limit=20.json"),
+        (
+            PERSON,
+            "www.zhihu.com/api/v4/members/lin-xiao-shu/answers"
+            "@offset=0&limit=20&sort_by=created.json",
+        ),
+        (
+            TOPIC,
+            "www.zhihu.com/api/v5.1/topics/19550517/feeds/top_activity/v2@offset=0&limit=20.json",
+        ),
+        (PIN, "www.zhihu.com/api/v4/pins/1800000000000000001.json"),
+    ],
+)
+def test_an_edit_is_picked_up_for_every_kind(tmp_path, url, fixture):
+    first = archive(tmp_path / "archive", url)
+    assert first.code == 0, first.log
+    before = posts(tmp_path / "archive")
+    edited = tmp_path / "edited" / fixture
+    edited.parent.mkdir(parents=True)
+    data = json.loads((FIXTURES / fixture).read_text(encoding="utf-8"))
+    assert _edit_first(data)
+    edited.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    run = crawl(tmp_path / "archive", command=("archive", url), extra_roots=(tmp_path / "edited",))
+    assert run.code == 0, run.log
+    after = posts(tmp_path / "archive")
+    changed = [path for path in after if after[path] != before.get(path)]
+    assert len(changed) == 1 and set(after) == set(before), changed
+    assert "补记：编辑过".encode() in after[changed[0]]
+    assert "1 updated" in run.log
