@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from archiver.hexo import SEED_FORM
 from archiver.images import parse_size
+from archiver.post.rich import FORMULA_MODES, LINK_CARD_MODES, REFERENCE_MODES, VIDEO_MODES
 from archiver.post.text import BRACE_MODES
 
 if TYPE_CHECKING:
@@ -180,6 +181,10 @@ SETTINGS: dict[str, Check] = {
     "ARCHIVE_FRONT_MATTER_UPDATED": boolean,
     "ARCHIVE_FRONT_MATTER_TITLE_DISPLAY": boolean,
     "ARCHIVE_BODY_BRACES": one_of(*BRACE_MODES),
+    "ARCHIVE_FORMULAS": one_of(*FORMULA_MODES),
+    "ARCHIVE_LINK_CARDS": one_of(*LINK_CARD_MODES),
+    "ARCHIVE_REFERENCES": one_of(*REFERENCE_MODES),
+    "ARCHIVE_VIDEOS": one_of(*VIDEO_MODES),
     "FIGURES_ENABLED": boolean,
     "FIGURES_ALLOWED_HOSTS": allowed_hosts,
     "FIGURES_MAX_SIZE": whole_number(1),
@@ -190,11 +195,14 @@ SETTINGS: dict[str, Check] = {
     "FIGURES_MAX_PIXELS": whole_number(1),
     "WARC_ENABLED": optional_boolean,
     "WARC_DIR": anything,
+    "WARC_MAX_SIZE": whole_number(0),
     "ARCHIVE_REPLAY": existing_path,
     "HISTORY_ENABLED": boolean,
     "HISTORY_DAILY_PAGE": boolean,
     "HISTORY_TIMEZONE": zone(),
     "HISTORY_CATEGORIES": category_path,
+    "HISTORY_PERIOD_PAGES": boolean,
+    "HISTORY_CHARTS": boolean,
     "RETRY_BACKOFF_BASE": number(0),
     "RETRY_BACKOFF_MAX": number(0),
 }

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS hotlist (      -- every hot list seen, entry by entry
     heat          TEXT NOT NULL,         -- as shown, e.g. "1233 万热度"
     PRIMARY KEY (fetched_at, rank)
 );
+CREATE INDEX IF NOT EXISTS hotlist_question ON hotlist (question_id);
 CREATE TABLE IF NOT EXISTS figures (
     key           TEXT PRIMARY KEY,      -- e.g. "zhimg/v2-<hash>.jpg": one file per figure
     url           TEXT NOT NULL,         -- where it was downloaded from
@@ -189,6 +190,37 @@ class ArchiveIndex:
             " WHERE fetched_at >= ? AND fetched_at < ? ORDER BY fetched_at, rank",
             (start, end),
         ).fetchall()
+
+    def hot_list_of_question(self, question_id: str) -> list[tuple[str, int, str, str, str]]:
+        """Every entry of one question, oldest first, as hot_list_between gives them."""
+        return self.db.execute(
+            "SELECT fetched_at, rank, question_id, title, heat FROM hotlist"
+            " WHERE question_id = ? ORDER BY fetched_at, rank",
+            (question_id,),
+        ).fetchall()
+
+    def hot_list_times_between(self, start: str, end: str) -> list[str]:
+        """When hot lists were recorded in [start, end), oldest first."""
+        rows = self.db.execute(
+            "SELECT DISTINCT fetched_at FROM hotlist WHERE fetched_at >= ? AND fetched_at < ?"
+            " ORDER BY fetched_at",
+            (start, end),
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def entries(self) -> list[IndexEntry]:
+        """Every archived item, by key."""
+        rows = self.db.execute(
+            f"SELECT {', '.join(IndexEntry.__dataclass_fields__)} FROM posts ORDER BY key"
+        ).fetchall()
+        return [IndexEntry(*row) for row in rows]
+
+    def figures(self) -> list[StoredFigure]:
+        """Every stored figure, by key."""
+        rows = self.db.execute(
+            "SELECT key, url, path, sha256, width, height, thumbnails FROM figures ORDER BY key"
+        ).fetchall()
+        return [StoredFigure(*row[:6], json.loads(row[6])) for row in rows]
 
     def posts_of_question(self, question_id: str) -> list[IndexEntry]:
         rows = self.db.execute(

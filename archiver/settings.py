@@ -106,16 +106,25 @@ ARCHIVE_FRONT_MATTER_UPDATED = False
 ARCHIVE_FRONT_MATTER_TITLE_DISPLAY = False
 # Body braces: "entities" (`&#123;`, the seed's) or "raw" (the body in {% raw %}...{% endraw %}).
 ARCHIVE_BODY_BRACES = "entities"
+# Rich content as a reader saw it on Zhihu (each off by default: the seed's bytes).
+ARCHIVE_FORMULAS = "image"  # or "tex": \(…\) and \[…\] for MathJax/KaTeX, TeX as Zhihu had it
+ARCHIVE_LINK_CARDS = "keep"  # or "card": an unclosed card closed, its image shown in the link
+ARCHIVE_REFERENCES = "keep"  # or "list": numbered links and a 参考 list at the end of the body
+ARCHIVE_VIDEOS = "keep"  # or "poster": a video card as its poster, linking to the video's page
 
 # Hot-list history: every hot list is recorded in the index; a daily page lists each day's
 HISTORY_ENABLED = True
 HISTORY_DAILY_PAGE = True
 HISTORY_TIMEZONE = "Asia/Shanghai"  # where a day starts and ends: Zhihu's
 HISTORY_CATEGORIES = "社交媒体/知乎/知乎热榜日报"
+HISTORY_PERIOD_PAGES = True  # the week and month pages of each day seen
+HISTORY_CHARTS = True  # their charts, images/hotlist/*.svg (matplotlib)
 
 # Web archive: a WARC per run (default: the hotlist and archive spiders), replay from WARCs
 WARC_ENABLED = None  # None: as the spider says; True/False: for every spider
 WARC_DIR = ""  # default: <ARCHIVE_DIR>/.archiver/warc
+# A run's capture goes on in a new WARC file (each with its CDXJ index) past this many bytes
+WARC_MAX_SIZE = 1073741824  # 1 GB; 0: one file per run
 ARCHIVE_REPLAY = ""  # a WARC file or folder: serve every request from it, never the network
 
 # Figures

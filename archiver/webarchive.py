@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import zlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
@@ -24,10 +23,11 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import GzippingWrapper, WARCWriter
+
+from archiver.warcindex import Capture, Lookup, latest_captures, write_cdxj
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -85,21 +85,20 @@ def header_pairs(headers: Headers) -> list[tuple[str, str]]:
     ]
 
 
-def warc_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.name.endswith((".warc", ".warc.gz")))
-    return [path]
-
-
 class WarcCaptureMiddleware:
-    """Every response of the run, with its request, into `<WARC_DIR>/<spider>-<time>.warc.gz`."""
+    """Every response of the run, with its request, into `<WARC_DIR>/<spider>-<time>-<pid>.warc.gz`;
+    past `max_size` bytes the run goes on in `...-<pid>-1.warc.gz`, `-2`... Each file gets its
+    CDXJ index once closed."""
 
-    def __init__(self, folder: Path, crawler: Crawler) -> None:
+    def __init__(self, folder: Path, crawler: Crawler, max_size: int = 0) -> None:
         self.folder = folder
         self.crawler = crawler
+        self.max_size = max_size  # 0: one file per run
         self.handle: IO[bytes] | None = None
         self.writer: FastGzipWARCWriter | None = None
         self.path: Path | None = None
+        self.part = 0
+        self.stem = ""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -115,14 +114,15 @@ class WarcCaptureMiddleware:
         if not enabled:
             raise NotConfigured
         folder = settings.get("WARC_DIR") or Path(settings["ARCHIVE_DIR"]) / ".archiver" / "warc"
-        middleware = cls(Path(folder), crawler)
+        middleware = cls(Path(folder), crawler, settings.getint("WARC_MAX_SIZE"))
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        self.path = self.folder / f"{spider.name}-{stamp}-{os.getpid()}.warc.gz"
+        self.stem = f"{spider.name}-{stamp}-{os.getpid()}"
+        self.path = self.folder / f"{self.stem}.warc.gz"
 
     def _open(self) -> FastGzipWARCWriter:
         """The run's WARC file, made with its first response: a run that fetched nothing (a
@@ -139,9 +139,24 @@ class WarcCaptureMiddleware:
         return self.writer
 
     def spider_closed(self, spider: Spider) -> None:
-        if self.handle is not None:
-            self.handle.close()
-            logger.info("WARC capture: %s", self.path)
+        self._close()
+
+    def _close(self) -> None:
+        """Close the current file and index it (a crash leaves a file without an index)."""
+        if self.handle is None or self.path is None:
+            return
+        self.handle.close()
+        self.handle = self.writer = None
+        try:
+            write_cdxj(self.path)
+        except (OSError, ValueError) as exc:  # the capture stands; replay will scan it
+            logger.error("WARC %s could not be indexed: %s", self.path, exc)
+        logger.info("WARC capture: %s", self.path)
+
+    def _rotate(self) -> None:
+        self._close()
+        self.part += 1
+        self.path = self.folder / f"{self.stem}-{self.part}.warc.gz"
 
     def process_response(self, request: Request, response: Response) -> Response:
         if self.path is None or "warc" in response.flags:
@@ -176,24 +191,31 @@ class WarcCaptureMiddleware:
         self.handle.flush()
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("archiver/warc/records", 2)
+        if self.max_size and self.handle.tell() >= self.max_size:
+            self._rotate()  # the next response opens the next part
         return response
 
 
-@dataclass(frozen=True)
-class _Stored:
-    path: Path
-    offset: int
-
-
 class WarcReplayMiddleware:
-    """With ARCHIVE_REPLAY set, every request is answered from the WARC files, or fails."""
+    """With ARCHIVE_REPLAY set, every request is answered from the WARC files, or fails.
+
+    Each file's captures come from its CDXJ index; only a file without a sound one is read.
+    """
 
     def __init__(self, source: Path, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.responses: dict[str, _Stored] = {}
-        for path in warc_files(source):
-            self._index(path)
-        logger.info("Replaying %d responses from %s", len(self.responses), source)
+        lookup = Lookup()
+        self.responses: dict[str, Capture] = latest_captures(source, lookup)
+        assert crawler.stats is not None
+        if lookup.damaged:
+            crawler.stats.inc_value("archiver/replay/damaged_files", lookup.damaged)
+        logger.info(
+            "Replaying %d responses from %s (%d file(s) by their index, %d read whole)",
+            len(self.responses),
+            source,
+            lookup.indexed,
+            lookup.scanned,
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -204,32 +226,6 @@ class WarcReplayMiddleware:
             raise ValueError(f"ARCHIVE_REPLAY: no such WARC file or folder: {source}")
         return cls(Path(source), crawler)
 
-    def _index(self, path: Path) -> None:
-        """Where each URL's response is; a damaged file yields what precedes the damage."""
-        complete = 0
-        with path.open("rb") as handle:
-            records = ArchiveIterator(handle, check_digests=True)
-            try:
-                for record in records:
-                    offset = records.get_record_offset()
-                    uri = record.rec_headers.get_header("WARC-Target-URI")
-                    record.content_stream().read()
-                    if not _whole(record):
-                        raise ArchiveLoadFailed(f"record at offset {offset} is cut short")
-                    if record.rec_type == "response" and uri:
-                        self.responses[uri] = _Stored(path, offset)  # the latest capture wins
-                    complete += 1
-            except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
-                assert self.crawler.stats is not None
-                self.crawler.stats.inc_value("archiver/replay/damaged_files")
-                logger.error(
-                    "WARC %s is damaged after %d whole records (%s): replaying those, the rest "
-                    "is lost",
-                    path,
-                    complete,
-                    exc or type(exc).__name__,
-                )
-
     def process_request(self, request: Request) -> Response:
         stored = self.responses.get(request.url)
         assert self.crawler.stats is not None
@@ -239,25 +235,21 @@ class WarcReplayMiddleware:
         self.crawler.stats.inc_value("archiver/replay/served")
         return self._load(stored, request.url)
 
-    def _load(self, stored: _Stored, url: str) -> Response:
-        with stored.path.open("rb") as handle:
-            handle.seek(stored.offset)
-            record = next(iter(ArchiveIterator(handle)))
-            http = record.http_headers
-            headers = Headers([(k, v) for k, v in http.headers if k.lower() not in _DROPPED])
-            body = record.raw_stream.read()  # as transferred: HttpCompressionMiddleware decodes
+    def _load(self, stored: Capture, url: str) -> Response:
+        status, headers, body = load_response(stored)
         cls = responsetypes.from_args(headers=headers, url=url, body=body)
-        return cls(
-            url=url, status=int(http.get_statuscode()), headers=headers, body=body, flags=["warc"]
-        )
+        return cls(url=url, status=status, headers=headers, body=body, flags=["warc"])
 
 
-def _whole(record: ArcWarcRecord) -> bool:
-    """A record read to its end with its digest verified (warcio stops quietly at a cut)."""
-    passed = record.digest_checker.passed
-    if passed is None:  # nothing was checked: fine only for a record that declares no digest
-        return not record.rec_headers.get_header("WARC-Block-Digest")
-    return passed
+def load_response(stored: Capture) -> tuple[int, Headers, bytes]:
+    """The status, headers and body (as transferred, still content-encoded) of one capture."""
+    with stored.path.open("rb") as handle:
+        handle.seek(stored.offset)
+        record = next(iter(ArchiveIterator(handle)))
+        http = record.http_headers
+        headers = Headers([(k, v) for k, v in http.headers if k.lower() not in _DROPPED])
+        body = record.raw_stream.read()  # as transferred: HttpCompressionMiddleware decodes
+    return int(http.get_statuscode()), headers, body
 
 
 def _reason(status: int) -> str:

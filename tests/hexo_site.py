@@ -48,7 +48,7 @@ def node_modules(site: Path = SITE) -> Path:
 
 
 def make_site(root: Path, timezone: str = "") -> Path:
-    """A site folder with our _config.yml (its timezone set), theme and installed packages."""
+    """A site folder with our _config.yml (its timezone set), theme, scripts and packages."""
     modules = node_modules()
     root.mkdir(parents=True, exist_ok=True)
     config = (SITE / "_config.yml").read_text(encoding="utf-8")
@@ -56,6 +56,7 @@ def make_site(root: Path, timezone: str = "") -> Path:
         config.replace("timezone:", f"timezone: {timezone}"), encoding="utf-8"
     )
     shutil.copytree(SITE / "themes", root / "themes")
+    shutil.copytree(SITE / "scripts", root / "scripts")  # MathJax, served from node_modules
     shutil.copy(SITE / "package.json", root / "package.json")
     (root / "node_modules").symlink_to(modules)
     (root / "source" / "_posts").mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,7 @@ def test_the_daily_page_shows_the_shipped_image(first_run):
     from archiver.assets import shipped_image
 
     archive, _ = first_run
-    [page] = [v for k, v in all_posts(archive).items() if "/知乎热榜日报/" in k]
+    [page] = [v for k, v in all_posts(archive).items() if "/知乎热榜日报/page-hotlist-2" in k]
     assert b"\nheadimg: '/images/default/headimg.png'\n" in page
     assert (archive / "images/default/headimg.png").read_bytes() == shipped_image()
 

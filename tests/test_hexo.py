@@ -22,14 +22,18 @@ from hexo_site import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from images import jpeg
 from lxml import html as lxml_html
 from nasty import NASTY, TEXT
+from rich_fragments import EQUATIONS, EXPECTED_TEX, REFERENCES, UNCLOSED_CARD, VIDEO
 
 from archiver.history import record_hot_list, write_daily_page
 from archiver.index import ArchiveIndex
 from archiver.items import HotQuestion, Post
 from archiver.pipelines.history import history_zone
+from archiver.post.figures import figure_key
 from archiver.post.render import PostOptions, body_for, post_text, render
+from archiver.post.rich import RichOptions
 from archiver.post.text import one_line
 from archiver.spiders.base import categories_setting
 from archiver.writer import PostWriter
@@ -99,6 +103,26 @@ RAW_CATEGORIES = ("测试", "原样")
 RAW_HOSTILE = [
     dataclasses.replace(post, id=f"8{post.id}", categories=RAW_CATEGORIES) for post in HOSTILE
 ]
+# Rich content (issue 14), one post per feature, each rendered with its setting; the figures
+# they add (card image, video poster) archived in local-image mode.
+RICH_CATEGORIES = ("测试", "富内容")
+RICH = {
+    "formulas": (hostile(201, "公式", EQUATIONS), RichOptions(formulas="tex"), "entities"),
+    "formulas-raw": (hostile(202, "公式 raw", EQUATIONS), RichOptions(formulas="tex"), "raw"),
+    "card": (hostile(203, "链接卡片", UNCLOSED_CARD), RichOptions(link_cards="card"), "entities"),
+    "references": (
+        hostile(204, "参考文献", REFERENCES),
+        RichOptions(references="list"),
+        "entities",
+    ),
+    "video": (hostile(205, "视频", VIDEO), RichOptions(videos="poster"), "entities"),
+}
+RICH_FIGURES = {  # figure key → site path of the archived copy
+    figure_key("https://pic2.zhimg.com/v2-0123456789abcdef_ipico.jpg"): "/images/other/card.jpg",
+    "zhimg/v2-fedcba9876543210fedcba9876543210.jpg": (
+        "/images/zhimg/v2-fedcba9876543210fedcba9876543210.jpg"
+    ),
+}
 # A hot-list title with a NUL and a forged tag (item 8): it used to break the daily page.
 NUL_ENTRY = HotQuestion(51, "9000000099", "零\x00字节 {% post_link evil %}", "1\x00 万热度")
 
@@ -111,6 +135,7 @@ def write_hostile(source: Path, options: PostOptions) -> None:
     raw = dataclasses.replace(options, braces="raw")
     for post in RAW_HOSTILE:
         writer.write(post, render(post, body_for(post), raw).encode("utf-8"))
+    write_rich(source, writer, options)
     # The day's page again, now with the NUL entry, as the next run (or `history`) would write it.
     zone = history_zone(PROJECT_SETTINGS["HISTORY_TIMEZONE"])
     now = datetime.now(UTC)
@@ -118,6 +143,17 @@ def write_hostile(source: Path, options: PostOptions) -> None:
     categories = categories_setting(PROJECT_SETTINGS["HISTORY_CATEGORIES"])
     assert write_daily_page(writer, now.astimezone(zone).date(), zone, categories, options)
     index.close()
+
+
+def write_rich(source: Path, writer: PostWriter, options: PostOptions) -> None:
+    for path in RICH_FIGURES.values():
+        (source / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        (source / path.lstrip("/")).write_bytes(jpeg(480, 270))
+    for post, rich, braces in RICH.values():
+        post = dataclasses.replace(post, categories=RICH_CATEGORIES)
+        mode = dataclasses.replace(options, rich=rich, braces=braces, local_images=True)
+        body = body_for(post, RICH_FIGURES, rich=rich)
+        writer.write(post, render(post, body, mode).encode("utf-8"))
 
 
 def tree(root: lxml_html.HtmlElement) -> list:
@@ -161,8 +197,10 @@ def test_every_post_is_built_with_its_title_categories_and_date(site):
     index = ArchiveIndex(source / ".archiver" / "index.sqlite3")
     entries = index.db.execute("SELECT path, title, updated_time FROM posts").fetchall()
     index.close()
-    # 3 answers, the daily page, the hostile posts, the nasty front matters
-    assert len(entries) == len(hexo_posts) == 4 + 2 * len(HOSTILE) + len(NASTY_POSTS)
+    # 3 answers, the daily, week and month pages, the hostile posts, the nasty front matters,
+    # the rich posts
+    total = 6 + 2 * len(HOSTILE) + len(NASTY_POSTS) + len(RICH)
+    assert len(entries) == len(hexo_posts) == total
     for path, title, updated in entries:
         post = hexo_posts[path]
         assert post["title"] == one_line(title)
@@ -239,7 +277,7 @@ def test_hexo_front_matter_parser_reads_any_values_back(values):
 
 def test_the_daily_page_links_the_archived_answers(site):
     root, hexo_posts = site
-    [page] = [p for path, p in hexo_posts.items() if "/知乎热榜日报/" in path]
+    [page] = [p for path, p in hexo_posts.items() if "/知乎热榜日报/page-hotlist-2" in path]
     links = lxml_html.fragment_fromstring(page["content"], create_parent="div").iter("a")
     archived = {unquote(a.get("href")) for a in links if "zhihu.com" not in a.get("href", "")}
     answers = {f"/{p['path']}" for path, p in hexo_posts.items() if "/知乎热榜/answer-" in path}
@@ -275,3 +313,80 @@ def test_local_images_load_in_chromium_from_127_0_0_1_only(site):
     for src, complete, width in images:
         assert src.startswith("/images/") and complete and width > 0, src
     assert requested and all(urlsplit(u).hostname == "127.0.0.1" for u in requested), requested
+
+
+def rich_page(browser, base: str, hexo_posts: dict, name: str, requested: list[str]):
+    post, _, _ = RICH[name]
+    [read] = [p for path, p in hexo_posts.items() if path.endswith(f"/answer-{post.id}.md")]
+    page = browser.new_page(viewport={"width": 1000, "height": 1400})
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(f"{base}/{read['path']}", wait_until="load")
+    return page
+
+
+def shot(page, name: str, root: Path) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(
+        path=str(ARTIFACTS / f"hexo-rich-{name}-{root.parent.name}.png"), full_page=True
+    )
+
+
+def test_formulas_as_tex_render_with_mathjax_in_chromium(site):
+    # Issue 14: every formula of the answer becomes MathJax output, from the site's own copy.
+    root, hexo_posts = site
+    requested: list[str] = []
+    with chromium_on(root / "public") as (browser, base):
+        for name in ("formulas", "formulas-raw"):
+            page = rich_page(browser, base, hexo_posts, name, requested)
+            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+            page.evaluate("MathJax.startup.promise")
+            math = page.eval_on_selector_all(
+                "#content mjx-container",
+                "els => els.map(e => [e.getAttribute('display') === 'true',"
+                " e.querySelector('svg') !== null, e.querySelector('[data-mjx-error], merror')"
+                " === null, e.getBoundingClientRect().width > 0])",
+            )
+            text = page.inner_text("#content")
+            shot(page, name, root)
+            assert len(math) == len(EXPECTED_TEX), name
+            assert [m[0] for m in math] == [t.startswith("\\[") for t in EXPECTED_TEX]
+            assert all(svg and ok and wide for _, svg, ok, wide in math), math
+            assert "\\(" not in text and "\\[" not in text and "&#123;" not in text
+    assert any(u.endswith("/mathjax/tex-svg.js") for u in requested)
+    assert all(urlsplit(u).hostname == "127.0.0.1" for u in requested), requested
+
+
+def test_card_references_and_video_read_as_on_zhihu_in_chromium(site):
+    root, hexo_posts = site
+    requested: list[str] = []
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    with chromium_on(root / "public") as (browser, base):
+        page = rich_page(browser, base, hexo_posts, "card", requested)
+        card = page.locator("#content a[data-draft-type=link-card]")
+        assert card.get_attribute("href") == "https://example.org/post"
+        assert card.inner_text().strip() == "一篇文章的标题"
+        assert card.locator("img").evaluate(loaded)
+        assert page.locator("#content a[data-draft-type=link-card] p").count() == 0  # closed
+        assert page.locator("#content p").count() == 3
+        shot(page, "card", root)
+
+        page = rich_page(browser, base, hexo_posts, "references", requested)
+        assert page.locator("#content h2").inner_text() == "参考"
+        items = page.locator("#content ol.ReferenceList > li")
+        assert items.count() == 4
+        assert page.locator("#content sup a").count() == 5
+        page.locator("#content sup a").nth(1).click()
+        assert page.evaluate("location.hash") == "#ref_2"
+        target = items.nth(1).locator("a").nth(1).get_attribute("href")
+        assert target == "https://example.org/a?b=1"
+        shot(page, "references", root)
+
+        page = rich_page(browser, base, hexo_posts, "video", requested)
+        figure = page.locator("#content figure.archiver-video")
+        assert figure.locator("a").first.get_attribute("href") == (
+            "https://www.zhihu.com/video/1400000000000000001"
+        )
+        assert figure.locator("img").evaluate(loaded)  # the archived poster
+        assert figure.locator("figcaption").inner_text() == "▶ 实验演示"
+        shot(page, "video", root)
+    assert all(urlsplit(u).hostname == "127.0.0.1" for u in requested), requested

@@ -316,7 +316,7 @@ def test_the_category_page(browser):
 
 
 def test_the_daily_page(browser):
-    [page] = (browser.site / "public").glob("**/page-hotlist-*/index.html")
+    [page] = (browser.site / "public").glob("**/page-hotlist-2*/index.html")  # a day, not a week
     seen = browser.open(page_path(browser.site, page.parent.name), "daily")
     title = f"知乎热榜 {page.parent.name.removeprefix('page-hotlist-')}"
     assert_post_header(seen, title)

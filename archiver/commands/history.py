@@ -1,4 +1,5 @@
-"""`scrapy history [--date YYYY-MM-DD]`: write the hot-list page of a day from the index."""
+"""`scrapy history [--date YYYY-MM-DD]`: write the hot-list pages of a day (and its week and
+month) from the index; `--question ID [--chart FILE.svg]`: one question's story."""
 
 from __future__ import annotations
 
@@ -12,16 +13,29 @@ from scrapy.commands import ScrapyCommand
 from archiver.commands.crawl import refuse, tell
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
-from archiver.history import write_daily_page
+from archiver.history import (
+    Written,
+    trajectory,
+    trajectory_chart,
+    trajectory_text,
+    write_day,
+    write_period,
+)
 from archiver.index import ArchiveIndex, index_path
 from archiver.lock import ArchiveBusy, ArchiveLock
 from archiver.pipelines.history import history_zone
 from archiver.pipelines.posts import post_options
+from archiver.post.charts import draw
+from archiver.post.periods import month_of, week_of
 from archiver.spiders.base import categories_setting
+from archiver.storage import atomic_write
 from archiver.writer import PostWriter
 
 if TYPE_CHECKING:
     import argparse
+    from zoneinfo import ZoneInfo
+
+    from scrapy.settings import BaseSettings
 
 
 class Command(ScrapyCommand):
@@ -29,14 +43,19 @@ class Command(ScrapyCommand):
     day: date | None = None
 
     def syntax(self) -> str:
-        return "[--date YYYY-MM-DD]"
+        return "[--date YYYY-MM-DD] | --question ID [--chart FILE.svg]"
 
     def short_desc(self) -> str:
-        return "Write the daily hot-list page of a day (default: today) from the recorded lists"
+        return (
+            "Write the hot-list pages of a day (default: today), its week and month, from the"
+            " recorded lists; or tell one question's time on the list"
+        )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--date", help="the day, in HISTORY_TIMEZONE (default: today)")
+        parser.add_argument("--question", help="a question id: its trajectory, as text")
+        parser.add_argument("--chart", help="with --question: its rank over time, to this SVG")
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -46,6 +65,11 @@ class Command(ScrapyCommand):
             self.day = date.fromisoformat(opts.date) if opts.date else None
         except ValueError:
             problem = f"--date is YYYY-MM-DD, like 2026-11-25, not {opts.date!r}"
+            refuse("history", [problem], self.settings)
+        if opts.chart and not opts.question:
+            refuse("history", ["--chart FILE.svg goes with --question ID"], self.settings)
+        if opts.question and (opts.date or not opts.question.isdigit()):
+            problem = f"--question is a question id like 546512789, alone, not {opts.question!r}"
             refuse("history", [problem], self.settings)
         index = index_path(Path(self.settings["ARCHIVE_DIR"]), self.settings["ARCHIVE_INDEX"])
         if not index.is_file():
@@ -57,26 +81,57 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         settings = self.settings
         zone = history_zone(settings["HISTORY_TIMEZONE"])
+        if opts.question:
+            self.exitcode = question(settings, opts.question, zone, opts.chart)
+            return
         day = self.day or datetime.now(zone).date()
         archive_dir = Path(settings["ARCHIVE_DIR"])
+        charts = settings.getbool("HISTORY_CHARTS")
+        args = (zone, categories_setting(settings["HISTORY_CATEGORIES"]), post_options(settings))
         try:
             with ArchiveLock(archive_dir / ".archiver" / "lock"):
                 index = ArchiveIndex(index_path(archive_dir, settings["ARCHIVE_INDEX"]))
-                options = post_options(settings)
-                done = write_daily_page(
-                    PostWriter(archive_dir, index),
-                    day,
-                    zone,
-                    categories_setting(settings["HISTORY_CATEGORIES"]),
-                    options,
-                )
+                writer = PostWriter(archive_dir, index)
+                done = [write_day(writer, day, *args, charts)]
+                if done[0] is not None and settings.getbool("HISTORY_PERIOD_PAGES"):
+                    done += [
+                        write_period(writer, p(day), *args, charts) for p in (week_of, month_of)
+                    ]
                 index.close()
         except ArchiveBusy as exc:
             tell("history", str(exc), settings)
             self.exitcode = EXIT_LOCKED
             return
-        if done is None:
+        if done[0] is None:
             print(f"history: no hot list was recorded on {day} ({zone.key})", file=sys.stderr)
             self.exitcode = EXIT_FAILED
             return
-        print(f"{done[0]}: {archive_dir / done[1]}")
+        for written in done:
+            report(archive_dir, written)
+
+
+def report(archive_dir: Path, written: Written | None) -> None:
+    if written is None:
+        return
+    print(f"{written.page[0]}: {archive_dir / written.page[1]}")
+    if written.chart:
+        print(f"{written.chart[0]}: {archive_dir / written.chart[1]}")
+
+
+def question(settings: BaseSettings, question_id: str, zone: ZoneInfo, chart: str | None) -> int:
+    """Print one question's trajectory (and draw its chart); the exit status."""
+    archive_dir = Path(settings["ARCHIVE_DIR"])
+    # Read only: no lock, so it answers while a crawl runs (the index is in WAL mode).
+    index = ArchiveIndex(index_path(archive_dir, settings["ARCHIVE_INDEX"]))
+    try:
+        story = trajectory(index, question_id, zone)
+    finally:
+        index.close()
+    if story is None:
+        print(f"history: question {question_id} was never on a recorded hot list", file=sys.stderr)
+        return EXIT_FAILED
+    sys.stdout.write(trajectory_text(story, zone))
+    if chart:
+        atomic_write(Path(chart), draw(trajectory_chart(story, zone)))
+        print(f"chart: {chart}")
+    return 0

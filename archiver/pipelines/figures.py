@@ -29,6 +29,7 @@ from archiver.images import BadImage, Processed, parse_size, process_figure
 from archiver.index import ArchiveIndex, index_path, utc_now
 from archiver.items import Post, StoredFigure
 from archiver.middlewares import FIGURE_META, RefusedFigure
+from archiver.pipelines.posts import rich_options
 from archiver.post.figures import Figure, is_allowed, retry_due
 from archiver.post.render import body_for
 from archiver.storage import atomic_write
@@ -113,6 +114,7 @@ class FiguresPipeline(FilesPipeline):
         self.max_bytes_per_post = settings.getint("FIGURES_MAX_BYTES_PER_POST")
         self.max_bytes_per_run = settings.getint("FIGURES_MAX_BYTES_PER_RUN")
         self.max_pixels = settings.getint("FIGURES_MAX_PIXELS")
+        self.rich = rich_options(settings)  # formulas as TeX are no figures, video posters are
         self.run_bytes = 0  # figure bytes downloaded in this run
         self.index_file = index_path(self.archive_dir, settings["ARCHIVE_INDEX"])
         self.index: ArchiveIndex | None = None
@@ -145,7 +147,7 @@ class FiguresPipeline(FilesPipeline):
         post = self.posts[id(item)] = _PostFigures()
         over_count = 0
         # Parsed once here and kept on the item for PostPipeline.
-        item.body = body_for(item)
+        item.body = body_for(item, rich=self.rich)
         for figure in item.body.figures:
             if figure.key in seen:
                 continue

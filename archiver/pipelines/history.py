@@ -1,4 +1,5 @@
-"""Record every hot list in the index; at the end of a run, refresh today's daily page."""
+"""Record every hot list in the index; at the end of a run, refresh the pages (day, week, month)
+of the days it saw, with their charts."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from zoneinfo import ZoneInfo
 from scrapy.exceptions import NotConfigured
 
 from archiver.hexo import named_zone
-from archiver.history import record_hot_list, write_daily_page
+from archiver.history import Written, record_hot_list, write_day, write_period
 from archiver.index import ArchiveIndex, index_path
 from archiver.items import HotListSnapshot
 from archiver.pipelines.posts import post_options
+from archiver.post.periods import month_of, week_of
 from archiver.post.render import PostOptions
 from archiver.spiders.base import categories_setting
 from archiver.writer import PostWriter
@@ -39,6 +41,8 @@ class HotListPipeline:
         categories: tuple[str, ...],
         options: PostOptions,
         daily_page: bool,
+        period_pages: bool = False,
+        charts: bool = False,
     ) -> None:
         self.archive_dir = archive_dir
         self.index_file = index_file
@@ -46,6 +50,8 @@ class HotListPipeline:
         self.categories = categories
         self.options = options
         self.daily_page = daily_page
+        self.period_pages = period_pages
+        self.charts = charts
         self.index: ArchiveIndex | None = None
         self.fetched: set[datetime] = set()  # when this run saw hot lists
 
@@ -62,6 +68,8 @@ class HotListPipeline:
             categories_setting(settings["HISTORY_CATEGORIES"]),
             post_options(settings),
             settings.getbool("HISTORY_DAILY_PAGE"),
+            settings.getbool("HISTORY_PERIOD_PAGES"),
+            settings.getbool("HISTORY_CHARTS"),
         )
 
     def open_spider(self, spider: Spider | None = None) -> None:
@@ -78,10 +86,26 @@ class HotListPipeline:
         if self.index is None:
             return
         # After the posts: the page links the answers archived in this very run.
+        # Only the pages of the days this run saw: a chart is drawn once a run, when its data
+        # changed, never for every day of the archive.
+        days = sorted({moment.astimezone(self.zone).date() for moment in self.fetched})
+        writer = PostWriter(self.archive_dir, self.index)
         if self.daily_page:
-            writer = PostWriter(self.archive_dir, self.index)
-            for day in sorted({moment.astimezone(self.zone).date() for moment in self.fetched}):
-                done = write_daily_page(writer, day, self.zone, self.categories, self.options)
-                if done and done[0] != "unchanged":
-                    logger.info("Daily page %s: %s", done[0], done[1])
+            for day in days:
+                _log("Daily", write_day(writer, day, *self._page_args()))
+        if self.period_pages:
+            for period in sorted({p(day) for day in days for p in (week_of, month_of)}):
+                _log(period.kind.title(), write_period(writer, period, *self._page_args()))
         self.index.close()
+
+    def _page_args(self) -> tuple[ZoneInfo, tuple[str, ...], PostOptions, bool]:
+        return self.zone, self.categories, self.options, self.charts
+
+
+def _log(what: str, done: Written | None) -> None:
+    if done is None:
+        return
+    if done.page[0] != "unchanged":
+        logger.info("%s page %s: %s", what, *done.page)
+    if done.chart and done.chart[0] != "unchanged":
+        logger.info("%s chart %s: %s", what, *done.chart)

@@ -18,6 +18,7 @@ from archiver.logformatter import describe
 from archiver.post.content import Body
 from archiver.post.figures import is_allowed
 from archiver.post.render import PostOptions, body_for, needs_shipped_image, render
+from archiver.post.rich import RichOptions
 from archiver.storage import UnsafePath
 from archiver.writer import PostWriter
 
@@ -49,6 +50,17 @@ def post_options(settings: BaseSettings) -> PostOptions:
         updated=settings.getbool("ARCHIVE_FRONT_MATTER_UPDATED"),
         title_display=settings.getbool("ARCHIVE_FRONT_MATTER_TITLE_DISPLAY"),
         braces=settings["ARCHIVE_BODY_BRACES"],
+        rich=rich_options(settings),
+    )
+
+
+def rich_options(settings: BaseSettings) -> RichOptions:
+    """ARCHIVE_FORMULAS, ARCHIVE_LINK_CARDS, ARCHIVE_REFERENCES, ARCHIVE_VIDEOS."""
+    return RichOptions(
+        formulas=settings["ARCHIVE_FORMULAS"],
+        link_cards=settings["ARCHIVE_LINK_CARDS"],
+        references=settings["ARCHIVE_REFERENCES"],
+        videos=settings["ARCHIVE_VIDEOS"],
     )
 
 
@@ -119,7 +131,7 @@ class PostPipeline:
 
     def _archive(self, item: Post) -> Post:
         assert self.writer is not None
-        body = body_for(item)
+        body = body_for(item, rich=self.options.rich)
         if body.blank:
             self._drop("empty_body", f"{item.kind} {item.id} has no text and no image")
         known = self.writer.known(item)
@@ -150,6 +162,7 @@ class PostPipeline:
             item,
             {key: f"/{f.path}" for key, f in stored.items()},
             refused=lambda url: not is_allowed(url, self.allowed_hosts),
+            rich=self.options.rich,
         )
         first = stored.get(body.figures[0].key) if body.figures else None
         thumb = first.thumbnails.get(self.local_thumbnail or "") if first else None

@@ -5,19 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
 
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 from archiver.post.figures import Figure, figure_key
+from archiver.post.rich import RichOptions, enrich, redirect_target
 
 _CONTENT_IMAGE_CLASSES = frozenset(
     {"origin_image", "content_image", "content-image", "data-actualsrc"}
 )
 _SIZE_SUFFIX = {"data-actualsrc": "_b.jpg", "data-original": "_r.jpg", "src": "_b.jpg"}
 _DOWNLOAD_ORDER = ("data-original", "data-actualsrc", "src")
-_REDIRECT_HOSTS = frozenset({"link.zhihu.com"})
 _WRAPPER = "div"
 # Local-image mode: a refused figure becomes its alt text, its URL kept in this attribute.
 REFUSED_ATTRIBUTE = "data-archiver-refused-src"
@@ -47,18 +46,23 @@ def clean_content(
     fragment: str,
     local: Mapping[str, str] | None = None,
     refused: Callable[[str], bool] | None = None,
+    rich: RichOptions | None = None,
 ) -> Body:
     """Apply the five content rules of FORMAT.md to an answer's or article's `content`.
 
     `local` maps figure keys to the archived copies' site paths (local-image mode): those images
     point at the archive instead of Zhihu. `refused` (local-image mode) says which URLs a reader
     must never be sent to (hosts off FIGURES_ALLOWED_HOSTS): an image there shows its alt text.
+    `rich` rewrites formulas, link cards, references and videos (archiver/post/rich.py) before
+    the rules run, so the images it adds are figures like any other.
     """
     root = parse_fragment(fragment)
     # Collect first, then mutate: removing nodes while iterating the tree skips siblings.
     doomed = [el for el in root.iter("noscript", "a") if _is_doomed(el)]
     for el in doomed:
         el.drop_tree()  # keeps the element's tail text
+    if rich is not None:
+        enrich(root, rich)
     figures: list[Figure] = []
     for el in root.iter("img", "a"):
         if el.tag == "a":
@@ -179,15 +183,5 @@ def _large_jpg(url: str, suffix: str) -> str:
 def _unwrap_redirect(link: HtmlElement) -> None:
     """Rule 5: link.zhihu.com/?target=<url> becomes <url>, so links outlive the redirector."""
     href = link.get("href")
-    if not href:
-        return
-    try:
-        parts = urlsplit(href)
-        if parts.hostname not in _REDIRECT_HOSTS:
-            return
-        target = parse_qs(parts.query).get("target", [""])[0]
-        # Only web links: a decoded `javascript:` target must never become a live href.
-        if urlsplit(target).scheme in ("http", "https"):
-            link.set("href", target)
-    except ValueError:
-        return  # `http://[x` in a stranger's HTML: the link stays as written
+    if href and (target := redirect_target(href)):
+        link.set("href", target)

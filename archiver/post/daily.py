@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from archiver.items import Post
+from archiver.post.charts import LABELLED, RankChart, RankLine, short_title
 from archiver.post.render import PostOptions, default_image, post_front_matter, wrap_body
 from archiver.post.text import body_markup, one_line
 
@@ -52,26 +54,25 @@ def daily_page(
     sightings: list[Sighting],
     archived: dict[str, list[str]],
     categories: tuple[str, ...],
+    chart: str = "",
 ) -> DailyPage | None:
     """The page of `day`, or None when no hot list was recorded that day.
 
-    `archived` maps a question id to the slugs (paths under _posts, without .md) of its posts.
+    `archived` maps a question id to the slugs (paths under _posts, without .md) of its posts;
+    `chart` is the site path of the day's chart ("" for none).
     """
     if not sightings:
         return None
-    questions: dict[str, list[Sighting]] = {}
-    for sighting in sightings:
-        questions.setdefault(sighting.question_id, []).append(sighting)
-    ordered = sorted(
-        questions.values(), key=lambda seen: (min(s.rank for s in seen), seen[0].fetched_at)
-    )
+    ordered = by_best_rank(sightings)
+    questions = {seen[0].question_id for seen in ordered}
     items = "".join(_item(seen, zone, archived.get(seen[0].question_id, [])) for seen in ordered)
     # Only what the recorded entries say: a re-run that sees the same hot list changes nothing.
     summary = (
         f"<p>{day.isoformat()} 上过知乎热榜的 {len(questions)} 个问题，按最高排名排列"
         f"（时间为 {zone.key}）。</p>"
     )
-    markup = f"{body_markup(summary)}<ol>{items}</ol>"
+    markup = f"{body_markup(summary)}{chart_figure(chart, f'{day.isoformat()} 知乎热榜排名变化')}"
+    markup += f"<ol>{items}</ol>"
     post = Post(
         kind="page",
         id=f"hotlist-{day.isoformat()}",
@@ -83,6 +84,53 @@ def daily_page(
         categories=categories,
     )
     return DailyPage(post, markup)
+
+
+def without_repeats(sightings: list[Sighting]) -> list[Sighting]:
+    """The hot lists of `sightings` (in time order), less each one identical to the list before
+    it: a run that sees the same list again adds nothing to a chart or a count, so it changes
+    no file (Zhihu's real list changes every time, if only in its heat)."""
+    kept: list[Sighting] = []
+    previous: tuple[tuple[int, str, str, str], ...] = ()
+    for _, entries in itertools.groupby(sightings, key=lambda s: s.fetched_at):
+        listed = list(entries)
+        same = tuple((s.rank, s.question_id, s.title, s.heat) for s in listed)
+        if same != previous:
+            kept += listed
+        previous = same
+    return kept
+
+
+def by_best_rank(sightings: list[Sighting]) -> list[list[Sighting]]:
+    """Each question's sightings (in time order), the questions by best rank, then first seen."""
+    questions: dict[str, list[Sighting]] = {}
+    for sighting in sightings:
+        questions.setdefault(sighting.question_id, []).append(sighting)
+    return sorted(
+        questions.values(), key=lambda seen: (min(s.rank for s in seen), seen[0].fetched_at)
+    )
+
+
+def day_chart(day: date, zone: ZoneInfo, sightings: list[Sighting]) -> RankChart | None:
+    """The day's rank chart: one line per question, the best-ranked ones named."""
+    if not sightings:
+        return None
+    times = tuple(sorted({s.fetched_at for s in sightings}))
+    lines = []
+    for number, seen in enumerate(by_best_rank(sightings)):
+        rank_at = {s.fetched_at: s.rank for s in seen}
+        label = f"{number + 1}. {short_title(seen[-1].title)}" if number < LABELLED else ""
+        lines.append(RankLine(label, tuple(rank_at.get(t) for t in times)))
+    title = f"知乎热榜 {day.isoformat()}"
+    return RankChart(title, zone.key, times, tuple(lines), day_bounds(day, zone))
+
+
+def chart_figure(chart: str, alt: str) -> str:
+    """The chart's `<img>` in the page (nothing without one); a site path, as local images are."""
+    if not chart:
+        return ""
+    src = html.escape(chart)
+    return f'<p><img src="{src}" alt="{html.escape(alt)}"></p>'
 
 
 def page_time(questions: list[list[Sighting]]) -> int:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import formatdate
 from zoneinfo import ZoneInfo
 
 from archiver.items import Post
 from archiver.post.content import Body, clean_content, feed_body
+from archiver.post.rich import RichOptions
 from archiver.post.text import body_markup, one_line, parseable
 
 # Body prefixes by kind; a feed item's description is the body as it comes.
@@ -44,29 +45,32 @@ class PostOptions:
     title_display: bool = False
     # How the body keeps its braces from Nunjucks: `entities` (the seed's) or `raw`.
     braces: str = "entities"
+    # Formulas, link cards, references and videos as a reader saw them (none by default).
+    rich: RichOptions = field(default_factory=RichOptions)
 
 
 def post_text(post: Post, options: PostOptions) -> str:
     """The post file's text for an answer or an article."""
-    return render(post, body_for(post), options)
+    return render(post, body_for(post, rich=options.rich), options)
 
 
 def body_for(
     post: Post,
     local: Mapping[str, str] | None = None,
     refused: Callable[[str], bool] | None = None,
+    rich: RichOptions | None = None,
 ) -> Body:
     """The body: the one a pipeline already made for this item, or a new one.
 
-    Zhihu's HTML goes through FORMAT.md's content rules; a feed item's description is kept as it
-    comes. `local` maps figure keys to archived copies, `refused` judges the URLs a reader's
-    browser must not be sent to (local-image mode).
+    Zhihu's HTML goes through FORMAT.md's content rules (and the `rich` rewrites); a feed item's
+    description is kept as it comes. `local` maps figure keys to archived copies, `refused`
+    judges the URLs a reader's browser must not be sent to (local-image mode).
     """
     if post.body is not None and local is None and refused is None:
         return post.body
     content = parseable(post.content)
     if post.kind in _ZHIHU_HTML:
-        return clean_content(content, local, refused)
+        return clean_content(content, local, refused, rich)
     return feed_body(content, local, refused)
 
 

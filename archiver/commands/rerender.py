@@ -1,0 +1,95 @@
+"""`scrapy rerender`: every archived post again, from its captured response, with today's code and
+settings; only files whose bytes change are written."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import DropItem
+from tqdm import tqdm
+
+from archiver import stats as keys
+from archiver.commands.crawl import refuse, tell
+from archiver.commands.verify import archive_paths, archive_problems, quiet_logging
+from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
+from archiver.index import ArchiveIndex
+from archiver.lock import ArchiveBusy, ArchiveLock
+from archiver.rebuild import Captured, Tally, post_pipeline, with_figures
+from archiver.spiders.base import categories_setting
+from archiver.storage import sweep_temporaries
+
+if TYPE_CHECKING:
+    import argparse
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+
+    def syntax(self) -> str:
+        return ""
+
+    def short_desc(self) -> str:
+        return "Rebuild every archived post from the WARC captures, without the network"
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        if args:
+            refuse("rerender", [f"rerender takes no arguments, not {' '.join(args)!r}"])
+        refuse("rerender", archive_problems("rerender", self.settings), self.settings)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        quiet_logging(self.settings)
+        root, index_file, warc_dir = archive_paths(self.settings)
+        try:
+            with ArchiveLock(root / ".archiver" / "lock"):
+                sweep_temporaries(root)
+                index = ArchiveIndex(index_file)
+                try:
+                    self.exitcode = self._rerender(index, warc_dir)
+                finally:
+                    index.close()
+        except ArchiveBusy as exc:
+            tell("rerender", str(exc), self.settings)
+            self.exitcode = EXIT_LOCKED
+
+    def _rerender(self, index: ArchiveIndex, warc_dir: Path) -> int:
+        assert self.settings is not None
+        started = time.monotonic()
+        hot = categories_setting(self.settings["ZHIHU_HOTLIST_CATEGORIES"])
+        captured = Captured(warc_dir, hot)
+        stats = Tally()
+        pipeline = post_pipeline(self.settings, stats)
+        pipeline.open_spider()
+        entries = index.entries()
+        uncaptured = failed = 0
+        # Progress on a terminal only: a cron log gets the summary line alone.
+        bar = tqdm(entries, unit="post", disable=not sys.stderr.isatty(), file=sys.stderr)
+        try:
+            for entry in bar:
+                post = captured.post_for(entry)
+                if post is None:
+                    uncaptured += 1  # feed items, daily pages: no capture holds them
+                    continue
+                try:
+                    pipeline.process_item(with_figures(post, index))
+                except DropItem as exc:
+                    failed += 1
+                    tell("rerender", f"not rendered: {entry.path}: {exc}", self.settings)
+        finally:
+            pipeline.close_spider()
+        value = stats.get_value
+        status = EXIT_FAILED if failed else 0
+        print(
+            f"Rerender: {len(entries)} posts: {value(f'{keys.POSTS}/updated')} changed, "
+            f"{value(f'{keys.POSTS}/unchanged')} unchanged, {failed} failed, {uncaptured} not "
+            f"in the captures; {captured.lookup.indexed} WARC file(s) by index, "
+            f"{captured.lookup.scanned} read whole; {time.monotonic() - started:.1f} s; "
+            f"exit status {status}"
+        )
+        return status

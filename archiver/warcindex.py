@@ -1,0 +1,187 @@
+"""Where each capture is: a CDXJ index beside every WARC file, and the captures of many files.
+
+The index is the format pywb and ReplayWeb.page read (`cdxj-indexer` writes it): one line per
+response record, `<SURT> <timestamp> {"url", "mime", "status", "digest", "length", "offset",
+"filename"}`, sorted. `<name>.warc.gz` gets `<name>.cdxj`, written atomically once its WARC is
+closed, so a WARC without an index is one a run did not finish (a crash): only such a file, or
+one whose index does not match it, is scanned record by record.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdxj_indexer.main import CDXJIndexer
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
+
+from archiver.storage import atomic_write
+
+logger = logging.getLogger(__name__)
+
+# `<spider>-<UTC time>-<pid>[-<part>].warc.gz`: the name the capture gives each file.
+_NAME = re.compile(r"^(?P<run>.+-(?P<stamp>\d{8}T\d{6}Z)-\d+)(?:-(?P<part>\d+))?\.warc(?:\.gz)?$")
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One response record: the WARC file, where its record starts, what it answered."""
+
+    path: Path
+    offset: int
+    url: str
+    status: int = 0
+    mime: str = ""
+    length: int = 0
+    digest: str = ""
+
+
+def warc_files(path: Path) -> list[Path]:
+    """The WARC files of a folder in capture order (the latest last), or the one file given."""
+    if path.is_dir():
+        found = [p for p in path.rglob("*") if p.name.endswith((".warc", ".warc.gz"))]
+        return sorted(found, key=capture_order)
+    return [path]
+
+
+def capture_order(path: Path) -> tuple[str, str, int, str]:
+    """Runs by their start time, a run's parts in order; other names after, by name."""
+    match = _NAME.match(path.name)
+    if match is None:
+        return ("~", "", 0, path.name)
+    return (match["stamp"], match["run"], int(match["part"] or 0), path.name)
+
+
+def cdxj_path(warc: Path) -> Path:
+    name = re.sub(r"\.warc(\.gz)?$", "", warc.name)
+    return warc.with_name(f"{name}.cdxj")
+
+
+def write_cdxj(warc: Path) -> Path:
+    """Index a closed WARC file beside it (sorted CDXJ, atomically); returns the index's path."""
+    out = io.StringIO()
+    CDXJIndexer(out, [str(warc)], sort=True).process_all()
+    target = cdxj_path(warc)
+    atomic_write(target, out.getvalue().encode("utf-8"))
+    return target
+
+
+def read_cdxj(warc: Path) -> list[Capture] | None:
+    """The captures its index lists, or None when the index is missing or not sound.
+
+    Sound: every line parses, names this file, and ends within it, and the index is not older
+    than the file (a WARC written after its index was made would have records it lacks).
+    """
+    index = cdxj_path(warc)
+    try:
+        if index.stat().st_mtime_ns < warc.stat().st_mtime_ns:
+            return None
+        text = index.read_text(encoding="utf-8")
+        size = warc.stat().st_size
+    except (OSError, UnicodeDecodeError):
+        return None
+    captures = []
+    for line in text.splitlines():
+        try:
+            fields = json.loads(line.split(" ", 2)[2])
+            if "url" not in fields:  # the warcinfo record: no capture of anything
+                continue
+            capture = Capture(
+                warc,
+                int(fields["offset"]),
+                fields["url"],
+                int(fields.get("status") or 0),
+                fields.get("mime", ""),
+                int(fields["length"]),
+                fields.get("digest", ""),
+            )
+        except (IndexError, KeyError, ValueError, TypeError, AttributeError):
+            return None
+        if fields.get("filename") != warc.name or capture.offset + capture.length > size:
+            return None
+        captures.append(capture)
+    return captures
+
+
+class Damaged(Exception):
+    """A WARC file that cannot be read to its end: `whole` records were, then `reason`."""
+
+    def __init__(self, whole: int, reason: str) -> None:
+        super().__init__(f"damaged after {whole} whole records ({reason})")
+        self.whole = whole
+        self.reason = reason
+
+
+def scan(warc: Path, found: list[Capture]) -> None:
+    """Read every record, digests checked, appending its responses to `found`; Damaged at the
+    first record that is cut short or fails its digest (what precedes it stays in `found`)."""
+    whole = 0
+    with warc.open("rb") as handle:
+        records = ArchiveIterator(handle, check_digests=True)
+        try:
+            for record in records:
+                offset = records.get_record_offset()
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                record.content_stream().read()
+                if not whole_record(record):
+                    raise ArchiveLoadFailed(f"record at offset {offset} is cut short")
+                if record.rec_type == "response" and uri:
+                    status = record.http_headers.get_statuscode() if record.http_headers else 0
+                    found.append(Capture(warc, offset, uri, int(status or 0)))
+                whole += 1
+        except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+            raise Damaged(whole, str(exc) or type(exc).__name__) from exc
+
+
+def whole_record(record: ArcWarcRecord) -> bool:
+    """A record read to its end with its digest verified (warcio stops quietly at a cut)."""
+    passed = record.digest_checker.passed
+    if passed is None:  # nothing was checked: fine only for a record that declares no digest
+        return not record.rec_headers.get_header("WARC-Block-Digest")
+    return passed
+
+
+@dataclass
+class Lookup:
+    """How the captures of a set of WARC files were found."""
+
+    indexed: int = 0  # files read through their index
+    scanned: int = 0  # files without a sound index, read whole
+    damaged: int = 0  # of those, files cut short or with a bad digest
+
+
+def captures_of(source: Path, lookup: Lookup | None = None) -> Iterator[Capture]:
+    """Every response record of the WARC files at `source`, in capture order, from each file's
+    index, or by a scan of a file without a sound one (one line for a damaged file)."""
+    lookup = lookup if lookup is not None else Lookup()
+    for warc in warc_files(source):
+        listed = read_cdxj(warc)
+        if listed is not None:
+            lookup.indexed += 1
+            yield from sorted(listed, key=lambda c: c.offset)
+            continue
+        lookup.scanned += 1
+        found: list[Capture] = []
+        try:
+            scan(warc, found)
+        except Damaged as exc:
+            lookup.damaged += 1
+            logger.error(
+                "WARC %s is damaged after %d whole records (%s): replaying those, the rest is lost",
+                warc,
+                exc.whole,
+                exc.reason,
+            )
+        yield from found
+
+
+def latest_captures(source: Path, lookup: Lookup | None = None) -> dict[str, Capture]:
+    """Each URL's latest capture."""
+    return {capture.url: capture for capture in captures_of(source, lookup)}
