@@ -88,9 +88,11 @@ def read_cdxj(warc: Path) -> list[Capture] | None:
     except (OSError, UnicodeDecodeError):
         return None
     captures = []
+    name = warc.name  # read once: a year of runs is tens of thousands of lines
+    loads = json.loads
     for line in text.splitlines():
         try:
-            fields = json.loads(line.split(" ", 2)[2])
+            fields = loads(line.split(" ", 2)[2])
             if "url" not in fields:  # the warcinfo record: no capture of anything
                 continue
             capture = Capture(
@@ -104,7 +106,7 @@ def read_cdxj(warc: Path) -> list[Capture] | None:
             )
         except (IndexError, KeyError, ValueError, TypeError, AttributeError):
             return None
-        if fields.get("filename") != warc.name or capture.offset + capture.length > size:
+        if fields.get("filename") != name or capture.offset + capture.length > size:
             return None
         captures.append(capture)
     return captures
