@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from archiver.commands.crawl import refuse, tell
+from archiver.commands.crawl import refuse
+from archiver.commands.verify import archive_problems, tell
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
 from archiver.history import (
@@ -71,11 +72,8 @@ class Command(ScrapyCommand):
         if opts.question and (opts.date or not opts.question.isdigit()):
             problem = f"--question is a question id like 546512789, alone, not {opts.question!r}"
             refuse("history", [problem], self.settings)
-        index = index_path(Path(self.settings["ARCHIVE_DIR"]), self.settings["ARCHIVE_INDEX"])
-        if not index.is_file():
-            # Never make an archive of a folder by asking about its history.
-            problem = f"{self.settings['ARCHIVE_DIR']} is not an archive (no {index})"
-            refuse("history", [problem], self.settings)
+        # Never make an archive of a folder by asking about its history.
+        refuse("history", archive_problems("history", self.settings), self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None

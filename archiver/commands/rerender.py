@@ -13,8 +13,8 @@ from scrapy.exceptions import DropItem
 from tqdm import tqdm
 
 from archiver import stats as keys
-from archiver.commands.crawl import refuse, tell
-from archiver.commands.verify import archive_paths, archive_problems, quiet_logging
+from archiver.commands.crawl import tell
+from archiver.commands.verify import archive_paths, quiet_logging, refuse_unless_archive
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
 from archiver.index import ArchiveIndex
 from archiver.lock import ArchiveBusy, ArchiveLock
@@ -38,9 +38,7 @@ class Command(ScrapyCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        if args:
-            refuse("rerender", [f"rerender takes no arguments, not {' '.join(args)!r}"])
-        refuse("rerender", archive_problems("rerender", self.settings), self.settings)
+        refuse_unless_archive("rerender", args, self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None

@@ -47,6 +47,14 @@ def archive_problems(name: str, settings: BaseSettings) -> list[str]:
     return found
 
 
+def refuse_unless_archive(name: str, args: list[str], settings: BaseSettings) -> None:
+    """What a command on an existing archive checks first (no stray arguments, sound settings,
+    an archive there), each problem one line and exit 2 (see `refuse`)."""
+    if args:
+        refuse(name, [f"{name} takes no arguments, not {' '.join(args)!r}"])
+    refuse(name, archive_problems(name, settings), settings)
+
+
 class Repairer:
     """What `--repair` can restore: from the index's versions or from the WARC captures."""
 
@@ -145,9 +153,7 @@ class Command(ScrapyCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        if args:
-            refuse("verify", [f"verify takes no arguments, not {' '.join(args)!r}"])
-        refuse("verify", archive_problems("verify", self.settings), self.settings)
+        refuse_unless_archive("verify", args, self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
