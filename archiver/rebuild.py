@@ -191,9 +191,12 @@ def post_pipeline(settings: BaseSettings, stats: Tally) -> PostPipeline:
     return PostPipeline.from_crawler(crawler)  # type: ignore[arg-type]
 
 
-def with_figures(post: Post, index: ArchiveIndex) -> Post:
-    """The item as the figure pipeline hands it on: its stored figures, from the index."""
-    for figure in body_for(post).figures:
+def with_figures(post: Post, index: ArchiveIndex, pipeline: PostPipeline) -> Post:
+    """The item as the figure pipeline hands it on: its body, parsed once with the pipeline's
+    own rich-content options (poster and card images are figures too), and its stored figures,
+    from the index."""
+    post.body = body_for(post, rich=pipeline.options.rich)
+    for figure in post.body.figures:
         if figure.key not in post.stored_figures and (stored := index.figure(figure.key)):
             post.stored_figures[figure.key] = stored
     return post

@@ -75,7 +75,7 @@ class Command(ScrapyCommand):
                     uncaptured += 1  # feed items, daily pages: no capture holds them
                     continue
                 try:
-                    pipeline.process_item(with_figures(post, index))
+                    pipeline.process_item(with_figures(post, index, pipeline))
                 except DropItem as exc:
                     failed += 1
                     tell("rerender", f"not rendered: {entry.path}: {exc}", self.settings)

@@ -102,7 +102,7 @@ class Repairer:
         pipeline = post_pipeline(self.settings, stats)
         pipeline.open_spider()
         try:
-            pipeline.process_item(with_figures(post, self.index))
+            pipeline.process_item(with_figures(post, self.index, pipeline))
         except DropItem:
             return None
         finally:

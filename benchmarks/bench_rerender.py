@@ -1,0 +1,380 @@
+"""Benchmark: `scrapy rerender` and `scrapy verify` on a year-sized synthetic archive.
+
+Run from the project root:
+
+    ./run python benchmarks/bench_rerender.py [--answers N] [--runs R] [--captures C]
+
+The archive is made by the real code: bench_warc.py's fixtures (N hot questions, one answer of
+10-40 KB each, here with 1-4 figures per answer, ~2.5 on average, as the older generator's blog
+has: 6,100 answers, ~15,000 figures) are crawled by one real `scrapy crawl hotlist` with WARC
+capture, through the fixture server. That run's one WARC is then cut into R files named as R
+runs two hours apart over a year (4,380 by default) would name them: each answers page with its
+request goes to one run (and to the C-1 runs after it when C > 1: a question stays on the hot
+list for a while), each figure to the run of its answer, and every run gets a hot list of its own
+(50 entries around its questions, so a title is always known). Records are copied byte for byte;
+each file is indexed with the capture middleware's own `write_cdxj`.
+
+Timed (each `scrapy` command a subprocess under `/usr/bin/time -v`, start-up included):
+
+* the bare conversion: lxml parse + serialise of every answer's HTML, in-process, as
+  bench_convert.py's baseline (best of 3 passes);
+* `scrapy rerender` with the crawl's settings (nothing changes: every post must come out
+  unchanged, which also shows the cut archive is sound);
+* `scrapy rerender -s ARCHIVE_FRONT_MATTER_UPDATED=True` (every post rewritten);
+* `scrapy verify` and `scrapy verify --warc`.
+
+Each rerender's time is put against the goal of at most 3x the bare conversion, its peak RSS
+against 300 MB. `--profile` adds a cProfile of the rewriting rerender (run after the timed ones).
+This is a benchmark, not a test: it fails only on a command that did not do its work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email.utils
+import json
+import os
+import platform
+import pstats
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+from types import SimpleNamespace
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT / "tests"))  # crawling, fixture_server: as bench_warc.py has it
+
+import bench_warc  # noqa: E402
+from bench_convert import bare, time_pass  # noqa: E402
+from bench_warc import (  # noqa: E402
+    BASE_URL,
+    CRAWL_SETTINGS,
+    ContentGenerator,
+    Fixtures,
+    check_run,
+    fixture_path,
+)
+from crawling import SECRET, scrapy_argv, scrapy_env  # noqa: E402
+from fixture_server import FixtureServer  # noqa: E402
+from warcio.archiveiterator import ArchiveIterator  # noqa: E402
+from warcio.statusandheaders import StatusAndHeaders  # noqa: E402
+
+from archiver.warcindex import cdxj_path, read_cdxj, write_cdxj  # noqa: E402
+from archiver.webarchive import FastGzipWARCWriter, load_response  # noqa: E402
+from archiver.zhihu.urls import hot_list_url  # noqa: E402
+
+GOAL_RATIO = 3.0
+GOAL_RSS_MB = 300
+HOT_LIST_SIZE = 50
+FIRST_RUN = datetime(2025, 1, 1, tzinfo=UTC)
+_ORIGINAL = re.compile(r'data-original="([^"]+)"')
+_MAX_RSS = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
+
+
+class YearGenerator(ContentGenerator):
+    """bench_warc's answers with 1-4 figures (2.5 on average: ~15,000 for 6,100 answers)."""
+
+    def content(self) -> tuple[str, list[str]]:
+        html, urls = super().content()  # 1-2 figures
+        blocks = html.split("</p>")
+        for _ in range(self.rng.randint(0, 2)):  # 0-2 more: 1-4 in all
+            markup, url = self.figure()
+            blocks.insert(self.rng.randint(1, len(blocks) - 1), markup)
+            urls.append(url)
+        return "</p>".join(blocks), urls
+
+
+@contextmanager
+def year_fixtures(figure_size: tuple[int, int]) -> Iterator[None]:
+    """bench_warc.write_fixtures with this benchmark's generator and a smaller JPEG."""
+    saved = bench_warc.ContentGenerator, bench_warc.images
+    small = saved[1].jpeg(*figure_size)
+    bench_warc.ContentGenerator = YearGenerator  # type: ignore[misc]
+    bench_warc.images = SimpleNamespace(jpeg=lambda width, height: small)
+    try:
+        yield
+    finally:
+        bench_warc.ContentGenerator, bench_warc.images = saved  # type: ignore[misc]
+
+
+def crawl_archive(fixtures: Fixtures, archive: Path) -> float:
+    """One real captured `scrapy crawl hotlist` of every fixture answer into `archive`."""
+    settings = (*CRAWL_SETTINGS, f"ZHIHU_HOTLIST_LIMIT={fixtures.answers}", "WARC_ENABLED=True")
+    start = time.perf_counter()
+    with FixtureServer(roots=[fixtures.root]) as server:
+        done = subprocess.run(
+            scrapy_argv(archive, ("crawl", "hotlist"), settings),
+            cwd=bench_warc.PROJECT,
+            env=scrapy_env(server),
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            check=False,
+        )
+    seconds = time.perf_counter() - start
+    check_run(done, archive, fixtures, capture=True)
+    return seconds
+
+
+@dataclass
+class Answer:
+    question_id: str
+    content: str
+    figures: list[str]
+    entry: dict[str, object]  # its hot-list entry
+
+
+def fixture_answers(root: Path, count: int) -> list[Answer]:
+    """The answers in hot-list order, with their HTML and figure URLs, from the fixtures."""
+    hot_file = fixture_path(root, hot_list_url(BASE_URL, count), "json")
+    entries = json.loads(hot_file.read_text(encoding="utf-8"))["data"]
+    pages = {}
+    for path in root.rglob("*.json"):
+        if "/answers" in path.as_posix():
+            data = json.loads(path.read_text(encoding="utf-8"))["data"][0]
+            pages[str(data["question"]["id"])] = data["content"]
+    answers = []
+    for entry in entries:
+        question = str(entry["target"]["id"])
+        content = pages[question]
+        answers.append(Answer(question, content, _ORIGINAL.findall(content), entry))
+    return answers
+
+
+def records_of(warc: Path) -> list[tuple[str, str, int, int]]:
+    """(type, target URL, offset, length) of every record of a WARC file."""
+    found = []
+    with warc.open("rb") as handle:
+        records = ArchiveIterator(handle)
+        for record in records:
+            url = record.rec_headers.get_header("WARC-Target-URI") or ""
+            records.read_to_end(record)
+            found.append(
+                (record.rec_type, url, records.get_record_offset(), records.get_record_length())
+            )
+    return found
+
+
+def split_into_runs(archive: Path, answers: list[Answer], runs: int, captures: int) -> Path:
+    """The crawl's one WARC cut into `runs` run files two hours apart; returns their folder."""
+    folder = archive / ".archiver" / "warc"
+    (warc,) = sorted(folder.glob("*.warc.gz"))
+    records = records_of(warc)
+    hot_url = next(url for kind, url, _, _ in records if "hot-lists" in url and kind == "response")
+    (hot_capture,) = [c for c in read_cdxj(warc) or [] if c.url == hot_url]
+    _, hot_headers, _ = load_response(hot_capture)
+    run_of_question = {a.question_id: i * runs // len(answers) for i, a in enumerate(answers)}
+    run_of_figure = {url: run_of_question[a.question_id] for a in answers for url in a.figures}
+    # Which runs each record goes to; anything else (none expected) to the first run.
+    plan: dict[int, list[tuple[int, int]]] = {run: [] for run in range(runs)}
+    question_of = re.compile(r"/api/v4/questions/(\d+)/answers")
+    for _kind, url, offset, length in records:
+        if url == hot_url or not url:
+            continue  # every run gets a hot list of its own; warcinfo: each its own
+        if match := question_of.search(url):
+            first = run_of_question[match[1]]
+            targets = range(first, min(first + captures, runs))
+        else:
+            targets = range(run_of_figure.get(url, 0), run_of_figure.get(url, 0) + 1)
+        for run in targets:
+            plan[run].append((offset, length))
+    listed: dict[int, list[int]] = {run: [] for run in range(runs)}
+    for i, a in enumerate(answers):
+        first = run_of_question[a.question_id]
+        for run in range(first, min(first + captures, runs)):
+            listed[run].append(i)
+    with warc.open("rb") as source:
+        for run in range(runs):
+            when = FIRST_RUN + timedelta(hours=2 * run)
+            path = folder / f"hotlist-{when:%Y%m%dT%H%M%SZ}-{100000 + run}.warc.gz"
+            with path.open("wb") as handle:
+                writer = FastGzipWARCWriter(handle, gzip=True, warc_version="1.1")
+                writer.write_record(writer.create_warcinfo_record(path.name, {"software": "x"}))
+                entries = hot_entries(answers, listed[run])
+                write_hot_list(writer, hot_headers, entries, when)
+                for offset, length in plan[run]:
+                    source.seek(offset)
+                    handle.write(source.read(length))
+            write_cdxj(path)
+    cdxj_path(warc).unlink()
+    warc.unlink()
+    return folder
+
+
+def hot_entries(answers: list[Answer], listed: list[int]) -> list[dict[str, object]]:
+    """50 entries around the run's own questions, as a real hot list would have them."""
+    centre = (listed[0] + listed[-1]) // 2 if listed else 0
+    start = max(0, min(centre - HOT_LIST_SIZE // 2, len(answers) - HOT_LIST_SIZE))
+    chosen = set(range(start, min(start + HOT_LIST_SIZE, len(answers)))) | set(listed)
+    return [answers[i].entry for i in sorted(chosen)]
+
+
+def write_hot_list(
+    writer: FastGzipWARCWriter, headers: object, entries: list[dict[str, object]], when: datetime
+) -> None:
+    body = json.dumps(
+        {"data": entries, "paging": {"is_end": True, "next": "", "previous": ""}},
+        ensure_ascii=False,
+    ).encode()
+    kept = [
+        (k.decode("latin-1"), v.decode("latin-1"))
+        for k, values in headers.items()  # type: ignore[attr-defined]
+        for v in values
+        if k.lower() not in (b"content-encoding", b"content-length", b"date")
+    ]
+    kept += [("Content-Length", str(len(body))), ("Date", email.utils.format_datetime(when))]
+    http = StatusAndHeaders("200 OK", kept, protocol="HTTP/1.1")
+    record = writer.create_warc_record(
+        hot_list_url(BASE_URL, HOT_LIST_SIZE),
+        "response",
+        payload=BytesIO(body),
+        length=len(body),
+        http_headers=http,
+    )
+    writer.write_record(record)
+
+
+@dataclass
+class Timed:
+    seconds: float
+    rss_mb: float
+    output: str
+
+
+def scrapy(archive: Path, command: tuple[str, ...], settings: tuple[str, ...] = ()) -> Timed:
+    """A `scrapy` command on the archive, offline, timed with its peak RSS."""
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env["ZHIHU_COOKIE"] = SECRET
+    with tempfile.NamedTemporaryFile(suffix=".time") as report:
+        argv = ["/usr/bin/time", "-v", "-o", report.name]
+        argv += scrapy_argv(archive, command, (*CRAWL_SETTINGS, *settings))
+        start = time.perf_counter()
+        done = subprocess.run(
+            argv, cwd=bench_warc.PROJECT, env=env, capture_output=True, text=True, check=False
+        )
+        seconds = time.perf_counter() - start
+        rss = _MAX_RSS.search(Path(report.name).read_text())
+    output = done.stdout + done.stderr
+    if done.returncode != 0 or rss is None:
+        raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{output[-4000:]}")
+    return Timed(seconds, int(rss[1]) / 1024, output)
+
+
+def expect(timed: Timed, pattern: str, what: str) -> re.Match[str]:
+    match = re.search(pattern, timed.output)
+    if match is None:
+        raise SystemExit(f"{what}: unexpected output:\n{timed.output[-4000:]}")
+    return match
+
+
+def profile_rerender(archive: Path, settings: tuple[str, ...], top: int = 30) -> None:
+    """The rewriting rerender again under cProfile, its top functions by own time."""
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env["ZHIHU_COOKIE"] = SECRET
+    with tempfile.NamedTemporaryFile(suffix=".prof") as out:
+        argv = scrapy_argv(archive, ("rerender",), (*CRAWL_SETTINGS, *settings))
+        argv[1:2] = ["-m", "cProfile", "-o", out.name, "-m"]  # python -m cProfile -m scrapy
+        subprocess.run(argv, cwd=bench_warc.PROJECT, env=env, capture_output=True, check=True)
+        stats = pstats.Stats(out.name)
+        stats.sort_stats("tottime").print_stats(top)
+        stats.sort_stats("cumulative").print_stats(top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--answers", type=int, default=6100, help="answers (one per question)")
+    parser.add_argument("--runs", type=int, default=4380, help="WARC files (two-hourly runs)")
+    parser.add_argument("--captures", type=int, default=1, help="runs capturing each answer")
+    parser.add_argument("--figure-size", default="320x240", help="the figures' JPEG size")
+    parser.add_argument("--seed", type=int, default=20251125)
+    parser.add_argument("--profile", action="store_true", help="cProfile the rewriting rerender")
+    parser.add_argument("--keep", action="store_true", help="keep the archive (path printed)")
+    args = parser.parse_args()
+    width, height = (int(n) for n in args.figure_size.split("x"))
+
+    print(
+        f"Python {platform.python_version()}, {platform.machine()} x{os.cpu_count()} CPUs; "
+        f"{args.answers} answers, {args.runs} runs, each answer captured {args.captures}x"
+    )
+    scratch = Path(tempfile.mkdtemp(prefix="bench-rerender-"))
+    try:
+        start = time.perf_counter()
+        with year_fixtures((width, height)):
+            fixtures = bench_warc.write_fixtures(scratch / "fixtures", args.answers, args.seed)
+        made = time.perf_counter() - start
+        print(
+            f"fixtures: {fixtures.answers} answers, {fixtures.figures} figures "
+            f"({width}x{height} JPEG), {fixtures.html_bytes / 2**20:.1f} MiB of HTML; {made:.1f} s"
+        )
+        archive = scratch / "archive"
+        crawled = crawl_archive(fixtures, archive)
+        print(f"archive crawled (one real captured `scrapy crawl hotlist`): {crawled:.1f} s")
+        answers = fixture_answers(fixtures.root, fixtures.answers)
+        assert len(answers) == fixtures.answers
+        start = time.perf_counter()
+        folder = split_into_runs(archive, answers, args.runs, args.captures)
+        warcs = sorted(folder.glob("*.warc.gz"))
+        size = sum(w.stat().st_size for w in warcs)
+        print(
+            f"cut into {len(warcs)} run WARCs ({size / 2**20:.0f} MiB, indexed): "
+            f"{time.perf_counter() - start:.1f} s"
+        )
+
+        contents = [a.content for a in answers]
+        bare_seconds = min(time_pass(bare, contents) for _ in range(3))
+        print(f"bare conversion (lxml parse + serialise, in-process): {bare_seconds:7.2f} s")
+
+        plain = scrapy(archive, ("rerender",))
+        expect(
+            plain,
+            rf"Rerender: \d+ posts: 0 changed, {args.answers} unchanged, "
+            r"0 failed",
+            "rerender",
+        )
+        changing = ("ARCHIVE_FRONT_MATTER_UPDATED=True",)
+        rewrite = scrapy(archive, ("rerender",), changing)
+        expect(
+            rewrite,
+            rf"Rerender: \d+ posts: {args.answers} changed, 0 unchanged, "
+            r"0 failed",
+            "rerender (every post rewritten)",
+        )
+        verify = scrapy(archive, ("verify",))
+        expect(verify, r"; 0 problem\(s\)", "verify")
+        verify_warc = scrapy(archive, ("verify", "--warc"))
+        expect(verify_warc, r"WARC files read; 0 problem\(s\)", "verify --warc")
+
+        for label, timed in (
+            ("rerender, nothing changes", plain),
+            ("rerender, all rewritten", rewrite),
+        ):
+            ratio = timed.seconds / bare_seconds
+            inner = expect(timed, r"; ([\d.]+) s; exit status", label)[1]
+            verdict = "meets" if ratio <= GOAL_RATIO and timed.rss_mb <= GOAL_RSS_MB else "MISSES"
+            print(
+                f"{label + ':':<27} {timed.seconds:7.2f} s ({inner} s inside the command), "
+                f"{ratio:5.2f}x the bare conversion (goal <= {GOAL_RATIO:.0f}x), peak RSS "
+                f"{timed.rss_mb:5.0f} MB (goal <= {GOAL_RSS_MB} MB): {verdict} the goal"
+            )
+        for label, timed in (("verify:", verify), ("verify --warc:", verify_warc)):
+            print(f"{label:<27} {timed.seconds:7.2f} s, peak RSS {timed.rss_mb:5.0f} MB (no goal)")
+        if args.profile:
+            profile_rerender(archive, changing)
+        if args.keep:
+            print(f"archive kept: {archive}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
