@@ -121,14 +121,18 @@ class Captured:
         self.hot_titles: dict[str, str] = {}  # question id -> its title on the hot list
         self.figures: dict[str, Capture] = {}  # URL -> its latest capture (any response)
         self.lookup = Lookup()
-        if warc_dir.exists():
-            for capture in captures_of(warc_dir, self.lookup):
-                self._take(capture)
+        captures = list(captures_of(warc_dir, self.lookup)) if warc_dir.exists() else []
+        latest = {capture.url: n for n, capture in enumerate(captures)}
+        for n, capture in enumerate(captures):
+            self.figures[capture.url] = capture
+            hot = _HOT_LIST.match(urlsplit(capture.url).path) is not None
+            # A page captured by many runs is parsed once, at its latest capture; every hot list
+            # is read, in order, for the titles and images of its time.
+            if hot or latest[capture.url] == n:
+                self._take(capture, hot=hot)
 
-    def _take(self, capture: Capture) -> None:
-        self.figures[capture.url] = capture
+    def _take(self, capture: Capture, *, hot: bool) -> None:
         parse = parser_for(capture.url)
-        hot = _HOT_LIST.match(urlsplit(capture.url).path)
         if (parse is None and not hot) or capture.status not in (0, 200):
             return
         try:
