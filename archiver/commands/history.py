@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 
 from archiver.commands.crawl import refuse
-from archiver.commands.verify import archive_problems, tell
+from archiver.commands.verify import archive_problems, locked_archive, tell
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
 from archiver.history import (
@@ -23,7 +23,7 @@ from archiver.history import (
     write_period,
 )
 from archiver.index import ArchiveIndex, index_path
-from archiver.lock import ArchiveBusy, ArchiveLock
+from archiver.lock import ArchiveBusy
 from archiver.pipelines.history import history_zone
 from archiver.pipelines.posts import post_options
 from archiver.post.charts import draw
@@ -83,19 +83,16 @@ class Command(ScrapyCommand):
             self.exitcode = question(settings, opts.question, zone, opts.chart)
             return
         day = self.day or datetime.now(zone).date()
-        archive_dir = Path(settings["ARCHIVE_DIR"])
         charts = settings.getbool("HISTORY_CHARTS")
         args = (zone, categories_setting(settings["HISTORY_CATEGORIES"]), post_options(settings))
         try:
-            with ArchiveLock(archive_dir / ".archiver" / "lock"):
-                index = ArchiveIndex(index_path(archive_dir, settings["ARCHIVE_INDEX"]))
+            with locked_archive(settings) as (archive_dir, index, _):
                 writer = PostWriter(archive_dir, index)
                 done = [write_day(writer, day, *args, charts)]
                 if done[0] is not None and settings.getbool("HISTORY_PERIOD_PAGES"):
                     done += [
                         write_period(writer, p(day), *args, charts) for p in (week_of, month_of)
                     ]
-                index.close()
         except ArchiveBusy as exc:
             tell("history", str(exc), settings)
             self.exitcode = EXIT_LOCKED

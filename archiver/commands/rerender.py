@@ -14,10 +14,10 @@ from tqdm import tqdm
 
 from archiver import stats as keys
 from archiver.commands.crawl import tell
-from archiver.commands.verify import archive_paths, quiet_logging, refuse_unless_archive
+from archiver.commands.verify import locked_archive, quiet_logging, refuse_unless_archive
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
 from archiver.index import ArchiveIndex
-from archiver.lock import ArchiveBusy, ArchiveLock
+from archiver.lock import ArchiveBusy
 from archiver.rebuild import Captured, Tally, post_pipeline, with_figures
 from archiver.spiders.base import categories_setting
 from archiver.storage import sweep_temporaries
@@ -43,15 +43,10 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         quiet_logging(self.settings)
-        root, index_file, warc_dir = archive_paths(self.settings)
         try:
-            with ArchiveLock(root / ".archiver" / "lock"):
+            with locked_archive(self.settings) as (root, index, warc_dir):
                 sweep_temporaries(root)
-                index = ArchiveIndex(index_file)
-                try:
-                    self.exitcode = self._rerender(index, warc_dir)
-                finally:
-                    index.close()
+                self.exitcode = self._rerender(index, warc_dir)
         except ArchiveBusy as exc:
             tell("rerender", str(exc), self.settings)
             self.exitcode = EXIT_LOCKED

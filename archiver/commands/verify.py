@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +47,19 @@ def archive_problems(name: str, settings: BaseSettings) -> list[str]:
     if not index.is_file():
         found.append(f"{root} is not an archive (no {index})")
     return found
+
+
+@contextmanager
+def locked_archive(settings: BaseSettings) -> Iterator[tuple[Path, ArchiveIndex, Path]]:
+    """The archive, locked for this command alone (ArchiveBusy when a run holds it): its root,
+    its index (closed after) and its WARC folder."""
+    root, index_file, warc_dir = archive_paths(settings)
+    with ArchiveLock(root / ".archiver" / "lock"):
+        index = ArchiveIndex(index_file)
+        try:
+            yield root, index, warc_dir
+        finally:
+            index.close()
 
 
 def refuse_unless_archive(name: str, args: list[str], settings: BaseSettings) -> None:
@@ -158,14 +173,9 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         quiet_logging(self.settings)
-        root, index_file, warc_dir = archive_paths(self.settings)
         try:
-            with ArchiveLock(root / ".archiver" / "lock"):
-                index = ArchiveIndex(index_file)
-                try:
-                    self.exitcode = self._verify(index, warc_dir, opts)
-                finally:
-                    index.close()
+            with locked_archive(self.settings) as (_, index, warc_dir):
+                self.exitcode = self._verify(index, warc_dir, opts)
         except ArchiveBusy as exc:
             tell("verify", str(exc), self.settings)
             self.exitcode = EXIT_LOCKED
