@@ -20,6 +20,7 @@ from archiver.hexo import SEED_FORM
 from archiver.images import parse_size
 from archiver.post.rich import FORMULA_MODES, LINK_CARD_MODES, REFERENCE_MODES, VIDEO_MODES
 from archiver.post.text import BRACE_MODES
+from archiver.zhihu.comments import MAX_COMMENTS
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -161,6 +162,7 @@ SETTINGS: dict[str, Check] = {
     "ZHIHU_CHALLENGE_TIMEOUT": number(0.1),
     "ZHIHU_HOTLIST_LIMIT": whole_number(1),
     "ZHIHU_ANSWERS_PER_QUESTION": whole_number(1, 1000),
+    "ZHIHU_COMMENTS": whole_number(0, MAX_COMMENTS),
     "ZHIHU_HOTLIST_CATEGORIES": category_path,
     "ZHIHU_ANSWER_CATEGORIES": category_path,
     "ZHIHU_ARTICLE_CATEGORIES": category_path,
@@ -185,6 +187,8 @@ SETTINGS: dict[str, Check] = {
     "ARCHIVE_LINK_CARDS": one_of(*LINK_CARD_MODES),
     "ARCHIVE_REFERENCES": one_of(*REFERENCE_MODES),
     "ARCHIVE_VIDEOS": one_of(*VIDEO_MODES),
+    "ARCHIVE_VIDEO_MAX_SIZE": whole_number(1),
+    "ARCHIVE_VIDEO_HOSTS": allowed_hosts,
     "FIGURES_ENABLED": boolean,
     "FIGURES_ALLOWED_HOSTS": allowed_hosts,
     "FIGURES_MAX_SIZE": whole_number(1),
@@ -193,6 +197,7 @@ SETTINGS: dict[str, Check] = {
     "FIGURES_MAX_BYTES_PER_POST": whole_number(0),
     "FIGURES_MAX_BYTES_PER_RUN": whole_number(0),
     "FIGURES_MAX_PIXELS": whole_number(1),
+    "FIGURES_THREADS": whole_number(0, 64),
     "WARC_ENABLED": optional_boolean,
     "WARC_DIR": anything,
     "WARC_MAX_SIZE": whole_number(0),

@@ -63,7 +63,7 @@ class RunSummary:
             "Summary: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, "
             "%(skipped)d skipped, %(failed)d failed, blocked: %(blocked)s; "
             "figures: %(stored)d stored, %(figures_failed)d failed, %(refused)d refused; "
-            "exit status %(code)d",
+            "%(videos)sexit status %(code)d",
             {
                 **counts,
                 "skipped": skipped,
@@ -72,9 +72,19 @@ class RunSummary:
                 "stored": figures[0],
                 "figures_failed": figures[1],
                 "refused": figures[2],
+                "videos": _videos(stats),
                 "code": self.exit_code,
             },
         )
+
+
+def _videos(stats: dict[str, object]) -> str:
+    """The summary's videos part, only for a run that archives videos (ARCHIVE_VIDEOS=download)."""
+    if not any(k.startswith(f"{keys.VIDEOS}/") for k in stats):
+        return ""
+    stored = stats.get(f"{keys.VIDEOS}/stored", 0)
+    failed = _sum_prefixed(stats, f"{keys.VIDEOS}/failed")
+    return f"videos: {stored} stored, {failed} failed; "
 
 
 def outcome(reason: str, blocked: str | None, archived: int, incomplete: int = 0) -> int:

@@ -10,6 +10,7 @@ converted and resampled whole), and images over a pixel cap are refused before d
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -35,6 +36,9 @@ _TRANSPOSE = {
 # Below Pillow's bomb guard (89.5 Mpx): a 50 Mpx RGB(A) image is 200 MB once decoded.
 MAX_PIXELS = 50_000_000
 _BAND_PIXELS = 1 << 20  # pixels per band of rows when shrinking a decoded image
+# catch_warnings swaps the process's warning filters and puts them back: two threads at once
+# would lose the "error" filter, or leave it behind. Opening reads only the header: cheap.
+_OPENING = threading.Lock()
 
 
 class BadImage(ValueError):
@@ -90,15 +94,20 @@ def process_figure(
 
 
 def _open(data: bytes) -> Image.Image:
-    with warnings.catch_warnings():
+    with _OPENING, warnings.catch_warnings():
         # Pillow only warns between 1x and 2x MAX_IMAGE_PIXELS; for us that is a bomb too.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            return Image.open(BytesIO(data), formats=_OPENERS)
+            image = Image.open(BytesIO(data), formats=_OPENERS)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise BadImage("decompression_bomb", str(exc)) from exc
         except UnidentifiedImageError as exc:
             raise BadImage("unknown_format") from exc
+    if image.format in _DRAFTABLE:
+        # All of it in one go (it is in memory already), not 64 KB at a time: libjpeg then
+        # never stops mid-block for more data, and decodes 3% faster.
+        image.decodermaxblock = max(image.decodermaxblock, len(data))
+    return image
 
 
 def _thumbnails(

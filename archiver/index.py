@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS hotlist (      -- every hot list seen, entry by entry
 );
 CREATE INDEX IF NOT EXISTS hotlist_question ON hotlist (question_id);
 CREATE TABLE IF NOT EXISTS figures (
-    key           TEXT PRIMARY KEY,      -- e.g. "zhimg/v2-<hash>.jpg": one file per figure
+    key           TEXT PRIMARY KEY,      -- e.g. "zhimg/v2-<hash>.jpg": one file per figure;
+                                         -- "video/<lens id>.mp4": a video file (no thumbnails)
     url           TEXT NOT NULL,         -- where it was downloaded from
     path          TEXT NOT NULL,         -- the original bytes, relative to the archive
     sha256        TEXT NOT NULL,
@@ -52,6 +53,12 @@ CREATE TABLE IF NOT EXISTS figures (
     height        INTEGER NOT NULL,
     thumbnails    TEXT NOT NULL,         -- JSON: {"400x300": "images/thumbs/400x300/..."}
     first_seen    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS comments (   -- an answer's root comments (ZHIHU_COMMENTS), as captured
+    key           TEXT PRIMARY KEY,      -- the post's key, as in posts
+    updated_time  INTEGER NOT NULL,      -- the version of the answer they were captured with
+    comments      TEXT NOT NULL,         -- JSON: [{"id", "author", "url_token", "created", ...}]
+    captured_at   TEXT NOT NULL          -- UTC, ISO 8601
 );
 CREATE TABLE IF NOT EXISTS figure_failures (  -- figures that failed, retried with backoff
     key           TEXT PRIMARY KEY,      -- the figure key, as in figures
@@ -105,6 +112,13 @@ class ArchiveIndex:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(_SCHEMA)
         self.db.commit()
+
+    def sync_at_checkpoints(self) -> None:
+        """Commit without waiting for the disk each time (for a command writing thousands of
+        rows, a sync per commit is most of its time). With WAL this stays consistent, and a
+        killed process loses nothing; a power cut may lose the commits since the last
+        checkpoint (the log is synced at each, and at close), never leave half of one."""
+        self.db.execute("PRAGMA synchronous=NORMAL")
 
     def get(self, key: str) -> IndexEntry | None:
         row = self.db.execute(
@@ -285,6 +299,22 @@ class ArchiveIndex:
     def forget_figure_failure(self, key: str) -> None:
         with self.db:
             self.db.execute("DELETE FROM figure_failures WHERE key = ?", (key,))
+
+    def comments(self, key: str) -> tuple[int, str] | None:
+        """(the answer's updated_time they were captured with, their JSON), or None."""
+        row = self.db.execute(
+            "SELECT updated_time, comments FROM comments WHERE key = ?", (key,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def record_comments(self, key: str, updated_time: int, comments: str, now: str) -> None:
+        """The comments captured with this version of an item, replacing the ones before."""
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO comments (key, updated_time, comments, captured_at)"
+                " VALUES (?, ?, ?, ?)",
+                (key, updated_time, comments, now),
+            )
 
     def close(self) -> None:
         self.db.close()

@@ -48,6 +48,21 @@ class Post:
     # that were archived, by figure key.
     body: Body | None = None
     stored_figures: dict[str, StoredFigure] = field(default_factory=dict)
+    # An answer's top root comments (ZHIHU_COMMENTS), as captured when it was first archived or
+    # last edited: set by the comments pipeline, rendered after the body.
+    comments: tuple[Comment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One root comment of an answer, its HTML already cleaned (archiver/zhihu/comments.py)."""
+
+    id: str
+    author: str  # the display name; 匿名用户 when Zhihu gives none
+    url_token: str  # the profile's `https://www.zhihu.com/people/<url_token>`; "" for none
+    created: int  # unix seconds
+    likes: int
+    content: str  # cleaned HTML: plain tags, web links, zhimg images
 
 
 @dataclass(frozen=True)

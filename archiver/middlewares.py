@@ -76,8 +76,9 @@ API_HEADERS = {
 
 
 # Zhihu's hosts that serve everyone without a session: Zhihu Daily's API wants no login and no
-# signature. A credential is sent only where it is needed, so these get no cookie at all.
-OPEN_HOSTS = frozenset({"news-at.zhihu.com"})
+# signature, nor does the video play-info of lens.zhihu.com (archiver/zhihu/videos.py: public
+# clients send neither). A credential is sent only where it is needed, so these get no cookie.
+OPEN_HOSTS = frozenset({"news-at.zhihu.com", "lens.zhihu.com"})
 
 
 class ZhihuHosts:
@@ -308,6 +309,9 @@ def backoff_delay(retry_times: int, base: float, cap: float) -> float:
 
 
 FIGURE_META = "archiver_figure"  # request meta of every figure download (FiguresPipeline)
+VIDEO_META = "archiver_video"  # request meta of every video download (VideosPipeline): lens id
+# Where a video request may go besides ARCHIVE_VIDEO_HOSTS: the play-info's own host.
+VIDEO_INFO_HOSTS = ("lens.zhihu.com",)
 
 
 class RefusedFigure(IgnoreRequest):
@@ -315,22 +319,33 @@ class RefusedFigure(IgnoreRequest):
 
 
 class FigureAllowlistMiddleware:
-    """Judge every figure request against FIGURES_ALLOWED_HOSTS as it is about to be sent.
+    """Judge every figure request against FIGURES_ALLOWED_HOSTS as it is about to be sent, and
+    every video request against ARCHIVE_VIDEO_HOSTS (and the play-info's host).
 
     The pipeline judges a figure's URL before requesting it; this judges it again on the way
     out, so no other path (a redirect to 127.0.0.1, a retry, a request some future code builds)
     reaches a host off the list. A redirect comes back through here as a new request.
     """
 
-    def __init__(self, crawler: Crawler, allowlist: list[str]) -> None:
+    def __init__(
+        self, crawler: Crawler, allowlist: list[str], video_hosts: list[str] | None = None
+    ) -> None:
         self.crawler = crawler
         self.allowlist = allowlist
+        self.video_hosts = [*(video_hosts or ()), *VIDEO_INFO_HOSTS]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, crawler.settings.getlist("FIGURES_ALLOWED_HOSTS"))
+        settings = crawler.settings
+        return cls(
+            crawler,
+            settings.getlist("FIGURES_ALLOWED_HOSTS"),
+            settings.getlist("ARCHIVE_VIDEO_HOSTS"),
+        )
 
     def process_request(self, request: Request) -> None:
+        if VIDEO_META in request.meta:
+            self._judge_video(request)
         if FIGURE_META not in request.meta or is_allowed(request.url, self.allowlist):
             return
         assert self.crawler.stats is not None
@@ -342,6 +357,19 @@ class FigureAllowlistMiddleware:
             f" (redirected from {redirected[0]})" if redirected else "",
         )
         raise RefusedFigure(f"not on FIGURES_ALLOWED_HOSTS: {request.url}")
+
+    def _judge_video(self, request: Request) -> None:
+        if is_allowed(request.url, self.video_hosts):
+            return
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"{keys.VIDEOS}/refused_host")
+        redirected = request.meta.get("redirect_urls", [])
+        logger.warning(
+            "Video not fetched (host not on ARCHIVE_VIDEO_HOSTS): %s%s",
+            request.url,
+            f" (redirected from {redirected[0]})" if redirected else "",
+        )
+        raise RefusedFigure(f"not on ARCHIVE_VIDEO_HOSTS: {request.url}")
 
 
 class ZhihuChallengeMiddleware:

@@ -1,6 +1,8 @@
 """Scrapy settings for the archiver. Every setting of ours carries its component's prefix and is
 listed in the README; secrets (the Zhihu cookie) are read from the environment only."""
 
+import os
+
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["archiver.spiders"]
 NEWSPIDER_MODULE = "archiver.spiders"
@@ -47,7 +49,12 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.webarchive.WarcReplayMiddleware": 995,
 }
 ITEM_PIPELINES = {
+    # An answer's comments (captured, or kept from the index) before the figures: their images
+    # are archived with the body's.
+    "archiver.pipelines.comments.CommentsPipeline": 200,
     "archiver.pipelines.figures.FiguresPipeline": 300,
+    # Only with ARCHIVE_VIDEOS = "download": the video files, before the posts that play them.
+    "archiver.pipelines.videos.VideosPipeline": 400,
     "archiver.pipelines.posts.PostPipeline": 800,
     "archiver.pipelines.history.HotListPipeline": 900,
 }
@@ -72,6 +79,9 @@ ZHIHU_CHALLENGE_SOLVER = "auto"
 ZHIHU_CHALLENGE_TIMEOUT = 10.0  # seconds the challenge script may take
 ZHIHU_HOTLIST_LIMIT = 50
 ZHIHU_ANSWERS_PER_QUESTION = 1
+# The top root comments of an answer to keep in its post (a 评论 section), captured when the
+# answer is first archived or edited: 0 (the seed's posts) to 20 (one page of Zhihu's web client).
+ZHIHU_COMMENTS = 0
 ZHIHU_HOTLIST_CATEGORIES = "社交媒体/知乎/知乎热榜"
 ZHIHU_ANSWER_CATEGORIES = "社交媒体/知乎/知乎回答"  # `scrapy archive`: answers and questions
 ZHIHU_ARTICLE_CATEGORIES = "社交媒体/知乎/知乎专栏"  # `scrapy archive`: column articles
@@ -111,6 +121,9 @@ ARCHIVE_FORMULAS = "image"  # or "tex": \(…\) and \[…\] for MathJax/KaTeX, T
 ARCHIVE_LINK_CARDS = "keep"  # or "card": an unclosed card closed, its image shown in the link
 ARCHIVE_REFERENCES = "keep"  # or "list": numbered links and a 参考 list at the end of the body
 ARCHIVE_VIDEOS = "keep"  # or "poster": a video card as its poster, linking to the video's page
+# or "download": that, and the video file archived (videos/<id>.mp4), played in local mode
+ARCHIVE_VIDEO_MAX_SIZE = 50 * 1024 * 1024  # the best rendition up to this many bytes
+ARCHIVE_VIDEO_HOSTS = ["vzuu.com"]  # where video files may be fetched from (vdn*.vzuu.com)
 
 # Hot-list history: every hot list is recorded in the index; a daily page lists each day's
 HISTORY_ENABLED = True
@@ -137,6 +150,8 @@ FIGURES_MAX_PER_POST = 300
 FIGURES_MAX_BYTES_PER_POST = 200 * 1024 * 1024
 FIGURES_MAX_BYTES_PER_RUN = 2 * 1024 * 1024 * 1024
 FIGURES_MAX_PIXELS = 50_000_000  # below Pillow's bomb guard; 200 MB once decoded
+# Threads that decode, thumbnail and write figures off the reactor thread (0: on it)
+FIGURES_THREADS = min(os.cpu_count() or 1, 64)
 
 # A cron job needs no interactive consoles listening on local ports.
 TELNETCONSOLE_ENABLED = False

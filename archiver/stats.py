@@ -6,3 +6,5 @@ FAILED = "archiver/failed"  # /<reason>: downloads that failed, items that could
 BLOCKED = "archiver/blocked"  # the cause, when Zhihu refused us; /<cause> counts the responses
 EXIT_CODE = "archiver/exit_code"
 FIGURES = "archiver/figures"  # /stored, /refused_host, /deferred, /failed/<reason>
+VIDEOS = "archiver/videos"  # /stored, /uptodate, /refused_host, /deferred, /failed/<reason>
+COMMENTS = "archiver/comments"  # /captured, /failed/<reason> (ZHIHU_COMMENTS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import stat
@@ -38,6 +39,79 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def stage(path: Path, data: bytes) -> Path:
+    """`data` in a new temporary file beside `path` (named as `atomic_write` names its own),
+    neither synced nor in place yet: `put_in_place` does both, for many files at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX
+    )
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def put_in_place(staged: list[tuple[Path, Path]]) -> list[tuple[Path, OSError]]:
+    """Staged files (temporary, target): each synced, then each renamed over its target, so a
+    crash leaves either the old file or the new one, as with `atomic_write`. The syncs come
+    first and together: one syncfs(2) per file system where there is one (Linux), else one
+    fsync each. Returns the targets that could not be put in place, with why (their temporary file
+    removed)."""
+    failed: list[tuple[Path, OSError]] = []
+    synced = []
+    whole = _sync_file_systems([tmp for tmp, _ in staged])
+    for tmp, target in staged:
+        try:
+            if not whole:
+                _fsync(tmp)
+            synced.append((tmp, target))
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            failed.append((target, exc))
+    for tmp, target in synced:
+        try:
+            tmp.replace(target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            failed.append((target, exc))
+    return failed
+
+
+def _sync_file_systems(paths: list[Path]) -> bool:
+    """syncfs(2) once for each file system holding `paths`: one disk flush for them all, where
+    an fsync each costs a flush each. False where there is no syncfs, or it failed."""
+    syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    if syncfs is None:
+        return False
+    done: set[int] = set()
+    try:
+        for path in paths:
+            if (device := path.stat().st_dev) in done:
+                continue
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                if syncfs(fd) != 0:
+                    return False
+            finally:
+                os.close(fd)
+            done.add(device)
+    except OSError:
+        return False
+    return True
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def sweep_temporaries(root: Path) -> int:

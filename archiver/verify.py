@@ -23,8 +23,11 @@ from archiver.warcindex import Damaged, read_cdxj, scan, warc_files
 SHIPPED_IMAGE = "images/default/headimg.png"
 # Made again from the index by every hot-list run (the history's charts), so known without a row.
 GENERATED = ("images/hotlist/",)
-# Site paths a post links to: `src="/images/..."`, and its front matter's `'/images/...'`.
-_LOCAL_LINK = re.compile(r"""(?:src="|: ')(/images/[^"'\s]+)""")
+# Site paths a post links to: `src="/images/..."` (a video's `poster` and `src` too), and its
+# front matter's `'/images/...'`.
+_LOCAL_LINK = re.compile(r"""(?:src="|poster="|: ')(/(?:images|videos)/[^"'\s]+)""")
+# Where the archive keeps what the index knows (videos: ARCHIVE_VIDEOS = "download").
+_INDEXED_FOLDERS = ("_posts", "images", "videos")
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,8 @@ def post_problems(root: Path, index: ArchiveIndex) -> Iterator[Problem]:
 
 
 def link_problems(root: Path, relpath: str) -> Iterator[Problem]:
-    """Every `/images/...` a post links to must be in the archive (local mode)."""
+    """Every `/images/...` and `/videos/...` a post links to must be in the archive (local
+    mode)."""
     text = (root / relpath).read_text(encoding="utf-8", errors="replace")
     for link in sorted(set(_LOCAL_LINK.findall(text))):
         if not (root / link.lstrip("/")).is_file():
@@ -80,8 +84,9 @@ def figure_problems(root: Path, figures: list[StoredFigure]) -> Iterator[Problem
 
 
 def stray_problems(root: Path, known: set[str]) -> Iterator[Problem]:
-    """Files under `_posts/` and `images/` the index does not know; our temporary files."""
-    for folder in ("_posts", "images"):
+    """Files under `_posts/`, `images/` and `videos/` the index does not know; our temporary
+    files."""
+    for folder in _INDEXED_FOLDERS:
         for path in sorted((root / folder).rglob("*")):
             rel = path.relative_to(root).as_posix()
             if path.is_dir() or rel in known or rel.startswith(GENERATED):

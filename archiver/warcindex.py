@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
@@ -26,6 +25,8 @@ from archiver.storage import atomic_write
 
 logger = logging.getLogger(__name__)
 
+# cdxj-indexer's MIME type: a Content-Type up to its first `;` or blank.
+_MIME_END = re.compile(r"[;\s]")
 # `<spider>-<UTC time>-<pid>[-<part>].warc.gz`: the name the capture gives each file.
 _NAME = re.compile(r"^(?P<run>.+-(?P<stamp>\d{8}T\d{6}Z)-\d+)(?:-(?P<part>\d+))?\.warc(?:\.gz)?$")
 
@@ -66,11 +67,58 @@ def cdxj_path(warc: Path) -> Path:
 
 def write_cdxj(warc: Path) -> Path:
     """Index a closed WARC file beside it (sorted CDXJ, atomically); returns the index's path."""
+    # Imported here: cdxj-indexer is a third of a second of imports, and every `scrapy` command
+    # imports this module, most of them never to write an index.
+    from cdxj_indexer.main import CDXJIndexer
+
     out = io.StringIO()
     CDXJIndexer(out, [str(warc)], sort=True).process_all()
     target = cdxj_path(warc)
     atomic_write(target, out.getvalue().encode("utf-8"))
     return target
+
+
+def write_cdxj_lines(warc: Path, lines: list[str]) -> Path:
+    """The index of a closed WARC file from its lines (`cdxj_line`), sorted as cdxj-indexer
+    sorts them: what write_cdxj would write, without reading the file again."""
+    target = cdxj_path(warc)
+    atomic_write(target, "".join(sorted(lines)).encode("utf-8"))
+    return target
+
+
+def cdxj_line(record: ArcWarcRecord, offset: int, length: int, filename: str) -> str:
+    """The line cdxj-indexer writes for a response record that starts at `offset` of the file
+    `filename` and takes `length` bytes there (gzipped): made as the record is written.
+
+    Its fields, in its order: each header as the record holds it, the MIME type up to its first
+    `;` or blank, a URL SURT cannot read as the key itself (as cdxj-indexer does).
+    """
+    from surt import surt  # imported by capture runs only (tldextract: a fifth of a second)
+    from warcio.timeutils import iso_date_to_timestamp
+
+    headers = record.rec_headers
+    fields: dict[str, str] = {}
+    url = headers.get_header("WARC-Target-URI")
+    if url is not None:
+        fields["url"] = url
+    http = record.http_headers
+    mime = http.get_header("Content-Type") if http else None
+    if mime:
+        mime = _MIME_END.split(mime, 1)[0].strip()
+    if mime is not None:
+        fields["mime"] = mime
+    if http:
+        fields["status"] = http.get_statuscode()
+    digest = headers.get_header("WARC-Payload-Digest")
+    if digest is not None:
+        fields["digest"] = digest
+    fields |= {"length": str(length), "offset": str(offset), "filename": filename}
+    try:
+        key = surt(url)
+    except Exception:  # noqa: BLE001 - cdxj-indexer keys any URL SURT fails on by itself
+        key = url
+    date = iso_date_to_timestamp(headers.get_header("WARC-Date"))
+    return f"{key} {date} {json.dumps(fields)}\n"
 
 
 def read_cdxj(warc: Path) -> list[Capture] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
@@ -27,7 +28,14 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import GzippingWrapper, WARCWriter
 
-from archiver.warcindex import Capture, Lookup, latest_captures, write_cdxj
+from archiver.warcindex import (
+    Capture,
+    Lookup,
+    cdxj_line,
+    latest_captures,
+    write_cdxj,
+    write_cdxj_lines,
+)
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -55,12 +63,18 @@ class FastGzipWARCWriter(WARCWriter):
     (measured on 2,499 request/response pairs), and Zhihu's images barely compress at all.
     """
 
+    # Told of each record written, with where its gzip member starts and its length.
+    on_record: Callable[[ArcWarcRecord, int, int], None] | None = None
+
     def _write_warc_record(self, out: IO[bytes], record: ArcWarcRecord) -> None:
+        start = out.tell() if self.on_record else 0
         self.gzip = False  # warcio would wrap `out` in its level-9 compressor
         try:
             super()._write_warc_record(_FastGzip(out), record)
         finally:
             self.gzip = True
+        if self.on_record:
+            self.on_record(record, start, out.tell() - start)
 
 
 class NotInArchive(IgnoreRequest):
@@ -74,6 +88,19 @@ def redact(name: str, value: str) -> str:
     if lower == "set-cookie":
         return value.split("=", 1)[0] + "=" + REDACTED
     return value
+
+
+def _reads_back(http: StatusAndHeaders | None) -> bool:
+    """Whether a reader of the file gets the headers the index is made of: no line break in
+    them, a Content-Type of plain ASCII without blanks around it."""
+    if http is None:
+        return True
+    for name, value in http.headers:
+        if "\r" in name or "\n" in name or "\r" in value or "\n" in value:
+            return False
+        if name.lower() == "content-type" and not (value.isascii() and value == value.strip()):
+            return False
+    return "\r" not in http.statusline and "\n" not in http.statusline
 
 
 def header_pairs(headers: Headers) -> list[tuple[str, str]]:
@@ -99,6 +126,9 @@ class WarcCaptureMiddleware:
         self.path: Path | None = None
         self.part = 0
         self.stem = ""
+        # The current file's CDXJ lines, made as its responses are written; None: read it again
+        # to index it (a response whose headers the index might read otherwise).
+        self.index: list[str] | None = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -131,6 +161,8 @@ class WarcCaptureMiddleware:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.handle = self.path.open("xb")
         self.writer = FastGzipWARCWriter(self.handle, gzip=True, warc_version="1.1")
+        self.index = []
+        self.writer.on_record = self._indexed
         info = self.writer.create_warcinfo_record(
             self.path.name,
             {"software": "zhihu-archiver (Scrapy, warcio)", "format": "WARC File Format 1.1"},
@@ -148,10 +180,21 @@ class WarcCaptureMiddleware:
         self.handle.close()
         self.handle = self.writer = None
         try:
-            write_cdxj(self.path)
+            if self.index is None:
+                write_cdxj(self.path)
+            else:
+                write_cdxj_lines(self.path, self.index)
         except (OSError, ValueError) as exc:  # the capture stands; replay will scan it
             logger.error("WARC %s could not be indexed: %s", self.path, exc)
         logger.info("WARC capture: %s", self.path)
+
+    def _indexed(self, record: ArcWarcRecord, offset: int, length: int) -> None:
+        if record.rec_type != "response" or self.index is None or self.path is None:
+            return
+        if _reads_back(record.http_headers):
+            self.index.append(cdxj_line(record, offset, length, self.path.name))
+        else:
+            self.index = None
 
     def _rotate(self) -> None:
         self._close()

@@ -3,7 +3,8 @@
 One WARC per run, each with answers pages and figures (random bytes: images do not compress), as
 the capture middleware writes them; then every file indexed as a run's end does. Measured in one
 process: `latest_captures` (what replay and rerender start with) with the indexes, and with every
-file read whole (the indexes moved away), and the indexing itself.
+file read whole (the indexes moved away), and the indexing itself. `measure()` returns the figures
+by name (benchmarks/run_all.py): `replay_startup_speedup` is the time without over the time with.
 
     ./run python benchmarks/bench_archive.py [RUNS] [FIGURES_PER_RUN]
 """
@@ -16,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
@@ -46,9 +48,11 @@ def add(writer: FastGzipWARCWriter, url: str, body: bytes) -> None:
     writer.write_record(record)
 
 
-def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 146
-    figures = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+def measure(
+    runs: int = 146, figures: int = 20, say: Callable[[str], object] = lambda line: None
+) -> dict[str, float]:
+    """Replay start-up with and without the indexes; the figures by name (seconds, ratio).
+    `say` gets each line the command-line run prints."""
     folder = Path(tempfile.mkdtemp(prefix="bench-archive-"))
     try:
         warcs = [write_run(folder, run, figures) for run in range(runs)]
@@ -70,13 +74,28 @@ def main() -> None:
         assert {u: c.offset for u, c in indexed.items()} == {
             u: c.offset for u, c in scanned.items()
         }
-        print(f"{runs} WARC files, {size / 2**20:.0f} MB, {len(indexed)} responses")
-        print(f"indexing at the end of each run: {indexing / runs * 1000:.1f} ms per file")
-        print(f"replay start-up with CDXJ indexes: {with_index:.3f} s")
-        print(f"replay start-up reading every WARC: {without:.3f} s")
-        print(f"ratio: {without / with_index:.0f}x faster with the indexes")
     finally:
         shutil.rmtree(folder)
+    say(f"{runs} WARC files, {size / 2**20:.0f} MB, {len(indexed)} responses")
+    say(f"indexing at the end of each run: {indexing / runs * 1000:.1f} ms per file")
+    say(f"replay start-up with CDXJ indexes: {with_index:.3f} s")
+    say(f"replay start-up reading every WARC: {without:.3f} s")
+    say(f"ratio: {without / with_index:.0f}x faster with the indexes")
+    return {
+        "replay_startup_speedup": without / with_index,
+        "replay_startup_indexed_s": with_index,
+        "replay_startup_scan_s": without,
+        "indexing_s_per_file": indexing / runs,
+        "warc_files": runs,
+        "warc_mb": size / 2**20,
+        "responses": len(indexed),
+    }
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 146
+    figures = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    measure(runs, figures, say=print)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ Timed, each the best of `--rounds` (matplotlib imported and its font found befor
 - a run's end as the pipeline does it: the day's, the week's and the month's page and chart,
   from the index (queries, pages, charts, atomic writes), the charts' data changed;
 - the same again with nothing changed: every chart found drawn, nothing drawn again.
+
+`measure()` returns those seconds by name (benchmarks/run_all.py).
 """
 
 from __future__ import annotations
@@ -72,20 +74,22 @@ def best(rounds: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=12)
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=16)
-    args = parser.parse_args()
-    print(f"CJK font: {cjk_family()}")
+def measure(
+    questions: int = 50,
+    runs: int = 12,
+    days: int = 30,
+    rounds: int = 3,
+    seed: int = 16,
+    say: Callable[[str], object] = lambda line: None,
+) -> dict[str, float]:
+    """Time each piece (the best of `rounds`); the seconds by name. `say` gets each line the
+    command-line run prints."""
+    say(f"CJK font: {cjk_family()}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         index = ArchiveIndex(root / ".archiver" / "index.sqlite3")
-        fill(index, args.questions, args.runs, args.days, args.seed)
-        day = FIRST + timedelta(days=min(args.days, 30) // 2)
+        fill(index, questions, runs, days, seed)
+        day = FIRST + timedelta(days=min(days, 30) // 2)
         one_day = sightings_between(index, *day_bounds(day, ZONE))
         month = month_of(day)
         one_month = sightings_between(index, *period_bounds(month, ZONE))
@@ -102,25 +106,50 @@ def main() -> None:
                 svg.unlink()  # as if a new hot list had come in: every chart is drawn
             run_end()
 
-        results = {
-            f"day chart ({len({s.fetched_at for s in one_day})} lists × {args.questions} "
-            f"questions, {len({s.question_id for s in one_day})} in all)": best(
-                args.rounds, lambda: draw(day_chart(day, ZONE, one_day))
+        pieces = (
+            (
+                "charts_day_chart_s",
+                f"day chart ({len({s.fetched_at for s in one_day})} lists × {questions} "
+                f"questions, {len({s.question_id for s in one_day})} in all)",
+                lambda: draw(day_chart(day, ZONE, one_day)),
             ),
-            f"month's statistics ({len(one_month)} entries)": best(
-                args.rounds, lambda: question_times(one_month, ZONE)
+            (
+                "charts_month_statistics_s",
+                f"month's statistics ({len(one_month)} entries)",
+                lambda: question_times(one_month, ZONE),
             ),
-            "month chart (statistics + drawing)": best(
-                args.rounds, lambda: draw(period_chart(month, question_times(one_month, ZONE)))
+            (
+                "charts_month_chart_s",
+                "month chart (statistics + drawing)",
+                lambda: draw(period_chart(month, question_times(one_month, ZONE))),
             ),
-            "run end: day + week + month pages and charts, all drawn": best(
-                args.rounds, run_end_changed
+            (
+                "charts_run_end_s",
+                "run end: day + week + month pages and charts, all drawn",
+                run_end_changed,
             ),
-            "run end again, nothing changed (no chart drawn)": best(args.rounds, run_end),
-        }
+            (
+                "charts_run_end_unchanged_s",
+                "run end again, nothing changed (no chart drawn)",
+                run_end,
+            ),
+        )
+        results = {key: (name, best(rounds, work)) for key, name, work in pieces}
         index.close()
-    for name, seconds in results.items():
-        print(f"{seconds:8.3f} s  {name}")
+    for name, seconds in results.values():
+        say(f"{seconds:8.3f} s  {name}")
+    return {key: seconds for key, (_, seconds) in results.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=12)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=16)
+    args = parser.parse_args()
+    measure(args.questions, args.runs, args.days, args.rounds, args.seed, say=print)
 
 
 if __name__ == "__main__":

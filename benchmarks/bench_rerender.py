@@ -26,6 +26,9 @@ Timed (each `scrapy` command a subprocess under `/usr/bin/time -v`, start-up inc
 Each rerender's time is put against the goal of at most 3x the bare conversion, its peak RSS
 against 300 MB. `--profile` adds a cProfile of the rewriting rerender (run after the timed ones).
 This is a benchmark, not a test: it fails only on a command that did not do its work.
+`measure(answers, runs)` does the same from Python and returns the figures by name
+(`rerender_vs_convert_unchanged`, `rerender_vs_convert_rewritten`, `rerender_peak_rss_mb`,
+`verify_s`, and the raw seconds); `--json` prints them.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -277,7 +280,8 @@ def expect(timed: Timed, pattern: str, what: str) -> re.Match[str]:
 
 
 def profile_rerender(archive: Path, settings: tuple[str, ...], top: int = 30) -> None:
-    """The rewriting rerender again under cProfile, its top functions by own time."""
+    """A rerender again under cProfile (with settings that rewrite every post), its top
+    functions by own time and by cumulative time."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env["ZHIHU_COOKIE"] = SECRET
     with tempfile.NamedTemporaryFile(suffix=".prof") as out:
@@ -289,6 +293,135 @@ def profile_rerender(archive: Path, settings: tuple[str, ...], top: int = 30) ->
         stats.sort_stats("cumulative").print_stats(top)
 
 
+def measure(
+    answers: int = 6100,
+    runs: int = 4380,
+    *,
+    captures: int = 1,
+    figure_size: tuple[int, int] = (320, 240),
+    seed: int = 20251125,
+    profile: bool = False,
+    keep: bool = False,
+    reuse: Path | None = None,
+    report: Callable[[str], object] = lambda line: None,
+) -> dict[str, float]:
+    """Make the archive (or `reuse` the folder a `keep` run left), time everything; the figures
+    by name (seconds, MB, ratios). `report` gets each line the command-line run prints."""
+    report(
+        f"Python {platform.python_version()}, {platform.machine()} x{os.cpu_count()} CPUs; "
+        f"{answers} answers, {runs} runs, each answer captured {captures}x"
+    )
+    figures: dict[str, float] = {"answers": answers, "runs": runs}
+    scratch = reuse or Path(tempfile.mkdtemp(prefix="bench-rerender-"))
+    archive = scratch / "archive"
+    try:
+        if reuse is None:
+            listed = make_archive(
+                scratch, answers, runs, captures, figure_size, seed, figures, report
+            )
+        else:
+            listed = fixture_answers(scratch / "fixtures", answers)
+            scrapy(archive, ("rerender",))  # the posts as the crawl wrote them, whatever ran last
+            report(f"reusing {archive}")
+
+        contents = [a.content for a in listed]
+        bare_seconds = min(time_pass(bare, contents) for _ in range(3))
+        figures["bare_convert_s"] = bare_seconds
+        report(f"bare conversion (lxml parse + serialise, in-process): {bare_seconds:7.2f} s")
+
+        plain = scrapy(archive, ("rerender",))
+        expect(
+            plain,
+            rf"Rerender: \d+ posts: 0 changed, {answers} unchanged, 0 failed",
+            "rerender",
+        )
+        changing = ("ARCHIVE_FRONT_MATTER_UPDATED=True",)
+        rewrite = scrapy(archive, ("rerender",), changing)
+        expect(
+            rewrite,
+            rf"Rerender: \d+ posts: {answers} changed, 0 unchanged, 0 failed",
+            "rerender (every post rewritten)",
+        )
+        verify = scrapy(archive, ("verify",))
+        expect(verify, r"; 0 problem\(s\)", "verify")
+        verify_warc = scrapy(archive, ("verify", "--warc"))
+        expect(verify_warc, r"WARC files read; 0 problem\(s\)", "verify --warc")
+
+        for name, label, timed in (
+            ("unchanged", "rerender, nothing changes", plain),
+            ("rewritten", "rerender, all rewritten", rewrite),
+        ):
+            ratio = timed.seconds / bare_seconds
+            inner = float(expect(timed, r"; ([\d.]+) s; exit status", label)[1])
+            figures[f"rerender_{name}_s"] = timed.seconds
+            figures[f"rerender_{name}_inner_s"] = inner
+            figures[f"rerender_vs_convert_{name}"] = ratio
+            figures[f"rerender_{name}_rss_mb"] = timed.rss_mb
+            verdict = "meets" if ratio <= GOAL_RATIO and timed.rss_mb <= GOAL_RSS_MB else "MISSES"
+            report(
+                f"{label + ':':<27} {timed.seconds:7.2f} s ({inner:.1f} s inside the command), "
+                f"{ratio:5.2f}x the bare conversion (goal <= {GOAL_RATIO:.0f}x), peak RSS "
+                f"{timed.rss_mb:5.0f} MB (goal <= {GOAL_RSS_MB} MB): {verdict} the goal"
+            )
+        figures["rerender_peak_rss_mb"] = max(plain.rss_mb, rewrite.rss_mb)
+        for name, label, timed in (
+            ("verify", "verify:", verify),
+            ("verify_warc", "verify --warc:", verify_warc),
+        ):
+            figures[f"{name}_s"] = timed.seconds
+            figures[f"{name}_rss_mb"] = timed.rss_mb
+            report(f"{label:<27} {timed.seconds:7.2f} s, peak RSS {timed.rss_mb:5.0f} MB (no goal)")
+        if profile:
+            # The crawl's settings again: every post goes back to its first form (rewritten).
+            profile_rerender(archive, ())
+        if keep:
+            report(f"archive kept: {archive} (--reuse {scratch})")
+    finally:
+        if not keep and reuse is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return figures
+
+
+def make_archive(
+    scratch: Path,
+    answers: int,
+    runs: int,
+    captures: int,
+    figure_size: tuple[int, int],
+    seed: int,
+    figures: dict[str, float],
+    report: Callable[[str], object],
+) -> list[Answer]:
+    """Fixtures, their crawl and its cut into runs, under `scratch`; the answers."""
+    width, height = figure_size
+    start = time.perf_counter()
+    with year_fixtures((width, height)):
+        fixtures = bench_warc.write_fixtures(scratch / "fixtures", answers, seed)
+    made = time.perf_counter() - start
+    report(
+        f"fixtures: {fixtures.answers} answers, {fixtures.figures} figures "
+        f"({width}x{height} JPEG), {fixtures.html_bytes / 2**20:.1f} MiB of HTML; {made:.1f} s"
+    )
+    figures["figures"] = fixtures.figures
+    archive = scratch / "archive"
+    figures["crawl_s"] = crawl_archive(fixtures, archive)
+    report(
+        f"archive crawled (one real captured `scrapy crawl hotlist`): {figures['crawl_s']:.1f} s"
+    )
+    listed = fixture_answers(fixtures.root, fixtures.answers)
+    assert len(listed) == fixtures.answers
+    start = time.perf_counter()
+    folder = split_into_runs(archive, listed, runs, captures)
+    warcs = sorted(folder.glob("*.warc.gz"))
+    size = sum(w.stat().st_size for w in warcs)
+    figures["cut_s"] = time.perf_counter() - start
+    report(
+        f"cut into {len(warcs)} run WARCs ({size / 2**20:.0f} MiB, indexed): "
+        f"{figures['cut_s']:.1f} s"
+    )
+    return listed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--answers", type=int, default=6100, help="answers (one per question)")
@@ -298,82 +431,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20251125)
     parser.add_argument("--profile", action="store_true", help="cProfile the rewriting rerender")
     parser.add_argument("--keep", action="store_true", help="keep the archive (path printed)")
+    parser.add_argument("--reuse", type=Path, help="time again the folder a --keep run kept")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON at the end")
     args = parser.parse_args()
     width, height = (int(n) for n in args.figure_size.split("x"))
-
-    print(
-        f"Python {platform.python_version()}, {platform.machine()} x{os.cpu_count()} CPUs; "
-        f"{args.answers} answers, {args.runs} runs, each answer captured {args.captures}x"
+    figures = measure(
+        args.answers,
+        args.runs,
+        captures=args.captures,
+        figure_size=(width, height),
+        seed=args.seed,
+        profile=args.profile,
+        keep=args.keep,
+        reuse=args.reuse,
+        report=lambda line: print(line, flush=True),
     )
-    scratch = Path(tempfile.mkdtemp(prefix="bench-rerender-"))
-    try:
-        start = time.perf_counter()
-        with year_fixtures((width, height)):
-            fixtures = bench_warc.write_fixtures(scratch / "fixtures", args.answers, args.seed)
-        made = time.perf_counter() - start
-        print(
-            f"fixtures: {fixtures.answers} answers, {fixtures.figures} figures "
-            f"({width}x{height} JPEG), {fixtures.html_bytes / 2**20:.1f} MiB of HTML; {made:.1f} s"
-        )
-        archive = scratch / "archive"
-        crawled = crawl_archive(fixtures, archive)
-        print(f"archive crawled (one real captured `scrapy crawl hotlist`): {crawled:.1f} s")
-        answers = fixture_answers(fixtures.root, fixtures.answers)
-        assert len(answers) == fixtures.answers
-        start = time.perf_counter()
-        folder = split_into_runs(archive, answers, args.runs, args.captures)
-        warcs = sorted(folder.glob("*.warc.gz"))
-        size = sum(w.stat().st_size for w in warcs)
-        print(
-            f"cut into {len(warcs)} run WARCs ({size / 2**20:.0f} MiB, indexed): "
-            f"{time.perf_counter() - start:.1f} s"
-        )
-
-        contents = [a.content for a in answers]
-        bare_seconds = min(time_pass(bare, contents) for _ in range(3))
-        print(f"bare conversion (lxml parse + serialise, in-process): {bare_seconds:7.2f} s")
-
-        plain = scrapy(archive, ("rerender",))
-        expect(
-            plain,
-            rf"Rerender: \d+ posts: 0 changed, {args.answers} unchanged, "
-            r"0 failed",
-            "rerender",
-        )
-        changing = ("ARCHIVE_FRONT_MATTER_UPDATED=True",)
-        rewrite = scrapy(archive, ("rerender",), changing)
-        expect(
-            rewrite,
-            rf"Rerender: \d+ posts: {args.answers} changed, 0 unchanged, "
-            r"0 failed",
-            "rerender (every post rewritten)",
-        )
-        verify = scrapy(archive, ("verify",))
-        expect(verify, r"; 0 problem\(s\)", "verify")
-        verify_warc = scrapy(archive, ("verify", "--warc"))
-        expect(verify_warc, r"WARC files read; 0 problem\(s\)", "verify --warc")
-
-        for label, timed in (
-            ("rerender, nothing changes", plain),
-            ("rerender, all rewritten", rewrite),
-        ):
-            ratio = timed.seconds / bare_seconds
-            inner = expect(timed, r"; ([\d.]+) s; exit status", label)[1]
-            verdict = "meets" if ratio <= GOAL_RATIO and timed.rss_mb <= GOAL_RSS_MB else "MISSES"
-            print(
-                f"{label + ':':<27} {timed.seconds:7.2f} s ({inner} s inside the command), "
-                f"{ratio:5.2f}x the bare conversion (goal <= {GOAL_RATIO:.0f}x), peak RSS "
-                f"{timed.rss_mb:5.0f} MB (goal <= {GOAL_RSS_MB} MB): {verdict} the goal"
-            )
-        for label, timed in (("verify:", verify), ("verify --warc:", verify_warc)):
-            print(f"{label:<27} {timed.seconds:7.2f} s, peak RSS {timed.rss_mb:5.0f} MB (no goal)")
-        if args.profile:
-            profile_rerender(archive, changing)
-        if args.keep:
-            print(f"archive kept: {archive}")
-    finally:
-        if not args.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
+    if args.json:
+        print(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

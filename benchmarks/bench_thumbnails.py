@@ -7,8 +7,10 @@ Run from the project root (the `bench` extra installs pyvips with a bundled libv
 
 Every path turns the same in-memory JPEG bytes into a JPEG thumbnail that fits a 400x300 box:
 
-- ours:    `archiver.images.process_figure(data, ["400x300"])` (draft shrink-on-load, LANCZOS
-           with reducing_gap, quality 85);
+- ours:    `archiver.images.process_figure(data, ["400x300"])` (draft shrink-on-load to the
+           smallest DCT scale that covers the box, BICUBIC with reducing_gap, quality 85); the
+           line "ours: JPEG draft decode only" times its decoding alone, the floor under it
+           (no goal);
 - scrapy:  the real `ImagesPipeline.get_images` of a stock pipeline with IMAGES_THUMBS
            {"small": (400, 300)}: open, exif_transpose, `convert_image` of the original (a
            full-size RGB decode and, because the transposed copy has lost its format, a
@@ -23,9 +25,15 @@ Every path turns the same in-memory JPEG bytes into a JPEG thumbnail that fits a
 The photos are generated deterministically (seeded) with Pillow: soft gradients and blurred
 blobs, sharp shapes and lines, and grain, saved at quality 90, 1000-3000 px on the long side in
 six aspect ratios (portraits too), ~0.3-2 MB each. Each path is first checked once on every
-photo (a JPEG, inside the box, touching it, aspect ratio kept); then the paths run over the
-whole set in alternating rounds, in a rotating order, and the best (minimum) round of each is
-reported with CPU/wall time (about 1.0 means one core). Peak memory is measured in a fresh
+photo (a JPEG, inside the box, touching it, aspect ratio kept) and its quality measured: the
+PSNR of its thumbnails against references made the slow, careful way (the photo decoded whole,
+EXIF-turned, LANCZOS-resized to the thumbnail's own size), over the whole set. Then the paths
+run over the whole set in alternating rounds, in a rotating order; the median round of each is
+reported with CPU/wall time (about 1.0 means one core), and each ratio is the median of the
+rounds' ratios of CPU time, which a busy machine disturbs less than wall time (a ratio is
+"times as fast": libvips's time over ours; every path runs on one thread). Goals: ours 2x as fast as
+Scrapy's, 1.6x as fast as libvips, with a PSNR at most 0.5 dB below libvips's. `measure()`
+returns the figures for benchmarks/run_all.py. Peak memory is measured in a fresh
 subprocess per path that thumbnails --memory-images photos (cycling through the set) and reads
 its own peak RSS (VmHWM on Linux, as ru_maxrss would include the parent's; ru_maxrss elsewhere):
 Pillow and libvips allocate pixels in C, where tracemalloc cannot see them.
@@ -37,10 +45,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import platform
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,7 +62,7 @@ from pathlib import Path
 
 import PIL
 import scrapy
-from PIL import Image, ImageDraw, ImageFilter, ImageOps, features
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps, ImageStat, features
 from scrapy.http import Request, Response
 from scrapy.pipelines.images import ImagesPipeline
 from scrapy.utils.test import get_crawler
@@ -63,7 +73,8 @@ BOX = (400, 300)
 SIZE = f"{BOX[0]}x{BOX[1]}"
 QUALITY = 85
 GOAL_VS_SCRAPY = 2.0  # ours must make at least twice as many thumbnails per second
-GOAL_VS_VIPS = 1.0  # ... and at least as many as libvips on one core
+GOAL_VS_VIPS = 1.6  # ... and 1.6 times as many as libvips on one core
+QUALITY_MARGIN_DB = 0.5  # ... with a PSNR at most this far below libvips's
 MIN_LONG_SIDE = 1000
 MAX_LONG_SIDE = 3000
 ASPECTS = ((4, 3), (3, 2), (16, 9), (1, 1), (3, 4), (2, 3))  # width:height, portraits included
@@ -99,12 +110,12 @@ def generate_photos(count: int, seed: int) -> list[bytes]:
         else:
             size = (round(long_side * aspect_w / aspect_h), long_side)
         out = BytesIO()
-        _photo(rng, size).save(out, "JPEG", quality=SOURCE_QUALITY)
+        photo(rng, size).save(out, "JPEG", quality=SOURCE_QUALITY)
         photos.append(out.getvalue())
     return photos
 
 
-def _photo(rng: random.Random, size: tuple[int, int]) -> Image.Image:
+def photo(rng: random.Random, size: tuple[int, int]) -> Image.Image:
     width, height = size
     # The smooth part (gradients, out-of-focus blobs) is drawn at 1/8 scale and scaled up:
     # cheap to make, and it has the soft edges of a real background.
@@ -181,6 +192,20 @@ def scrapy_pipeline(store: str) -> tuple[Method, Method]:
     )
 
 
+def draft_decode() -> Method:
+    """Only the decoding in ours: the JPEG at the reduced scale that `draft` picks for the box,
+    with no resize or encode. The floor under our thumbnails; it has no goal."""
+
+    def decode(data: bytes) -> bytes:
+        with Image.open(BytesIO(data)) as image:
+            scale = min(BOX[0] / image.width, BOX[1] / image.height)
+            image.draft("RGB", (round(image.width * scale), round(image.height * scale)))
+            image.load()
+        return b""
+
+    return Method("draft", "ours: JPEG draft decode only", decode)
+
+
 VipsState = Callable[[], dict[str, int | str]]
 
 
@@ -229,10 +254,40 @@ def build(name: str, store: str) -> Method:
 # -- checking and timing -----------------------------------------------------------------------
 
 
-def check(method: Method, func: Thumbnailer, photos: list[bytes]) -> tuple[list[str], int]:
-    """Problems with `method`'s thumbnails of `photos`, and their total size in bytes."""
+class References:
+    """The reference thumbnails: each photo decoded whole, EXIF-turned, LANCZOS to a size."""
+
+    def __init__(self, photos: list[bytes]) -> None:
+        self.photos = photos
+        self.made: dict[tuple[int, tuple[int, int]], Image.Image] = {}
+
+    def of(self, index: int, size: tuple[int, int]) -> Image.Image:
+        # At the size a path made (libvips may round a side the other way): same-size pixels.
+        if (index, size) not in self.made:
+            with Image.open(BytesIO(self.photos[index])) as source:
+                whole = ImageOps.exif_transpose(source).convert("RGB")
+            self.made[index, size] = whole.resize(size, Image.Resampling.LANCZOS)
+        return self.made[index, size]
+
+
+def squared_error(image: Image.Image, reference: Image.Image) -> float:
+    """Mean squared error per pixel and channel (Pillow's rms per band: no numpy needed)."""
+    bands = ImageStat.Stat(ImageChops.difference(image.convert("RGB"), reference)).rms
+    return sum(rms * rms for rms in bands) / len(bands)
+
+
+def psnr(mse: float) -> float:
+    return 10 * math.log10(255**2 / mse) if mse else math.inf
+
+
+def check(
+    method: Method, func: Thumbnailer, photos: list[bytes], references: References
+) -> tuple[list[str], int, float]:
+    """Problems with `method`'s thumbnails of `photos`, their total bytes, and their PSNR (dB)
+    against the references over the whole set."""
     problems = []
     total = 0
+    errors = []
     for index, data in enumerate(photos):
         with Image.open(BytesIO(data)) as source:
             width, height = source.size
@@ -240,6 +295,7 @@ def check(method: Method, func: Thumbnailer, photos: list[bytes]) -> tuple[list[
         total += len(thumb)
         with Image.open(BytesIO(thumb)) as image:
             kind, (got_w, got_h), mode = image.format, image.size, image.mode
+            errors.append(squared_error(image, references.of(index, image.size)))
         scale = min(BOX[0] / width, BOX[1] / height)
         want_w, want_h = width * scale, height * scale  # fills the box on one side
         where = f"{method.name}: photo {index} ({width}x{height})"
@@ -247,7 +303,7 @@ def check(method: Method, func: Thumbnailer, photos: list[bytes]) -> tuple[list[
             problems.append(f"{where}: a {mode} {kind}, not an RGB JPEG")
         elif got_w > BOX[0] or got_h > BOX[1] or abs(got_w - want_w) > 1 or abs(got_h - want_h) > 1:
             problems.append(f"{where}: {got_w}x{got_h}, expected {want_w:.0f}x{want_h:.0f}")
-    return problems, total
+    return problems, total, psnr(sum(errors) / len(errors))
 
 
 def time_pass(func: Thumbnailer, photos: list[bytes]) -> tuple[float, float]:
@@ -314,10 +370,138 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+class BadThumbnails(Exception):
+    """A path made a wrong thumbnail: nothing of it is worth timing."""
+
+
+def measure(
+    images: int = 40, rounds: int = 5, seed: int = 20240601, say: Callable[..., None] | None = None
+) -> dict[str, float]:
+    """Medians of the rounds' ratios, thumbnail quality, and ms per thumbnail of each path."""
+    photos = generate_photos(images, seed)
+    vips, vips_state = libvips()
+    with tempfile.TemporaryDirectory() as store:
+        scrapy_full, scrapy_thumb = scrapy_pipeline(store)
+        methods = [ours(), scrapy_full, scrapy_thumb, vips, draft_decode()]
+        return compare(photos, methods, rounds, vips_state, say or (lambda *a, **k: None))
+
+
+def compare(
+    photos: list[bytes],
+    methods: list[Method],
+    rounds: int,
+    vips_state: VipsState | None,
+    say: Callable[..., None],
+) -> dict[str, float]:
+    versions = (
+        f"Python {platform.python_version()}, Pillow {PIL.__version__} "
+        f"(libjpeg-turbo {features.version('libjpeg_turbo')}), Scrapy {scrapy.__version__}"
+    )
+    if vips_state:
+        state = vips_state()
+        versions += f", libvips {state['version']} (pyvips {state['pyvips']})"
+    say(f"{versions}; {os.cpu_count()} CPUs")
+
+    runnable = [(method, method.func) for method in methods if method.func is not None]
+    sizes: dict[str, int] = {}
+    quality: dict[str, float] = {}
+    problems: list[str] = []
+    references = References(photos)
+    for method, func in runnable:  # also the warm-up: imports, decoder set-up, caches
+        if method.name == "draft":
+            func(photos[0])  # makes no thumbnail to check
+            continue
+        found, sizes[method.name], quality[method.name] = check(method, func, photos, references)
+        problems += found
+    if problems:
+        raise BadThumbnails("\n  ".join(problems))
+    say(
+        f"sanity: every path made an RGB JPEG inside {SIZE}, filling it on one side with the "
+        f"photo's aspect ratio (+-1 px), for all {len(photos)} photos"
+    )
+
+    walls: dict[str, list[float]] = {method.name: [] for method, _ in runnable}
+    cpus: dict[str, list[float]] = {method.name: [] for method, _ in runnable}
+    for round_ in range(rounds):
+        shift = round_ % len(runnable)  # rotate who goes first: no path always runs cold
+        for method, func in runnable[shift:] + runnable[:shift]:
+            wall, cpu = time_pass(func, photos)
+            walls[method.name].append(wall)
+            cpus[method.name].append(cpu)
+
+    count = len(photos)
+    say(f"\nrounds: {rounds} over the {count} photos, median round of each path")
+    say(
+        f"{'path':28} {'thumbs/s':>9} {'ms/thumb':>9} {'CPU/wall':>9} {'avg thumb':>10} {'PSNR':>8}"
+    )
+    for method in methods:
+        if method.func is None:
+            say(f"{method.label:28} {method.note}")
+            continue
+        wall, cpu = statistics.median(walls[method.name]), statistics.median(cpus[method.name])
+        made = (
+            f"{sizes[method.name] / count / 1e3:7.1f} KB {quality[method.name]:5.2f} dB"
+            if method.name in sizes
+            else ""
+        )
+        say(
+            f"{method.label:28} {count / wall:9.1f} {wall / count * 1e3:9.2f} {cpu / wall:9.2f} "
+            f"{made}"
+        )
+    if vips_state:
+        state = vips_state()
+        say(
+            f"libvips: concurrency {state['concurrency']}, operation cache max "
+            f"{state['cache_max']}, {state['cache_size']} operations cached after the rounds"
+        )
+    say(
+        "PSNR: against the photo decoded whole, EXIF-turned and LANCZOS-resized to the "
+        "thumbnail's size, over the whole set"
+    )
+
+    def ratio(slow: str, fast: str, times: dict[str, list[float]] = cpus) -> float:
+        """Median of the rounds' time ratios: how many times as fast `fast` is. CPU time by
+        default: on a shared machine, wall time also counts the waits for a core."""
+        return statistics.median(a / b for a, b in zip(times[slow], times[fast], strict=True))
+
+    figures = {
+        "thumbs_vs_scrapy": ratio("scrapy", "ours"),
+        "thumb_quality": quality["ours"],
+        "thumb_quality_scrapy": quality["scrapy"],
+        **{f"thumb_ms_{name}": statistics.median(w) / count * 1e3 for name, w in walls.items()},
+    }
+    say(
+        f"\nours vs scrapy:  {figures['thumbs_vs_scrapy']:.2f}x as fast (goal >= "
+        f"{GOAL_VS_SCRAPY:g}x): {verdict(figures['thumbs_vs_scrapy'] >= GOAL_VS_SCRAPY)}"
+    )
+    if "vips" not in walls:
+        say("ours vs libvips: no comparison, libvips was skipped")
+        return figures
+    figures |= {
+        "thumbs_vs_libvips": ratio("vips", "ours"),
+        "thumbs_vs_libvips_wall": ratio("vips", "ours", walls),
+        "draft_decode_vs_libvips": ratio("vips", "draft"),
+        "thumb_quality_libvips": quality["vips"],
+    }
+    say(
+        f"ours vs libvips: {figures['thumbs_vs_libvips']:.2f}x as fast (goal >= "
+        f"{GOAL_VS_VIPS:g}x): {verdict(figures['thumbs_vs_libvips'] >= GOAL_VS_VIPS)}; "
+        f"the JPEG draft decode alone: {figures['draft_decode_vs_libvips']:.2f}x (by CPU time; "
+        f"by wall time ours is {figures['thumbs_vs_libvips_wall']:.2f}x)"
+    )
+    gap = quality["vips"] - quality["ours"]
+    say(
+        f"quality: ours {quality['ours']:.2f} dB, libvips {quality['vips']:.2f} dB PSNR "
+        f"(goal: at most {QUALITY_MARGIN_DB:g} dB below libvips): "
+        f"{verdict(gap <= QUALITY_MARGIN_DB)}"
+    )
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=40, help="photos to generate (40)")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per path (3)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per path (5)")
     parser.add_argument(
         "--memory-images",
         type=int,
@@ -334,98 +518,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--images and --rounds must be at least 1, --memory-images at least 0")
 
     started = time.perf_counter()
-    photos = generate_photos(args.images, args.seed)
-    made = time.perf_counter() - started
-    lengths = sorted(len(data) for data in photos)
-    print(
-        f"photos: {len(photos)} JPEGs (q{SOURCE_QUALITY}), {MIN_LONG_SIDE}-{MAX_LONG_SIDE} px "
-        f"long side, {lengths[0] / 1e6:.2f}-{lengths[-1] / 1e6:.2f} MB each "
-        f"({sum(lengths) / 1e6:.1f} MB), generated in {made:.1f} s"
-    )
-
-    vips, vips_state = libvips()
-    with tempfile.TemporaryDirectory() as store:
-        scrapy_full, scrapy_thumb = scrapy_pipeline(store)
-        methods = [ours(), scrapy_full, scrapy_thumb, vips]
-        return run(args, photos, methods, vips_state, started)
-
-
-def run(
-    args: argparse.Namespace,
-    photos: list[bytes],
-    methods: list[Method],
-    vips_state: VipsState | None,
-    started: float,
-) -> int:
-    versions = (
-        f"Python {platform.python_version()}, Pillow {PIL.__version__} "
-        f"(libjpeg-turbo {features.version('libjpeg_turbo')}), Scrapy {scrapy.__version__}"
-    )
-    if vips_state:
-        state = vips_state()
-        versions += f", libvips {state['version']} (pyvips {state['pyvips']})"
-    print(f"{versions}; {os.cpu_count()} CPUs")
-
-    runnable = [(method, method.func) for method in methods if method.func is not None]
-    sizes: dict[str, int] = {}
-    problems: list[str] = []
-    for method, func in runnable:  # also the warm-up: imports, decoder set-up, caches
-        found, sizes[method.name] = check(method, func, photos)
-        problems += found
-    if problems:
-        print("sanity check FAILED:", *problems, sep="\n  ")
+    try:
+        measure(args.images, args.rounds, args.seed, say=print)
+    except BadThumbnails as exc:
+        print(f"sanity check FAILED:\n  {exc}")
         return 1
-    print(
-        f"sanity: every path made an RGB JPEG inside {SIZE}, filling it on one side with the "
-        f"photo's aspect ratio (+-1 px), for all {len(photos)} photos"
-    )
-
-    best: dict[str, tuple[float, float]] = {}
-    for round_ in range(args.rounds):
-        shift = round_ % len(runnable)  # rotate who goes first: no path always runs cold
-        for method, func in runnable[shift:] + runnable[:shift]:
-            wall, cpu = time_pass(func, photos)
-            if method.name not in best or wall < best[method.name][0]:
-                best[method.name] = (wall, cpu)
-
-    count = len(photos)
-    print(f"\nrounds: {args.rounds} over the {count} photos, best round of each path")
-    print(f"{'path':28} {'thumbs/s':>9} {'ms/thumb':>9} {'CPU/wall':>9} {'avg thumb':>10}")
-    for method in methods:
-        if method.func is None:
-            print(f"{method.label:28} {method.note}")
-            continue
-        wall, cpu = best[method.name]
-        print(
-            f"{method.label:28} {count / wall:9.1f} {wall / count * 1e3:9.2f} {cpu / wall:9.2f} "
-            f"{sizes[method.name] / count / 1e3:7.1f} KB"
-        )
-    if vips_state:
-        state = vips_state()
-        print(
-            f"libvips: concurrency {state['concurrency']}, operation cache max "
-            f"{state['cache_max']}, {state['cache_size']} operations cached after the rounds"
-        )
-
-    ours_wall = best["ours"][0]
-    vs_scrapy = best["scrapy"][0] / ours_wall
-    print(
-        f"\nours vs scrapy:  {vs_scrapy:.2f}x as fast (goal >= {GOAL_VS_SCRAPY:g}x): "
-        f"{verdict(vs_scrapy >= GOAL_VS_SCRAPY)}"
-    )
-    if "vips" in best:
-        vs_vips = best["vips"][0] / ours_wall
-        print(
-            f"ours vs libvips: {vs_vips:.2f}x as fast (goal >= {GOAL_VS_VIPS:g}x): "
-            f"{verdict(vs_vips >= GOAL_VS_VIPS)}"
-        )
-    else:
-        print("ours vs libvips: no comparison, libvips was skipped")
-
     if args.memory_images:
-        report_memory(
-            args.memory_images, photos, [m for m, _ in runnable if m.name != "scrapy-thumb"]
-        )
+        photos = generate_photos(args.images, args.seed)
+        vips, _ = libvips()
+        with tempfile.TemporaryDirectory() as store:
+            report_memory(args.memory_images, photos, [ours(), scrapy_pipeline(store)[0], vips])
     print(f"\ntotal time {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -40,7 +40,7 @@ from archiver.zhihu.signing import ZSE_93, verify
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SUFFIX = re.compile(
-    r"^(?:\.(?P<status>\d{3}))?(?P<once>\.once)?\.(?P<ext>json|html|xml|location|jpeg|png|gif|webp|svg|js)$"
+    r"^(?:\.(?P<status>\d{3}))?(?P<once>\.once)?\.(?P<ext>json|html|xml|location|jpeg|png|gif|webp|svg|js|mp4)$"
 )
 TYPES = {
     "json": "application/json; charset=utf-8",
@@ -52,6 +52,7 @@ TYPES = {
     "webp": "image/webp",
     "svg": "image/svg+xml",
     "js": "application/javascript; charset=utf-8",
+    "mp4": "video/mp4",
 }
 
 

@@ -3,10 +3,12 @@ by crawls through the fixture server."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -193,6 +195,14 @@ def test_package_writes_a_wacz_its_validator_accepts(archive, tmp_path):
         text=True,
     )
     assert done.returncode == 0 and "Validation succeeded" in done.stdout, done.stdout
+    with zipfile.ZipFile(out_file) as wacz:
+        header, *listed = map(json.loads, wacz.read("pages/pages.jsonl").splitlines())
+    assert header["format"] == "json-pages-1.0"
+    # A page for each captured response that holds archived items, with its title and time.
+    assert len(listed) == 2  # the answers pages of the two questions (three answers)
+    for page in listed:
+        assert re.search(r"/api/v4/questions/\d+/(answers|feeds)\?", page["url"]), page
+        assert page["title"] and re.match(r"\d{4}-\d\d-\d\dT", page["ts"]), page
     code, _, err = scrapy(
         archive,
         "package",

@@ -26,6 +26,7 @@ from images import jpeg
 from lxml import html as lxml_html
 from nasty import NASTY, TEXT
 from rich_fragments import EQUATIONS, EXPECTED_TEX, REFERENCES, UNCLOSED_CARD, VIDEO
+from videos import mp4
 
 from archiver.history import record_hot_list, write_daily_page
 from archiver.index import ArchiveIndex
@@ -33,7 +34,7 @@ from archiver.items import HotQuestion, Post
 from archiver.pipelines.history import history_zone
 from archiver.post.figures import figure_key
 from archiver.post.render import PostOptions, body_for, post_text, render
-from archiver.post.rich import RichOptions
+from archiver.post.rich import RichOptions, video_key
 from archiver.post.text import one_line
 from archiver.spiders.base import categories_setting
 from archiver.writer import PostWriter
@@ -42,6 +43,8 @@ pytestmark = pytest.mark.slow
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SEED = "_posts/社交媒体/知乎/知乎热榜/answer-2583412650.md"
+COMMENTED_URL = "https://www.zhihu.com/question/655533333/answer/3300000000000000001"
+COMMENTED = "_posts/社交媒体/知乎/知乎回答/answer-3300000000000000001.md"
 HOSTILE_CATEGORIES = ("测试", "敌意")
 
 
@@ -116,12 +119,16 @@ RICH = {
         "entities",
     ),
     "video": (hostile(205, "视频", VIDEO), RichOptions(videos="poster"), "entities"),
+    # Item 2: the video file archived too, played from the archive.
+    "video-file": (hostile(206, "视频文件", VIDEO), RichOptions(videos="download"), "entities"),
 }
+VIDEO_FILE = "/videos/1400000000000000001.mp4"
 RICH_FIGURES = {  # figure key → site path of the archived copy
     figure_key("https://pic2.zhimg.com/v2-0123456789abcdef_ipico.jpg"): "/images/other/card.jpg",
     "zhimg/v2-fedcba9876543210fedcba9876543210.jpg": (
         "/images/zhimg/v2-fedcba9876543210fedcba9876543210.jpg"
     ),
+    video_key("1400000000000000001"): VIDEO_FILE,
 }
 # A hot-list title with a NUL and a forged tag (item 8): it used to break the daily page.
 NUL_ENTRY = HotQuestion(51, "9000000099", "零\x00字节 {% post_link evil %}", "1\x00 万热度")
@@ -148,7 +155,8 @@ def write_hostile(source: Path, options: PostOptions) -> None:
 def write_rich(source: Path, writer: PostWriter, options: PostOptions) -> None:
     for path in RICH_FIGURES.values():
         (source / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
-        (source / path.lstrip("/")).write_bytes(jpeg(480, 270))
+        data = mp4(2.0, 480, 270) if path == VIDEO_FILE else jpeg(480, 270)
+        (source / path.lstrip("/")).write_bytes(data)
     for post, rich, braces in RICH.values():
         post = dataclasses.replace(post, categories=RICH_CATEGORIES)
         mode = dataclasses.replace(options, rich=rich, braces=braces, local_images=True)
@@ -168,6 +176,10 @@ def build(tmp_path: Path, timezone: str) -> tuple[Path, dict[str, dict]]:
     site = make_site(tmp_path / "site", timezone)
     source = site / "source"
     run = crawl(source, settings=("ARCHIVE_IMAGES=local",))
+    assert run.code == 0, run.log
+    # An answer with its top comments (issue 14), captured by a real crawl, images archived.
+    settings = ("ARCHIVE_IMAGES=local", "ZHIHU_COMMENTS=2")
+    run = crawl(source, command=("archive", COMMENTED_URL), settings=settings)
     assert run.code == 0, run.log
     from archiver.hexo import site_timezone
 
@@ -197,9 +209,9 @@ def test_every_post_is_built_with_its_title_categories_and_date(site):
     index = ArchiveIndex(source / ".archiver" / "index.sqlite3")
     entries = index.db.execute("SELECT path, title, updated_time FROM posts").fetchall()
     index.close()
-    # 3 answers, the daily, week and month pages, the hostile posts, the nasty front matters,
-    # the rich posts
-    total = 6 + 2 * len(HOSTILE) + len(NASTY_POSTS) + len(RICH)
+    # 3 answers, the daily, week and month pages, the answer with comments, the hostile posts,
+    # the nasty front matters, the rich posts
+    total = 6 + 1 + 2 * len(HOSTILE) + len(NASTY_POSTS) + len(RICH)
     assert len(entries) == len(hexo_posts) == total
     for path, title, updated in entries:
         post = hexo_posts[path]
@@ -389,4 +401,67 @@ def test_card_references_and_video_read_as_on_zhihu_in_chromium(site):
         assert figure.locator("img").evaluate(loaded)  # the archived poster
         assert figure.locator("figcaption").inner_text() == "▶ 实验演示"
         shot(page, "video", root)
+    assert all(urlsplit(u).hostname == "127.0.0.1" for u in requested), requested
+
+
+def test_an_archived_video_plays_from_the_archive_in_chromium(site):
+    # Issue 14 item 2: the video's metadata loads from the site itself, its poster shows.
+    root, hexo_posts = site
+    requested: list[str] = []
+    with chromium_on(root / "public") as (browser, base):
+        page = rich_page(browser, base, hexo_posts, "video-file", requested)
+        video = page.locator("#content figure.archiver-video video")
+        assert video.get_attribute("src") == VIDEO_FILE
+        page.wait_for_function(
+            "document.querySelector('#content figure.archiver-video video').readyState >= 1"
+        )
+        state = video.evaluate(
+            "v => [v.readyState, v.duration, v.videoWidth, v.videoHeight, v.error]"
+        )
+        # The poster as the browser shows it: the image the attribute names, decoded.
+        poster = video.evaluate(
+            "v => new Promise(done => { const i = new Image();"
+            " i.onload = () => done([v.poster, i.naturalWidth]);"
+            " i.onerror = () => done([v.poster, 0]); i.src = v.poster; })"
+        )
+        caption = page.locator("#content figure.archiver-video figcaption a")
+        assert caption.inner_text() == "实验演示"
+        assert caption.get_attribute("href") == "https://www.zhihu.com/video/1400000000000000001"
+        shot(page, "video-file", root)
+    ready, duration, width, height, error = state
+    assert ready >= 1 and duration > 0 and (width, height) == (480, 270) and error is None
+    assert urlsplit(poster[0]).path == RICH_FIGURES["zhimg/v2-fedcba9876543210fedcba9876543210.jpg"]
+    assert poster[1] > 0
+    assert any(urlsplit(u).path == VIDEO_FILE for u in requested)
+    assert all(urlsplit(u).hostname == "127.0.0.1" for u in requested), requested
+
+
+def test_comments_show_with_their_authors_and_images_in_chromium(site):
+    # Issue 14: the 评论 section after the body, as a reader sees it.
+    root, hexo_posts = site
+    requested: list[str] = []
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    with chromium_on(root / "public") as (browser, base):
+        page = browser.new_page(viewport={"width": 1000, "height": 1600})
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto(f"{base}/{hexo_posts[COMMENTED]['path']}", wait_until="load")
+        heading = page.locator("#content h2")
+        assert heading.inner_text() == "评论" and heading.is_visible()
+        items = page.locator("#content ol.CommentList > li")
+        assert items.count() == 2
+        authors = items.locator("a.CommentItem-author")
+        assert authors.all_inner_texts() == ["云上的猫", "河边的人"]
+        assert authors.first.get_attribute("href") == "https://www.zhihu.com/people/yun-shang"
+        assert items.first.locator("time").inner_text() == "2025-11-28 12:20"
+        image = items.first.locator("img")
+        assert image.get_attribute("src").startswith("/images/zhimg/") and image.evaluate(loaded)
+        assert image.is_visible()
+        hostile = items.nth(1)
+        assert "{{ site.title }} {% raw %}" in hostile.inner_text()  # text, not a template
+        assert "[飙泪笑]" in hostile.inner_text() and hostile.locator("script").count() == 0
+        assert page.locator("#content a[href^='javascript:']").count() == 0
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(
+            path=str(ARTIFACTS / f"hexo-comments-{root.parent.name}.png"), full_page=True
+        )
     assert all(urlsplit(u).hostname == "127.0.0.1" for u in requested), requested

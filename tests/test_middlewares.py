@@ -10,7 +10,10 @@ from scrapy.http import Request, TextResponse
 from twisted.internet import defer
 
 from archiver.middlewares import (
+    VIDEO_META,
     BackoffRetryMiddleware,
+    FigureAllowlistMiddleware,
+    RefusedFigure,
     ZhihuBlockMiddleware,
     ZhihuHosts,
     ZhihuSessionMiddleware,
@@ -243,3 +246,37 @@ def test_timeouts_and_5xx_are_retried_after_a_backoff():
 
 def test_backoff_grows_and_is_capped():
     assert [backoff_delay(n, 2.0, 10.0) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 10.0]
+
+
+def test_the_video_play_info_is_open_no_cookie_and_no_signature(monkeypatch):
+    # lens.zhihu.com (archiver/zhihu/videos.py): what public clients send, no more.
+    mw = session(monkeypatch, cookie='d_c0="device"; z_c0=secret')
+    url = "https://lens.zhihu.com/api/v4/videos/1400000000000000001"
+    assert url not in ZhihuHosts(BASE) and ZhihuHosts.is_open(url)
+    request = Request(url, headers={"Cookie": 'd_c0="from-jar"'})
+    mw.process_request(request)
+    signer().process_request(request)
+    assert b"Cookie" not in request.headers
+    assert not any(name.lower().startswith(b"x-") for name in request.headers)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/v.mp4",  # a play-info's or a redirect's target
+        "https://pic1.zhimg.com/a.mp4",  # a figure host is no video host
+        "https://www.zhihu.com/api/v4/me",
+        "https://vzuu.com.evil.example/HD/a.mp4",
+    ],
+)
+def test_video_requests_go_to_the_video_hosts_only(url):
+    crawler = project_crawler()
+    middleware = FigureAllowlistMiddleware.from_crawler(crawler)
+    with pytest.raises(RefusedFigure):
+        middleware.process_request(Request(url, meta={VIDEO_META: "1"}))
+    assert crawler.stats.get_value("archiver/videos/refused_host") == 1
+    for allowed in (
+        "https://vdn1.vzuu.com/HD/a.mp4?auth_key=1-0-0-ab",
+        "https://lens.zhihu.com/api/v4/videos/1",
+    ):
+        assert middleware.process_request(Request(allowed, meta={VIDEO_META: "1"})) is None

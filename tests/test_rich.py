@@ -10,7 +10,7 @@ from rich_fragments import EQUATIONS, EXPECTED_TEX, REFERENCES, UNCLOSED_CARD, V
 
 from archiver.post.content import clean_content
 from archiver.post.render import PostOptions, post_text
-from archiver.post.rich import RichOptions
+from archiver.post.rich import RichOptions, video_key
 from archiver.post.text import body_markup
 
 TEX = RichOptions(formulas="tex")
@@ -173,3 +173,69 @@ def test_post_text_follows_the_options_and_defaults_to_the_seed_form():
     rich = post_text(post, PostOptions(rich=ALL))
     assert "\\(e\\)" in rich and "<h2>参考</h2>" in rich and "archiver-video" in rich
     assert rich.endswith("  \n</div>\n            ")
+
+
+# ARCHIVE_VIDEOS = "download" (issue 14, item 2)
+DOWNLOAD = RichOptions(videos="download")
+POSTER_KEY = "zhimg/v2-fedcba9876543210fedcba9876543210.jpg"
+ARCHIVED = {
+    POSTER_KEY: "/images/zhimg/poster.jpg",
+    video_key("1400000000000000001"): "/videos/1400000000000000001.mp4",
+}
+
+
+def test_download_mode_names_the_videos_and_shows_the_poster_until_one_is_archived():
+    twice = VIDEO + VIDEO.replace('data-pid="v', 'data-pid="w')
+    body = clean_content(twice, rich=DOWNLOAD)
+    assert body.videos == ("1400000000000000001",)  # once, however often it is shown
+    # Not archived (yet, or it failed): the poster form, exactly as with "poster".
+    assert body.html == clean_content(twice, rich=VIDEOS).html
+    assert clean_content(twice, rich=VIDEOS).videos == () == clean_content(twice).videos
+
+
+def test_an_archived_video_plays_from_the_archive_with_its_archived_poster():
+    body = clean_content(VIDEO, ARCHIVED, rich=DOWNLOAD)
+    root = lxml_html.fragment_fromstring(body.html, create_parent="div")
+    [figure] = root.findall("figure")
+    assert figure.get("class") == "archiver-video"
+    [video] = figure.findall("video")
+    assert video.get("src") == "/videos/1400000000000000001.mp4"
+    assert video.get("poster") == "/images/zhimg/poster.jpg"
+    assert video.get("controls") is not None and video.get("preload") == "metadata"
+    caption = figure.find("figcaption/a")
+    assert caption.get("href") == "https://www.zhihu.com/video/1400000000000000001"
+    assert caption.text == "实验演示"
+    # The poster is still the post's figure: its head image and thumbnail.
+    assert [(f.key, f.src) for f in body.figures] == [(POSTER_KEY, "/images/zhimg/poster.jpg")]
+    assert body.first_image == "/images/zhimg/poster.jpg"
+    assert '<video controls="" preload="metadata" poster="/images/zhimg/poster.jpg" src=' in (
+        body.html
+    )
+
+
+def test_an_archived_video_keeps_a_remote_poster_that_failed_and_drops_a_refused_one():
+    only_video = {video_key("1400000000000000001"): "/videos/1400000000000000001.mp4"}
+    body = clean_content(VIDEO, only_video, refused=lambda url: False, rich=DOWNLOAD)
+    assert 'poster="https://pic3.zhimg.com/v2-fedcba9876543210fedcba9876543210.jpg"' in body.html
+    assert [f.key for f in body.figures] == [POSTER_KEY]
+    body = clean_content(VIDEO, only_video, refused=lambda url: True, rich=DOWNLOAD)
+    assert "poster=" not in body.html and body.figures == ()
+    assert 'src="/videos/1400000000000000001.mp4"' in body.html
+
+
+def test_zhihu_own_video_elements_are_not_touched():
+    gif = (
+        '<video class="ztext-gif GifPlayer-gif2mp4" src="https://vdn3.vzuu.com/SD/a.mp4" '
+        'poster="https://pic3.zhimg.com/v2-282a872f4ba46f4b46b760d3d89af9d2_b.jpg"></video>'
+    )
+    for rich in (RichOptions(), DOWNLOAD):
+        body = clean_content(gif, ARCHIVED, rich=rich)
+        assert body.html == gif and body.figures == ()
+
+
+def test_a_card_without_a_video_page_is_only_a_poster():
+    box = VIDEO.replace(
+        'href="https://link.zhihu.com/?target=https%3A//www.zhihu.com/video/', 'href="#x'
+    ).replace('data-lens-id="1400000000000000001"', 'data-lens-id="../1"')
+    body = clean_content(box, ARCHIVED, rich=DOWNLOAD)
+    assert body.videos == () and "<video" not in body.html

@@ -7,13 +7,16 @@ import os
 import pytest
 from conftest import make_post
 
+from archiver import storage
 from archiver.index import ArchiveIndex
 from archiver.lock import ArchiveLock
 from archiver.storage import (
     TEMP_PREFIX,
     UnsafePath,
     atomic_write,
+    put_in_place,
     read_bytes,
+    stage,
     sweep_temporaries,
 )
 from archiver.writer import PostWriter
@@ -104,3 +107,40 @@ def test_a_version_is_not_kept_twice(tmp_path):
     for text in (b"a", b"b", b"a", b"b"):
         (tmp_path / writer.write(post, b"x")[1]).write_bytes(text)
     assert [t for _, t in index.versions("answer:1936787046304842491")] == [b"a", b"b", b"a"]
+
+
+def test_staged_posts_are_in_place_and_recorded_only_once_flushed(tmp_path):
+    index = ArchiveIndex(tmp_path / "index.sqlite3")
+    writer = PostWriter(tmp_path, index)
+    posts = [make_post(id=str(n)) for n in range(3)]
+    paths = [writer.write(post, b"old")[1] for post in posts]
+    old_hash = index.get("answer:0").content_hash
+    writer.stage_writes()
+    assert writer.write(posts[0], b"old") == ("unchanged", paths[0])
+    assert writer.write(posts[1], b"new") == ("updated", paths[1])
+    assert writer.write(posts[2], b"new") == ("updated", paths[2])
+    # Not in place yet: the files and their index rows are the old ones, the new bytes wait
+    # in our temporary files (which a killed run leaves for the sweep).
+    assert all((tmp_path / p).read_bytes() == b"old" for p in paths)
+    assert index.get("answer:1").content_hash == old_hash
+    assert len(list(tmp_path.rglob(f"{TEMP_PREFIX}*"))) == 2
+    (tmp_path / paths[2]).unlink()
+    (tmp_path / paths[2]).mkdir()  # a folder where the post was: it cannot be replaced
+    [(failed, error)] = writer.flush()
+    assert failed == paths[2] and isinstance(error, OSError)
+    assert (tmp_path / paths[1]).read_bytes() == b"new"
+    assert index.get("answer:1").content_hash != old_hash
+    assert index.get("answer:2").content_hash == old_hash  # left as it was
+    assert not list(tmp_path.rglob(f"{TEMP_PREFIX}*"))
+    assert [text for _, text in index.versions("answer:1")] == [b"old"]
+    assert writer.flush() == []
+
+
+def test_put_in_place_without_syncfs_syncs_each_file(tmp_path, monkeypatch):
+    synced = []
+    monkeypatch.setattr(storage, "_sync_file_systems", lambda paths: False)
+    monkeypatch.setattr(storage, "_fsync", synced.append)
+    staged = [(stage(tmp_path / name, name.encode()), tmp_path / name) for name in ("a", "b")]
+    assert put_in_place(staged) == []
+    assert synced == [tmp for tmp, _ in staged]
+    assert [(tmp_path / name).read_bytes() for name in ("a", "b")] == [b"a", b"b"]

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
-from wacz.main import main as wacz_main
 
 from archiver.commands.crawl import refuse, tell
 from archiver.commands.verify import archive_paths, archive_problems
 from archiver.extensions import EXIT_FAILED
-from archiver.warcindex import capture_order, warc_files
+from archiver.rebuild import items_of, parser_for
+from archiver.warcindex import capture_order, captures_of, warc_files
 
 if TYPE_CHECKING:
     import argparse
@@ -26,6 +28,22 @@ def run_day(path: Path) -> date | None:
     """The UTC day a WARC file's run started, from its name; None for a name not ours."""
     stamp = capture_order(path)[0]
     return date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8])) if stamp != "~" else None
+
+
+def pages(warcs: list[Path]) -> list[dict[str, str]]:
+    """The captured responses that hold archived items (answers, articles, pins, stories, list
+    pages), each with the title of what it holds: the WACZ's list of pages. The `wacz` tool
+    finds each URL's record and gives the page that record's time."""
+    found: dict[str, dict[str, str]] = {}
+    for warc in warcs:
+        for capture in captures_of(warc):
+            parse = parser_for(capture.url)
+            if parse is None or capture.url in found:
+                continue
+            if titles := list(dict.fromkeys(post.title for post in items_of(capture, parse))):
+                more = f" (and {len(titles) - 1} more)" if len(titles) > 1 else ""
+                found[capture.url] = {"url": capture.url, "title": titles[0] + more}
+    return list(found.values())
 
 
 def _day(name: str, value: str | None, problems: list[str]) -> date | None:
@@ -86,10 +104,21 @@ class Command(ScrapyCommand):
             tell("package", f"no WARC file of a run from {self.since} to {self.until}", None)
             self.exitcode = EXIT_FAILED
             return
+        # Imported here: `scrapy` imports every command's module on each run, and wacz's
+        # validator brings in frictionless (a third of a second).
+        from wacz.main import main as wacz_main
+
         title = f"Zhihu archive, {self.since} to {self.until}"
         said = io.StringIO()  # the wacz tool's progress lines: kept for a failure only
-        with contextlib.redirect_stdout(said):
-            code = wacz_main(["create", "-o", opts.wacz, "--title", title, *chosen])
+        with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(said):
+            listed = Path(scratch) / "pages.jsonl"
+            header = {"format": "json-pages-1.0", "id": "pages", "title": "Pages"}
+            lines = [header, *pages([Path(name) for name in chosen])]
+            listed.write_text(
+                "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+            )
+            argv = ["create", "-o", opts.wacz, "--title", title, "-p", str(listed), *chosen]
+            code = wacz_main(argv)
         if code != 0:
             tell("package", f"the WACZ could not be made: {said.getvalue().strip()}", None)
             Path(opts.wacz).unlink(missing_ok=True)

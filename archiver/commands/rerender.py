@@ -18,9 +18,12 @@ from archiver.commands.verify import locked_archive, quiet_logging, refuse_unles
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
 from archiver.index import ArchiveIndex
 from archiver.lock import ArchiveBusy
-from archiver.rebuild import Captured, Tally, post_pipeline, with_figures
+from archiver.rebuild import Captured, Tally, post_pipeline
 from archiver.spiders.base import categories_setting
 from archiver.storage import sweep_temporaries
+from archiver.writer import PostWriter
+
+_STAGED = 256  # changed posts put in place together (their temporary files, at most)
 
 if TYPE_CHECKING:
     import argparse
@@ -59,23 +62,33 @@ class Command(ScrapyCommand):
         stats = Tally()
         pipeline = post_pipeline(self.settings, stats)
         pipeline.open_spider()
+        assert pipeline.index is not None and pipeline.writer is not None
+        # Thousands of posts: the index commits without a sync each, and changed posts are put
+        # in place (synced together) _STAGED at a time.
+        pipeline.index.sync_at_checkpoints()
+        pipeline.writer.stage_writes()
         entries = index.entries()
         uncaptured = failed = 0
         # Progress on a terminal only: a cron log gets the summary line alone.
         bar = tqdm(entries, unit="post", disable=not sys.stderr.isatty(), file=sys.stderr)
         try:
-            for entry in bar:
-                post = captured.post_for(entry)
+            for n, entry in enumerate(bar, start=1):
+                post = captured.item_for(entry, index, pipeline)
                 if post is None:
                     uncaptured += 1  # feed items, daily pages: no capture holds them
                     continue
                 try:
-                    pipeline.process_item(with_figures(post, index, pipeline))
+                    pipeline.process_item(post)
                 except DropItem as exc:
                     failed += 1
                     tell("rerender", f"not rendered: {entry.path}: {exc}", self.settings)
+                if n % _STAGED == 0:
+                    failed += self._put_in_place(pipeline.writer, stats)
         finally:
-            pipeline.close_spider()
+            try:
+                failed += self._put_in_place(pipeline.writer, stats)
+            finally:
+                pipeline.close_spider()
         value = stats.get_value
         status = EXIT_FAILED if failed else 0
         print(
@@ -86,3 +99,11 @@ class Command(ScrapyCommand):
             f"exit status {status}"
         )
         return status
+
+    def _put_in_place(self, writer: PostWriter, stats: Tally) -> int:
+        """The staged posts in place; how many could not be (each told)."""
+        failures = writer.flush()
+        for path, exc in failures:
+            stats.inc_value(f"{keys.POSTS}/updated", -1)  # counted when rendered
+            tell("rerender", f"not rendered: {path}: {exc}", self.settings)
+        return len(failures)

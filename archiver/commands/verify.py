@@ -19,7 +19,7 @@ from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
 from archiver.images import BadImage, process_figure
 from archiver.index import ArchiveIndex, index_path
 from archiver.lock import ArchiveBusy, ArchiveLock
-from archiver.rebuild import Captured, Tally, payload, post_pipeline, with_figures
+from archiver.rebuild import Captured, Tally, payload, post_pipeline
 from archiver.spiders.base import categories_setting
 from archiver.storage import atomic_write
 from archiver.verify import Problem, problems
@@ -110,14 +110,14 @@ class Repairer:
             if hashlib.sha256(text).hexdigest() == entry.content_hash:
                 atomic_write(self.root / entry.path, text)
                 return "restored from the index's versions"
-        post = self.captured.post_for(entry)
-        if post is None:
-            return None
         stats = Tally()
         pipeline = post_pipeline(self.settings, stats)
         pipeline.open_spider()
         try:
-            pipeline.process_item(with_figures(post, self.index, pipeline))
+            post = self.captured.item_for(entry, self.index, pipeline)
+            if post is None:
+                return None
+            pipeline.process_item(post)
         except DropItem:
             return None
         finally:

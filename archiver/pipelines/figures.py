@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Self
@@ -30,6 +31,7 @@ from archiver.index import ArchiveIndex, index_path, utc_now
 from archiver.items import Post, StoredFigure
 from archiver.middlewares import FIGURE_META, RefusedFigure
 from archiver.pipelines.posts import rich_options
+from archiver.pipelines.workers import FigureWorkers
 from archiver.post.figures import Figure, is_allowed, retry_due
 from archiver.post.render import body_for
 from archiver.storage import atomic_write
@@ -59,6 +61,7 @@ FIGURE = FIGURE_META  # request meta: the Figure a media request is for
 PROCESSED = "archiver_processed"  # request meta: the checked image and its thumbnails
 FAILED = "archiver_failed"  # request meta: the reason, once a failure has been counted
 POST = "archiver_post"  # request meta: the _PostFigures of the post the request is for
+PLACE = "archiver_place"  # request meta: True while the request holds a place of the workers
 # Failures that say nothing about the figure itself, only about this run: never remembered.
 _RUN_SCOPED = frozenset(
     {
@@ -114,6 +117,10 @@ class FiguresPipeline(FilesPipeline):
         self.max_bytes_per_post = settings.getint("FIGURES_MAX_BYTES_PER_POST")
         self.max_bytes_per_run = settings.getint("FIGURES_MAX_BYTES_PER_RUN")
         self.max_pixels = settings.getint("FIGURES_MAX_PIXELS")
+        # Decoding, thumbnailing and writing off the reactor thread; the figures in flight are
+        # at most those the downloader takes at once plus one per thread.
+        threads = settings.getint("FIGURES_THREADS")
+        self.workers = FigureWorkers(threads, settings.getint("CONCURRENT_REQUESTS") + threads)
         self.rich = rich_options(settings)  # formulas as TeX are no figures, video posters are
         self.run_bytes = 0  # figure bytes downloaded in this run
         self.index_file = index_path(self.archive_dir, settings["ARCHIVE_INDEX"])
@@ -132,8 +139,10 @@ class FiguresPipeline(FilesPipeline):
     def open_spider(self, spider: Spider | None = None) -> None:
         super().open_spider()
         self.index = ArchiveIndex(self.index_file)
+        self.workers.start()
 
     def close_spider(self, spider: Spider | None = None) -> None:
+        self.workers.stop()
         if self.index is not None:
             self.index.close()
 
@@ -179,14 +188,17 @@ class FiguresPipeline(FilesPipeline):
             )
         return requests
 
-    def media_to_download(
+    async def media_to_download(
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
         assert self.index is not None
         stored = self.index.figure(request.meta[FIGURE].key)
         if stored is None or not (self.archive_dir / stored.path).is_file():
+            # Held from before the download to the end of its processing (media_downloaded)
+            # or its failure (media_failed): what bounds the figure bytes held in memory.
+            request.meta[PLACE] = await self.workers.enter()
             return None
-        self._complete_thumbnails(stored, info)
+        await self._complete_thumbnails(stored, info)
         self.inc_stats("uptodate")
         return {
             "url": request.url,
@@ -209,25 +221,31 @@ class FiguresPipeline(FilesPipeline):
             self._fail(request, "empty")
         self._spend(request, len(response.body))
         try:
-            request.meta[PROCESSED] = process_figure(
-                response.body,
-                self.sizes,
-                equation=request.meta[FIGURE].equation,
-                max_pixels=self.max_pixels,
+            request.meta[PROCESSED] = await self.workers.run(
+                partial(
+                    process_figure,
+                    response.body,
+                    self.sizes,
+                    equation=request.meta[FIGURE].equation,
+                    max_pixels=self.max_pixels,
+                )
             )
         except BadImage as exc:
             self._fail(request, exc.reason, str(exc))
-        return await super().media_downloaded(response, request, info, item=item)
+        done = await super().media_downloaded(response, request, info, item=item)
+        self._leave(request)  # a failure (an exception here) gives it back in media_failed
+        return done
 
     def media_failed(
         self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo
     ) -> NoReturn:
+        self._leave(request)
         if FAILED in request.meta:
             raise FigureFailed(request.meta[FAILED])
         if failure.check(RefusedFigure):
             # A redirect off the allowlist: the middleware has counted and logged it.
             raise FigureFailed("refused_host")
-        self._fail(request, _failure_reason(failure), failure.getErrorMessage())
+        self._fail(request, failure_reason(failure), failure.getErrorMessage())
 
     def file_path(
         self,
@@ -242,7 +260,7 @@ class FiguresPipeline(FilesPipeline):
         processed: Processed | None = request.meta.get(PROCESSED)
         return f"images/{stem}.{processed.ext if processed else ext}"
 
-    def file_downloaded(
+    async def file_downloaded(
         self,
         response: Response,
         request: Request,
@@ -253,15 +271,8 @@ class FiguresPipeline(FilesPipeline):
         figure: Figure = request.meta[FIGURE]
         path = self.file_path(request, response, info)
         processed: Processed = request.meta.pop(PROCESSED)
-        self.store.persist_file(path, BytesIO(response.body), info)
-        stored = StoredFigure(
-            key=figure.key,
-            url=request.url,
-            path=path,
-            sha256=hashlib.sha256(response.body).hexdigest(),
-            width=processed.width,
-            height=processed.height,
-            thumbnails=self._persist_thumbnails(figure.key, processed, info),
+        stored = await self.workers.run(
+            partial(self._write, figure, request.url, path, response.body, processed, info)
         )
         assert self.index is not None
         self.index.record_figure(stored, utc_now())  # after the files: a crash means re-download
@@ -321,6 +332,27 @@ class FiguresPipeline(FilesPipeline):
         post.downloaded += size
         self.run_bytes += size
 
+    def _write(
+        self,
+        figure: Figure,
+        url: str,
+        path: str,
+        body: bytes,
+        processed: Processed,
+        info: MediaPipeline.SpiderInfo,
+    ) -> StoredFigure:
+        """Store the figure and its thumbnails (a worker's job): what the index is to record."""
+        self.store.persist_file(path, BytesIO(body), info)
+        return StoredFigure(
+            key=figure.key,
+            url=url,
+            path=path,
+            sha256=hashlib.sha256(body).hexdigest(),
+            width=processed.width,
+            height=processed.height,
+            thumbnails=self._persist_thumbnails(figure.key, processed, info),
+        )
+
     def _persist_thumbnails(
         self, key: str, processed: Processed, info: MediaPipeline.SpiderInfo
     ) -> dict[str, str]:
@@ -331,7 +363,9 @@ class FiguresPipeline(FilesPipeline):
             self.store.persist_file(paths[thumb.size], BytesIO(thumb.data), info)
         return paths
 
-    def _complete_thumbnails(self, stored: StoredFigure, info: MediaPipeline.SpiderInfo) -> None:
+    async def _complete_thumbnails(
+        self, stored: StoredFigure, info: MediaPipeline.SpiderInfo
+    ) -> None:
         """A stored figure gets the thumbnails of sizes added to the setting since it was stored."""
         missing = [
             s
@@ -340,15 +374,25 @@ class FiguresPipeline(FilesPipeline):
         ]
         if not missing or stored.key.startswith("equation/"):
             return
-        data = (self.archive_dir / stored.path).read_bytes()
         try:
-            processed = process_figure(data, missing)
+            made = await self.workers.run(partial(self._rethumbnail, stored, missing, info))
         except BadImage as exc:
             logger.warning("Stored figure %s cannot be thumbnailed: %s", stored.path, exc)
             return
-        thumbnails = {**stored.thumbnails, **self._persist_thumbnails(stored.key, processed, info)}
+        thumbnails = {**stored.thumbnails, **made}
         assert self.index is not None
         self.index.record_figure(dataclasses.replace(stored, thumbnails=thumbnails), utc_now())
+
+    def _rethumbnail(
+        self, stored: StoredFigure, sizes: list[str], info: MediaPipeline.SpiderInfo
+    ) -> dict[str, str]:
+        """Make and store thumbnails of a stored figure (a worker's job); BadImage."""
+        data = (self.archive_dir / stored.path).read_bytes()
+        return self._persist_thumbnails(stored.key, process_figure(data, sizes), info)
+
+    def _leave(self, request: Request) -> None:
+        if request.meta.pop(PLACE, False):
+            self.workers.leave()
 
     def _fail(self, request: Request, reason: str, detail: str = "") -> NoReturn:
         """Count and log a failed figure once, then fail its download with the reason."""
@@ -369,7 +413,7 @@ class FiguresPipeline(FilesPipeline):
         self.crawler.stats.inc_value(f"{keys.FIGURES}/{what}", count)
 
 
-def _failure_reason(failure: Failure) -> str:
+def failure_reason(failure: Failure) -> str:
     if failure.check(NotInArchive):
         return "not_in_warc"
     if failure.check(IgnoreRequest):

@@ -164,7 +164,9 @@ class PostPipeline:
             refused=lambda url: not is_allowed(url, self.allowed_hosts),
             rich=self.options.rich,
         )
-        first = stored.get(body.figures[0].key) if body.figures else None
+        # The head image's own thumbnail: the body's first figure, never a comment's image.
+        head = body.figures[0] if body.figures and body.figures[0].src == body.first_image else None
+        first = stored.get(head.key) if head else None
         thumb = first.thumbnails.get(self.local_thumbnail or "") if first else None
         return body, f"/{thumb}" if thumb else ""
 

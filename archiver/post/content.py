@@ -16,8 +16,15 @@ _CONTENT_IMAGE_CLASSES = frozenset(
     {"origin_image", "content_image", "content-image", "data-actualsrc"}
 )
 _SIZE_SUFFIX = {"data-actualsrc": "_b.jpg", "data-original": "_r.jpg", "src": "_b.jpg"}
+_SIZE_AT_END = {
+    suffix: re.compile(re.escape(suffix) + r"(?=[?#]|$)") for suffix in _SIZE_SUFFIX.values()
+}
 _DOWNLOAD_ORDER = ("data-original", "data-actualsrc", "src")
 _WRAPPER = "div"
+# What lxml's fragment parser takes for a whole document rather than a fragment.
+_FULL_HTML = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
+# The rich options that leave the tree as it is (rich.py: every default does).
+_NO_REWRITES = RichOptions()
 # Local-image mode: a refused figure becomes its alt text, its URL kept in this attribute.
 REFUSED_ATTRIBUTE = "data-archiver-refused-src"
 REFUSED_CLASS = "archiver-refused-figure"
@@ -29,10 +36,29 @@ class Body:
     first_image: str  # the `src` of the first <img> as written, "" when there is none
     blank: bool = False  # no text and no image: nothing worth a post
     figures: tuple[Figure, ...] = ()  # every image to archive, in document order
+    videos: tuple[str, ...] = ()  # lens ids of the videos to archive (ARCHIVE_VIDEOS=download)
 
 
 def parse_fragment(fragment: str) -> HtmlElement:
-    """The fragment's nodes under one <div> (lxml needs a single root)."""
+    """The fragment's nodes under one <div> (lxml needs a single root): the tree of
+    `lxml.html.fragment_fromstring(fragment, create_parent="div")`.
+
+    That function parses `<html><body>fragment</body></html>`, then moves each child of the body
+    into a new <div>, making a Python object of every one. The body itself, renamed, is the same
+    tree (the text before the first child kept only when not blank, as there) without that walk.
+    """
+    if not _FULL_HTML.match(fragment):
+        bodies = lxml_html.document_fromstring(f"<html><body>{fragment}</body></html>").findall(
+            "body"
+        )
+        if len(bodies) == 1 and not bodies[0].attrib:
+            root = bodies[0]
+            if root.text is not None and not root.text.strip():
+                root.text = None
+            root.tail = None
+            root.tag = _WRAPPER
+            return root
+    # A whole document, or a body with attributes of its own: lxml's way.
     return lxml_html.fragment_fromstring(fragment, create_parent=_WRAPPER)
 
 
@@ -57,21 +83,28 @@ def clean_content(
     the rules run, so the images it adds are figures like any other.
     """
     root = parse_fragment(fragment)
-    # Collect first, then mutate: removing nodes while iterating the tree skips siblings.
-    doomed = [el for el in root.iter("noscript", "a") if _is_doomed(el)]
+    # One walk finds all the rules touch. Collect first, then mutate: removing nodes while
+    # iterating the tree skips siblings.
+    found = list(root.iter("noscript", "a", "img", "video"))
+    doomed = [el for el in found if _is_doomed(el)]
     for el in doomed:
         el.drop_tree()  # keeps the element's tail text
-    if rich is not None:
-        enrich(root, rich)
+    videos = enrich(root, rich, local) if rich is not None else ()
+    if doomed or rich not in (None, _NO_REWRITES):
+        # The tree changed (nodes went, rich rewrites added and removed images): walk it again.
+        found = list(root.iter("img", "a", "video"))
     figures: list[Figure] = []
-    for el in root.iter("img", "a"):
+    for el in found:
         if el.tag == "a":
             _unwrap_redirect(el)
+        elif el.tag == "video":
+            if figure := _archived_video_poster(el, local or {}, refused):
+                figures.append(figure)
         elif (figure := _rewrite_image(el, local or {})) and not _refuse(el, refused):
             figures.append(figure)
     first_image = figures[0].src if figures else _first_src(root)
     blank = not first_image and not root.text_content().strip()
-    return Body(serialise_children(root), first_image, blank, tuple(figures))
+    return Body(serialise_children(root), first_image, blank, tuple(figures), videos)
 
 
 def feed_body(
@@ -124,6 +157,28 @@ def _refuse(img: HtmlElement, refused: Callable[[str], bool] | None) -> bool:
     return True
 
 
+def _archived_video_poster(
+    video: HtmlElement, local: Mapping[str, str], refused: Callable[[str], bool] | None
+) -> Figure | None:
+    """The poster of an archived video (rich.video_as_player) is a figure like the card's
+    poster was: its archived copy when there is one; a refused host's is not shown at all.
+    Zhihu's own `<video>` elements are left as they are."""
+    parent = video.getparent()
+    if parent is None or parent.get("class") != "archiver-video" or not video.get("poster"):
+        return None
+    poster = video.get("poster", "")
+    try:
+        key = figure_key(poster)
+    except ValueError:
+        key = ""  # `http://[x`: no request can be made of it
+    src = local.get(key, poster) if key else poster
+    if src == poster and refused is not None and refused(poster):
+        del video.attrib["poster"]
+        return None
+    video.set("poster", src)
+    return Figure(src=src, url=poster, key=key) if key else None
+
+
 def _first_src(root: HtmlElement) -> str:
     return next((src for img in root.iter("img") if (src := img.get("src"))), "")
 
@@ -135,15 +190,17 @@ def _is_doomed(el: HtmlElement) -> bool:
 
 def _rewrite_image(img: HtmlElement, local: Mapping[str, str]) -> Figure | None:
     """Rules 3 and 4 on one <img>; the figure to archive, if it has a web URL."""
-    download = img.get("src", "")
-    if _is_content_image(img):
+    if not _is_content_image(img):
+        download = img.get("src", "")
+    else:
         # Rule 3: the large rendition, in the order the feed source chose it.
         for attr in ("data-actualsrc", "data-original", "src"):
             if value := img.get(attr):
                 img.set("src", _large_jpg(value, _SIZE_SUFFIX[attr]))
                 break
-        for attr in ("width", "height"):
-            img.attrib.pop(attr, None)
+        attrib = img.attrib
+        attrib.pop("width", None)
+        attrib.pop("height", None)
         download = _original(img)
     # Rule 4: zhimg refuses hotlinks that carry a foreign Referer.
     img.set("referrerpolicy", "no-referrer")
@@ -152,7 +209,10 @@ def _rewrite_image(img: HtmlElement, local: Mapping[str, str]) -> Figure | None:
 
 def _original(img: HtmlElement) -> str:
     """The file to keep: the _r original (data-original) beats any rendition."""
-    return next((value for attr in _DOWNLOAD_ORDER if (value := img.get(attr))), "")
+    for attr in _DOWNLOAD_ORDER:
+        if value := img.get(attr):
+            return value
+    return ""
 
 
 def _figure(img: HtmlElement, download: str, local: Mapping[str, str]) -> Figure | None:
@@ -169,15 +229,15 @@ def _figure(img: HtmlElement, download: str, local: Mapping[str, str]) -> Figure
 
 
 def _is_content_image(img: HtmlElement) -> bool:
-    parent = img.getparent()
-    if parent is not None and parent.tag == "figure":
+    if not _CONTENT_IMAGE_CLASSES.isdisjoint(img.get("class", "").split()):
         return True
-    return not _CONTENT_IMAGE_CLASSES.isdisjoint(img.get("class", "").split())
+    parent = img.getparent()
+    return parent is not None and parent.tag == "figure"
 
 
 def _large_jpg(url: str, suffix: str) -> str:
     # Only .jpg names: a `_r.gif` is the animated original and must stay as it is.
-    return re.sub(re.escape(suffix) + r"(?=[?#]|$)", "_1440w.jpg", url, count=1)
+    return _SIZE_AT_END[suffix].sub("_1440w.jpg", url, count=1) if suffix in url else url
 
 
 def _unwrap_redirect(link: HtmlElement) -> None:

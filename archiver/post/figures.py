@@ -26,11 +26,13 @@ _EXTENSIONS = {"jpeg": "jpg"}
 _HOSTNAME = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z](?:[a-z0-9-]*[a-z0-9])?$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Most figure URLs: a lower-case host without port or userinfo, then only characters a URL may
-# hold as they are, no `%`. For these the request URL is the URL itself, and the (slow)
-# normalisation is skipped: conversion runs it for every image of every answer.
+# hold as they are (`%` too: safe_url_string never re-encodes one, as a formula's `tex=%5C...`).
+# For these the request URL is the URL itself, and the (slow) normalisation is skipped:
+# conversion runs it for every image of every answer.
 _PLAIN_URL = re.compile(
-    r"^https?://[a-z0-9.-]+"
-    r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@/-]*(?:\?[A-Za-z0-9._~!$&()*+,;=:@/?-]+)?)?$"
+    r"^https?://(?P<host>[a-z0-9.-]+)"
+    r"(?:(?P<path>/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*)"
+    r"(?:\?(?P<query>[A-Za-z0-9._~!$&()*+,;=:@/?%-]+))?)?$"
 )
 # A remembered failure is retried after a day, then a week, then every month.
 RETRY_AFTER = (timedelta(days=1), timedelta(days=7), timedelta(days=30))
@@ -69,17 +71,21 @@ def figure_key(url: str) -> str:
 
     Judged on the URL as requested; ValueError when there is none (see `request_url`).
     """
-    normalised = request_url(url)
-    if normalised is None:
-        raise ValueError(f"not a URL that can be requested: {url!r}")
-    url = normalised
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host.endswith(".zhimg.com") and (match := _ZHIMG.match(parts.path)):
+    if plain := _PLAIN_URL.match(url):
+        # As requested already, and split as urlsplit would: its parts taken from the match.
+        host, path, query = plain["host"], plain["path"] or "", plain["query"] or ""
+    else:
+        normalised = request_url(url)
+        if normalised is None:
+            raise ValueError(f"not a URL that can be requested: {url!r}")
+        url = normalised
+        parts = urlsplit(url)
+        host, path, query = (parts.hostname or "").lower(), parts.path, parts.query
+    if host.endswith(".zhimg.com") and (match := _ZHIMG.match(path)):
         ext = match["ext"].lower()
         return f"zhimg/{match['name'].lower()}.{_EXTENSIONS.get(ext, ext)}"
-    if host.endswith("zhihu.com") and parts.path == "/equation":
-        return f"equation/{_digest(parts.query)}.svg"
+    if host.endswith("zhihu.com") and path == "/equation":
+        return f"equation/{_digest(query)}.svg"
     # Another allowlisted host: the URL itself is the identity; the real type comes from the bytes.
     return f"other/{host or 'nohost'}/{_digest(url)}.img"
 

@@ -10,6 +10,7 @@ from email.utils import formatdate
 from zoneinfo import ZoneInfo
 
 from archiver.items import Post
+from archiver.post.comments import with_comments
 from archiver.post.content import Body, clean_content, feed_body
 from archiver.post.rich import RichOptions
 from archiver.post.text import body_markup, one_line, parseable
@@ -70,7 +71,8 @@ def body_for(
         return post.body
     content = parseable(post.content)
     if post.kind in _ZHIHU_HTML:
-        return clean_content(content, local, refused, rich)
+        body = clean_content(content, local, refused, rich)
+        return with_comments(body, post.comments, local, refused)
     return feed_body(content, local, refused)
 
 

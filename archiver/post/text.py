@@ -23,6 +23,10 @@ _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 # What makes a line blank: whitespace to JavaScript's \s, as marked tests it (U+3000 and U+FEFF
 # included); Python's str.isspace adds only characters that are no risk to treat as blank.
 _BLANKS = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\ufeff"
+# A blank line among LF-separated lines: the first, or one after a break (up to the next or the
+# end).
+_BLANK_FIRST_LINE = re.compile(f"[{re.escape(_BLANKS)}]*\n")
+_BLANK_LATER_LINE = re.compile(f"\n[{re.escape(_BLANKS)}]*(?:\n|\\Z)")
 # Hexo's backtick_code_block filter turns a ``` or ~~~ fence at the start of a line (after
 # blanks, `>` quote marks or a list marker) into a highlighted code block, even inside HTML. The
 # fence's first character is written as a character reference (the same character to HTML), so
@@ -38,6 +42,8 @@ _NEWLINE = "&#10;"
 
 def one_line(value: str) -> str:
     """A front-matter value or a label: line breaks as spaces, control characters dropped."""
+    if value.isprintable():  # most values: no line break, control or non-character in them
+        return value
     return _NOT_IN_A_VALUE.sub("", _LINE_BREAKS.sub(" ", value))
 
 
@@ -60,10 +66,12 @@ def parseable(html: str) -> str:
     The other controls survive parsing (`&#1;` becomes one, too): body_markup drops them after.
     """
     try:
-        html.encode("utf-8")
+        data = html.encode("utf-8")
     except UnicodeEncodeError:
         return without_controls(html)
-    return without_controls(html) if "\x00" in html else html
+    # Looked for in the bytes: memchr finds a 0 byte at once, where a str of CJK text (two bytes
+    # a character, every ASCII one with a 0 byte) makes it stop at each ASCII character.
+    return without_controls(html) if b"\x00" in data else html
 
 
 # Inside `{% raw %}`, the one thing Hexo and Nunjucks still look for is the block's end (and,
@@ -137,6 +145,8 @@ def escape_blank_lines(html: str) -> str:
         parts = _LINE_BREAK.split(html)
         lines, breaks = parts[0::2], parts[1::2]
     elif "\n" in html:
+        if not _BLANK_FIRST_LINE.match(html) and not _BLANK_LATER_LINE.search(html):
+            return html  # most code blocks: every newline stays (found without a split)
         lines = html.split("\n")
         breaks = ["\n"] * (len(lines) - 1)
     else:

@@ -1,0 +1,171 @@
+"""An answer's root comments (`/api/v4/comment_v5/answers/{id}/root_comment`) to Comment items.
+
+The endpoint is the one Zhihu's web client has called since 2023 (signed like every `/api/v4/`
+call), `?order_by=score&limit=20&offset=` for the first page of the top comments: see
+NanmiCoder/MediaCrawler `media_platform/zhihu/client.py` (`get_root_comments`) and `help.py`
+(`_extract_comment`), and crispyChicken999/zhihu-fisher-vscode
+`src/core/zhihu/webview/components/comments.ts`. The answer is
+
+    {"data": [{"id", "type": "comment", "content" (HTML), "created_time", "like_count",
+               "child_comment_count", "author": {"id", "url_token", "name", "avatar_url"},
+               "reply_to_author", ...}],
+     "paging": {"is_end", "next", ...}}
+
+The older `/api/v4/answers/{id}/root_comments` nested the author as `author.member` and counted
+`vote_count`: both shapes are read. A comment's content is a stranger's HTML: only a few
+plain tags survive (`clean_comment_html`), an image Zhihu shows as a link (`a.comment_img`,
+`a.comment_gif` on zhimg) becomes an `<img>` (a figure to archive), a sticker
+(`a.comment_sticker`) its text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+from archiver.items import Comment
+from archiver.post.content import parse_fragment, serialise_children
+from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, as_int, get_path, load_object, text_of
+from archiver.zhihu.urls import api_url
+
+ANONYMOUS = "匿名用户"
+PAGE_LIMIT = 20  # what the web client asks for: one page holds the top 20 root comments
+MAX_COMMENTS = PAGE_LIMIT  # ZHIHU_COMMENTS at most: one request per answer
+# Tags a comment keeps; every other tag is unwrapped (its text stays), those of _DROPPED go
+# with their content.
+_KEPT = frozenset({"p", "br", "a", "img", "b", "strong", "i", "em", "s", "del", "code"})
+_DROPPED = frozenset(
+    {
+        "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
+        "noscript", "template", "svg", "math", "form", "input", "button", "textarea",
+        "select", "option", "head", "title", "meta", "link", "base", "audio", "video",
+        "source", "track", "canvas", "picture",
+    }
+)  # fmt: skip
+_ATTRIBUTES = {"a": ("href",), "img": ("src", "alt")}
+_IMAGE_LINKS = ("comment_img", "comment_gif")
+
+
+def comments_url(base_url: str, answer_id: str) -> str:
+    """The first page of an answer's root comments, best first, as the web client asks."""
+    return api_url(
+        base_url,
+        f"/api/v4/comment_v5/answers/{answer_id}/root_comment",
+        order_by="score",
+        limit=PAGE_LIMIT,
+        offset="",
+    )
+
+
+def parse_comments(text: str, wanted: int) -> list[Comment]:
+    """The first `wanted` root comments of a page; raises ZhihuFormatError if not a page."""
+    data = load_object(text)
+    entries = data.get("data")
+    if not isinstance(entries, list):
+        raise ZhihuFormatError("unexpected_shape", "comments page has no `data` array")
+    comments = (comment(entry) for entry in entries)
+    return [c for c in comments if c is not None][:wanted]
+
+
+def comment(entry: Any) -> Comment | None:
+    """One root comment, or None for what is no readable comment (deleted, no text)."""
+    if not isinstance(entry, dict) or entry.get("is_delete") is True:
+        return None
+    content = entry.get("content")
+    comment_id = as_id(entry.get("id"))
+    if not comment_id or not isinstance(content, str) or not content.strip():
+        return None
+    author = entry.get("author")
+    # v5: the person is `author` itself; before: `author.member`
+    person = get_path(author, "member") if isinstance(get_path(author, "member"), dict) else author
+    return Comment(
+        id=comment_id,
+        author=text_of(get_path(person, "name")) or ANONYMOUS,
+        url_token=text_of(get_path(person, "url_token")),
+        created=as_int(entry.get("created_time")) or 0,
+        likes=as_int(entry.get("like_count")) or as_int(entry.get("vote_count")) or 0,
+        content=clean_comment_html(content),
+    )
+
+
+def clean_comment_html(fragment: str) -> str:
+    """A comment's HTML with only plain tags, web links and zhimg images left.
+
+    No script, style, event handler, `javascript:` URL, class or data attribute survives, so
+    a comment can neither run code nor reach the reader's browser elsewhere than Zhihu's image
+    host. Braces and line breaks are left to the post's body rules (they apply to the whole body).
+    """
+    root = parse_fragment(fragment)
+    for link in list(root.iter("a")):
+        _image_link(link)
+    for el in list(root.iter()):
+        if el is root:
+            continue
+        if not isinstance(el.tag, str) or el.tag in _DROPPED:
+            el.drop_tree()  # comments, processing instructions, scripts: their tail stays
+        elif el.tag not in _KEPT:
+            el.drop_tag()
+        else:
+            _keep_safe_attributes(el)
+    return serialise_children(root).strip()
+
+
+def _image_link(link: HtmlElement) -> None:
+    """`<a class="comment_img" href=zhimg>查看图片</a>` becomes that image; a sticker, its text."""
+    classes = link.get("class", "").split()
+    href = link.get("href", "")
+    if any(c in classes for c in _IMAGE_LINKS) and _on_zhimg(href):
+        alt = link.text_content().strip() or "图片"
+        tail = link.tail
+        link.clear()
+        link.tag = "img"
+        link.set("src", href)
+        link.set("alt", alt)
+        link.tail = tail
+    elif "comment_sticker" in classes:
+        link.attrib.clear()
+        link.tag = "span"  # unwrapped below: the sticker's text, [吃瓜], stays
+
+
+def _keep_safe_attributes(el: HtmlElement) -> None:
+    kept = {name: el.get(name, "") for name in _ATTRIBUTES.get(el.tag, ()) if el.get(name)}
+    el.attrib.clear()
+    if el.tag == "img":
+        if not _on_zhimg(kept.get("src", "")):
+            # Not Zhihu's image host: never shown, never fetched; the alt text stays.
+            alt = kept.get("alt", "")
+            el.tag = "span"
+            el.text = alt
+            el.drop_tag()
+            return
+        el.set("src", kept["src"])
+        el.set("alt", kept.get("alt", ""))
+    elif "href" in kept and _web_url(kept["href"]):
+        el.set("href", kept["href"].strip())
+
+
+def _web_url(url: str) -> bool:
+    return url.strip().lower().startswith(("http://", "https://"))
+
+
+def _on_zhimg(url: str) -> bool:
+    if not _web_url(url):
+        return False
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return False
+    return host.endswith(".zhimg.com")
+
+
+def comments_json(comments: list[Comment] | tuple[Comment, ...]) -> str:
+    """How the index keeps the comments captured with an answer."""
+    return json.dumps([asdict(c) for c in comments], ensure_ascii=False, sort_keys=True)
+
+
+def comments_from_json(text: str) -> tuple[Comment, ...]:
+    return tuple(Comment(**entry) for entry in json.loads(text))

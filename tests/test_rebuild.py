@@ -1,0 +1,162 @@
+"""`archiver.rebuild`: items again from captured responses, the hot lists read only when needed."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import zlib
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from scrapy.settings import Settings
+from warcio.statusandheaders import StatusAndHeaders
+
+from archiver.index import IndexEntry
+from archiver.rebuild import Captured, Tally, post_pipeline, read_response, split_response
+from archiver.warcindex import captures_of, write_cdxj
+from archiver.webarchive import FastGzipWARCWriter, load_response
+
+HOT = ("社交媒体", "知乎", "知乎热榜")
+HOT_URL = "https://www.zhihu.com/api/v3/feed/topstory/hot-lists/total?limit=50"
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def hot_list(*entries: tuple[str, str, str]) -> dict[str, object]:
+    """(question id, title, image or "") each."""
+    data = []
+    for qid, title, image in entries:
+        entry: dict[str, object] = {
+            "target": {"type": "question", "id": int(qid), "title": title},
+            "detail_text": "100 万热度",
+        }
+        if image:
+            entry["children"] = [{"thumbnail": image}]
+        data.append(entry)
+    return {"data": data}
+
+
+def answers(qid: str, answer_id: str, title: str, content: str) -> dict[str, object]:
+    question: dict[str, object] = {"id": int(qid), "type": "question"}
+    if title:
+        question["title"] = title
+    answer = {
+        "id": int(answer_id),
+        "type": "answer",
+        "content": content,
+        "updated_time": 1763960000,
+        "created_time": 1763950000,
+        "author": {"name": "作者"},
+        "question": question,
+    }
+    return {"data": [answer], "paging": {"is_end": True, "next": ""}}
+
+
+def write_run(folder: Path, n: int, responses: list[tuple[str, object]]) -> None:
+    """One run's WARC (named as the capture names it) and its CDXJ index."""
+    when = START + timedelta(hours=2 * n)
+    path = folder / f"hotlist-{when:%Y%m%dT%H%M%SZ}-{1000 + n}.warc.gz"
+    with path.open("wb") as handle:
+        writer = FastGzipWARCWriter(handle, gzip=True, warc_version="1.1")
+        for url, data in responses:
+            body = json.dumps(data, ensure_ascii=False).encode()
+            headers = [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+                ("Date", email.utils.format_datetime(when, usegmt=True)),
+            ]
+            http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                url, "response", payload=BytesIO(body), length=len(body), http_headers=http
+            )
+            writer.write_record(record)
+    write_cdxj(path)
+
+
+def page_url(qid: str) -> str:
+    return f"https://www.zhihu.com/api/v4/questions/{qid}/answers?limit=1"
+
+
+@pytest.fixture
+def warcs(tmp_path):
+    folder = tmp_path / "archive" / ".archiver" / "warc"
+    folder.mkdir(parents=True)
+    figure = '<p>有图</p><figure><img src="https://pic1.zhimg.com/v2-aa_720w.jpg"></figure>'
+    write_run(folder, 0, [(HOT_URL, hot_list(("1", "旧标题", "https://pic1.zhimg.com/old.jpg")))])
+    write_run(
+        folder,
+        1,
+        [
+            (HOT_URL, hot_list(("1", "新标题", ""), ("2", "第二题", ""))),
+            (page_url("1"), answers("1", "11", "", "<p>没有图</p>")),
+            (page_url("2"), answers("2", "22", "第二题", figure)),
+        ],
+    )
+    write_run(
+        folder, 2, [(HOT_URL, hot_list(("1", "后来的标题", "https://pic1.zhimg.com/new.jpg")))]
+    )
+    return folder
+
+
+def entry(key: str, path: str) -> IndexEntry:
+    kind, item_id = key.split(":")
+    return IndexEntry(key, kind, item_id, "", "", "", path, 0, "")
+
+
+def test_a_missing_question_title_is_the_hot_lists_of_its_time(warcs):
+    captured = Captured(warcs, HOT)
+    # The list captured just before the page names the question; a later one does not count.
+    assert captured.posts["answer:11"].title == "新标题"
+    assert captured.posts["answer:22"].title == "第二题"
+
+
+@pytest.mark.parametrize(
+    ("mode", "wanted"), [("remote", "https://pic1.zhimg.com/new.jpg"), ("local", "")]
+)
+def test_the_hot_image_is_the_latest_given_and_only_for_a_post_without_a_figure(
+    warcs, tmp_path, mode, wanted
+):
+    settings = Settings()
+    settings.setmodule("archiver.settings")
+    settings.set("ARCHIVE_DIR", str(tmp_path / "archive"))
+    settings.set("ARCHIVE_IMAGES", mode)
+    pipeline = post_pipeline(settings, Tally())
+    pipeline.open_spider()
+    try:
+        captured = Captured(warcs, HOT)
+        assert pipeline.index is not None
+        path = "_posts/社交媒体/知乎/知乎热榜/answer-{}.md"
+        bare = captured.item_for(entry("answer:11", path.format(11)), pipeline.index, pipeline)
+        assert bare is not None and bare.hot_image == wanted
+        other = captured.item_for(entry("answer:22", path.format(22)), pipeline.index, pipeline)
+        assert other is not None and other.hot_image == ""  # its figure is its head image
+        elsewhere = captured.item_for(
+            entry("answer:11", "_posts/x/answer-11.md"), pipeline.index, pipeline
+        )
+        assert elsewhere is not None and elsewhere.hot_image == ""  # not the hot list's post
+        assert (
+            captured.item_for(entry("answer:99", path.format(99)), pipeline.index, pipeline) is None
+        )
+    finally:
+        pipeline.close_spider()
+
+
+def test_records_read_straight_from_their_member_as_warcio_reads_them(warcs):
+    for capture in captures_of(warcs):
+        status, headers, body = read_response(capture)
+        expected = load_response(capture)
+        assert (status, body) == (expected[0], expected[2])
+        assert dict(headers.items()) == dict(expected[1].items())
+
+
+def test_a_record_of_another_shape_is_left_to_warcio(warcs):
+    capture = next(iter(captures_of(warcs)))
+    with capture.path.open("rb") as handle:
+        handle.seek(capture.offset)
+        record = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(handle.read(capture.length))
+    assert split_response(record) is not None
+    folded = record.replace(b"\r\nContent-Type: application/json", b"\r\n  folded", 1)
+    assert split_response(folded) is None
+    assert split_response(record.replace(b"WARC-Type: response", b"WARC-Type: revisit")) is None
+    assert split_response(record[:200]) is None
