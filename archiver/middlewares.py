@@ -9,7 +9,7 @@ import os
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, NoReturn, Self
 from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
@@ -344,32 +344,23 @@ class FigureAllowlistMiddleware:
         )
 
     def process_request(self, request: Request) -> None:
-        if VIDEO_META in request.meta:
-            self._judge_video(request)
-        if FIGURE_META not in request.meta or is_allowed(request.url, self.allowlist):
-            return
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"{keys.FIGURES}/refused_host")
-        redirected = request.meta.get("redirect_urls", [])
-        logger.warning(
-            "Figure not fetched (host not on FIGURES_ALLOWED_HOSTS): %s%s",
-            request.url,
-            f" (redirected from {redirected[0]})" if redirected else "",
-        )
-        raise RefusedFigure(f"not on FIGURES_ALLOWED_HOSTS: {request.url}")
+        if VIDEO_META in request.meta and not is_allowed(request.url, self.video_hosts):
+            self._refuse(request, keys.VIDEOS, "Video", "ARCHIVE_VIDEO_HOSTS")
+        if FIGURE_META in request.meta and not is_allowed(request.url, self.allowlist):
+            self._refuse(request, keys.FIGURES, "Figure", "FIGURES_ALLOWED_HOSTS")
 
-    def _judge_video(self, request: Request) -> None:
-        if is_allowed(request.url, self.video_hosts):
-            return
+    def _refuse(self, request: Request, stats: str, what: str, setting: str) -> NoReturn:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"{keys.VIDEOS}/refused_host")
+        self.crawler.stats.inc_value(f"{stats}/refused_host")
         redirected = request.meta.get("redirect_urls", [])
         logger.warning(
-            "Video not fetched (host not on ARCHIVE_VIDEO_HOSTS): %s%s",
+            "%s not fetched (host not on %s): %s%s",
+            what,
+            setting,
             request.url,
             f" (redirected from {redirected[0]})" if redirected else "",
         )
-        raise RefusedFigure(f"not on ARCHIVE_VIDEO_HOSTS: {request.url}")
+        raise RefusedFigure(f"not on {setting}: {request.url}")
 
 
 class ZhihuChallengeMiddleware:

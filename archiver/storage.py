@@ -26,24 +26,21 @@ def atomic_write(path: Path, data: bytes) -> None:
     only atomic within one file system); mkstemp creates it exclusively, never through a link.
     Renaming over a symlink replaces the link itself, never its target.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX
-    )
+    tmp = _temporary(path, data, sync=True)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
+        tmp.replace(path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
 def stage(path: Path, data: bytes) -> Path:
     """`data` in a new temporary file beside `path` (named as `atomic_write` names its own),
     neither synced nor in place yet: `put_in_place` does both, for many files at once."""
+    return _temporary(path, data, sync=False)
+
+
+def _temporary(path: Path, data: bytes, *, sync: bool) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX
@@ -51,6 +48,9 @@ def stage(path: Path, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -139,6 +139,8 @@ class FiguresPipeline(FilesPipeline):
     def open_spider(self, spider: Spider | None = None) -> None:
         super().open_spider()
         self.index = ArchiveIndex(self.index_file)
+        # A figure row lost to a power cut only means one download again next run.
+        self.index.sync_at_checkpoints()
         self.workers.start()
 
     def close_spider(self, spider: Spider | None = None) -> None:

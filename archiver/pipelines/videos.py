@@ -85,6 +85,8 @@ class VideosPipeline(FilesPipeline):
     def open_spider(self, spider: Spider | None = None) -> None:
         super().open_spider()
         self.index = ArchiveIndex(self.index_file)
+        # A figure row lost to a power cut only means one download again next run.
+        self.index.sync_at_checkpoints()
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.index is not None:
