@@ -148,10 +148,16 @@ def thumb_sizes(value: Any) -> str | None:
 
 
 def allowed_hosts(value: Any) -> str | None:
-    entries = _as_list(value)
-    if all(e and "://" not in e and urlsplit(f"//{e}").hostname for e in entries):
+    if all(_host_entry(e) for e in _as_list(value)):
         return None
     return "hosts or host/path entries separated by commas, like zhimg.com,www.zhihu.com/equation"
+
+
+def _host_entry(entry: str) -> bool:
+    try:
+        return bool(entry and "://" not in entry and urlsplit(f"//{entry}").hostname)
+    except ValueError:  # `[x]` is read as an IPv6 address, and refused
+        return False
 
 
 # The README's settings table; tests/test_config.py keeps the two in step.

@@ -129,6 +129,16 @@ def test_every_setting_refuses_a_bad_value_in_one_line(name, value):
     assert "\n" not in line
 
 
+@pytest.mark.parametrize("name", ["FIGURES_ALLOWED_HOSTS", "ARCHIVE_VIDEO_HOSTS"])
+@pytest.mark.parametrize("value", ['["127.0.0.1"]', "[zhimg.com", "zhimg.com,[::1"])
+def test_a_host_list_in_brackets_is_one_line_not_a_traceback(name, value):
+    # urlsplit reads `[...]` as an IPv6 address and raises on anything else inside
+    settings = Settings(PROJECT_SETTINGS)
+    settings.set(name, value, priority="cmdline")
+    [line] = setting_problems(settings)
+    assert line.startswith(f"{name}={value!r} is not accepted: expected ")
+
+
 @pytest.mark.parametrize(
     ("spider", "name", "value"),
     [(s, n, v) for (s, n), values in sorted(BAD_ARGUMENTS.items()) for v in values],
