@@ -27,7 +27,7 @@ from scrapy.pipelines.media import FileException
 
 from archiver import stats as keys
 from archiver.images import BadImage, Processed, parse_size, process_figure
-from archiver.index import ArchiveIndex, index_path, utc_now
+from archiver.index import ArchiveIndex, FigureFailure, index_path, utc_now
 from archiver.items import Post, StoredFigure
 from archiver.middlewares import FIGURE_META, RefusedFigure
 from archiver.pipelines.posts import rich_options
@@ -310,10 +310,8 @@ class FiguresPipeline(FilesPipeline):
     def _deferred(self, key: str) -> bool:
         """Whether a figure that failed before waits for its next retry (counted, not logged)."""
         assert self.index is not None
-        failure = self.index.figure_failure(key)
-        if failure is None or self.index.figure(key) is not None:
-            return False
-        if retry_due(failure.failures, datetime.fromisoformat(failure.last_failed), self.clock()):
+        failure = waiting_for_retry(self.index, key, self.clock())
+        if failure is None:
             return False
         self._count("deferred")
         logger.debug(
@@ -413,6 +411,16 @@ class FiguresPipeline(FilesPipeline):
     def _count(self, what: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"{keys.FIGURES}/{what}", count)
+
+
+def waiting_for_retry(index: ArchiveIndex, key: str, now: datetime) -> FigureFailure | None:
+    """The failure remembered for a file not stored yet, while its next retry is not due."""
+    failure = index.figure_failure(key)
+    if failure is None or index.figure(key) is not None:
+        return None
+    if retry_due(failure.failures, datetime.fromisoformat(failure.last_failed), now):
+        return None
+    return failure
 
 
 def failure_reason(failure: Failure) -> str:

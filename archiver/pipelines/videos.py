@@ -31,9 +31,14 @@ from archiver import stats as keys
 from archiver.index import ArchiveIndex, index_path, utc_now
 from archiver.items import Post, StoredFigure
 from archiver.middlewares import VIDEO_META, RefusedFigure
-from archiver.pipelines.figures import FigureFailed, FiguresPipeline, failure_reason
+from archiver.pipelines.figures import (
+    FigureFailed,
+    FiguresPipeline,
+    failure_reason,
+    waiting_for_retry,
+)
 from archiver.pipelines.posts import rich_options
-from archiver.post.figures import is_allowed, retry_due
+from archiver.post.figures import is_allowed
 from archiver.post.render import body_for
 from archiver.post.rich import video_key
 from archiver.zhihu.videos import NoVariant, choose, looks_like_mp4, play_info_url
@@ -226,11 +231,7 @@ class VideosPipeline(FilesPipeline):
     def _deferred(self, lens_id: str) -> bool:
         """Whether a video that failed before waits for its next retry (counted, not logged)."""
         assert self.index is not None
-        key = video_key(lens_id)
-        failure = self.index.figure_failure(key)
-        if failure is None or self.index.figure(key) is not None:
-            return False
-        if retry_due(failure.failures, datetime.fromisoformat(failure.last_failed), self.clock()):
+        if waiting_for_retry(self.index, video_key(lens_id), self.clock()) is None:
             return False
         self._count("deferred")
         return True
