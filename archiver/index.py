@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS figure_failures (  -- figures that failed, retried wi
 """
 
 
+# Keys asked about in one query: well below SQLite's limit of variables in a statement.
+_KEYS_AT_ONCE = 500
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -104,9 +108,12 @@ class FigureFailure:
 
 
 class ArchiveIndex:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        if read_only:  # a reader beside the process that writes (rerender's workers)
+            self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path)
         # WAL: a reader (or a killed writer) never sees a half-applied transaction.
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -128,30 +135,39 @@ class ArchiveIndex:
 
     def record(self, entry: IndexEntry, now: str) -> None:
         """Insert or update an entry; `first_seen` is kept from the first time."""
+        self.record_many([entry], now)
+
+    def record_many(self, entries: list[IndexEntry], now: str, *, seen: bool = True) -> None:
+        """`record` each, in one transaction; with `seen` False an entry already there keeps
+        its `last_seen` (a post rendered again from its capture was not seen on Zhihu)."""
+        last_seen = ", last_seen = excluded.last_seen" if seen else ""
         with self.db:
-            self.db.execute(
-                """
+            self.db.executemany(
+                f"""
                 INSERT INTO posts (key, kind, item_id, url, question_id, title, path,
                                    updated_time, content_hash, first_seen, last_seen)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(key) DO UPDATE SET
                     url = excluded.url, question_id = excluded.question_id,
                     title = excluded.title, updated_time = excluded.updated_time,
-                    content_hash = excluded.content_hash, last_seen = excluded.last_seen
+                    content_hash = excluded.content_hash{last_seen}
                 """,
-                (
-                    entry.key,
-                    entry.kind,
-                    entry.item_id,
-                    entry.url,
-                    entry.question_id,
-                    entry.title,
-                    entry.path,
-                    entry.updated_time,
-                    entry.content_hash,
-                    now,
-                    now,
-                ),
+                [
+                    (
+                        entry.key,
+                        entry.kind,
+                        entry.item_id,
+                        entry.url,
+                        entry.question_id,
+                        entry.title,
+                        entry.path,
+                        entry.updated_time,
+                        entry.content_hash,
+                        now,
+                        now,
+                    )
+                    for entry in entries
+                ],
             )
 
     def rename(self, old: str, new: str) -> None:
@@ -251,6 +267,19 @@ class ArchiveIndex:
         ).fetchone()
         return StoredFigure(*row[:6], json.loads(row[6])) if row else None
 
+    def figures_of(self, keys: list[str]) -> dict[str, StoredFigure]:
+        """The stored figures among these keys, by key (one query for a post's figures)."""
+        found: dict[str, StoredFigure] = {}
+        for start in range(0, len(keys), _KEYS_AT_ONCE):
+            chunk = keys[start : start + _KEYS_AT_ONCE]
+            rows = self.db.execute(
+                "SELECT key, url, path, sha256, width, height, thumbnails FROM figures"
+                f" WHERE key IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            found |= {row[0]: StoredFigure(*row[:6], json.loads(row[6])) for row in rows}
+        return found
+
     def record_figure(self, figure: StoredFigure, now: str) -> None:
         with self.db:
             self.db.execute(
@@ -299,6 +328,10 @@ class ArchiveIndex:
     def forget_figure_failure(self, key: str) -> None:
         with self.db:
             self.db.execute("DELETE FROM figure_failures WHERE key = ?", (key,))
+
+    def has_comments(self) -> bool:
+        """Whether any item's comments are kept (most archives keep none: ZHIHU_COMMENTS)."""
+        return self.db.execute("SELECT 1 FROM comments LIMIT 1").fetchone() is not None
 
     def comments(self, key: str) -> tuple[int, str] | None:
         """(the answer's updated_time they were captured with, their JSON), or None."""

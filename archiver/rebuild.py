@@ -8,13 +8,14 @@ the crawl would have, its category path taken from where the archive keeps it.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import gzip
 import re
 import zlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -29,13 +30,13 @@ from archiver.pipelines.comments import stored_comments
 from archiver.pipelines.posts import PostPipeline
 from archiver.post.render import body_for, default_image, head_image
 from archiver.post.rich import video_key
-from archiver.warcindex import Capture, Lookup, captures_of
+from archiver.warcindex import Capture, Lookup, captures_of, run_name
 from archiver.webarchive import load_response
 from archiver.zhihu.answers import parse_answer, parse_answers_page
 from archiver.zhihu.articles import parse_article
-from archiver.zhihu.daily import parse_story
+from archiver.zhihu.daily import parse_listing, story_post
 from archiver.zhihu.hotlist import parse_hot_list
-from archiver.zhihu.jsonutil import ZhihuFormatError, load_object
+from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, load_object
 from archiver.zhihu.listing import listing_item
 from archiver.zhihu.pins import parse_pin
 
@@ -43,34 +44,52 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
-Title = Callable[[], str]
+# A record's HTTP headers as rebuilding reads them: lower-case names, a repeated one's last
+# value (Scrapy's Headers cost a third of reading a record, for the two it asks about).
+Fields = dict[bytes, bytes]
 
 
-def _answers_page(text: str, when: datetime, title: Title) -> list[Post | Skip]:
+class Asked:
+    """What reading a capture may need from other captures: here, nothing is known."""
+
+    def title(self) -> str:
+        """The question's title as the hot list gave it, for an answer without its own."""
+        return ""
+
+    def listed(self, story_id: str) -> tuple[date, str] | None:
+        """(day, ga_prefix) of the Zhihu Daily listing that named the story, as the crawl
+        fetched it from there."""
+        return None
+
+
+def _answers_page(text: str, when: datetime, asked: Asked) -> list[Post | Skip]:
     page = parse_answers_page(text)
     if page.skipped:  # the hot list's title stands in for a missing one: look it up only then
-        page = parse_answers_page(text, title())
+        page = parse_answers_page(text, asked.title())
     return [*page.answers, *page.skipped]
 
 
-def _list_page(text: str, when: datetime, title: Title) -> list[Post | Skip]:
+def _list_page(text: str, when: datetime, asked: Asked) -> list[Post | Skip]:
     entries = load_object(text).get("data")
     return [listing_item(entry) for entry in entries] if isinstance(entries, list) else []
 
 
-def _story(text: str, when: datetime, title: Title) -> list[Post | Skip]:
-    return [parse_story(text, when.astimezone(_SHANGHAI).date())]
+def _story(text: str, when: datetime, asked: Asked) -> list[Post | Skip]:
+    story = load_object(text)
+    # The crawl dates a story by the listing it came from; a story no captured listing names
+    # gets the day it was served.
+    day, ga_prefix = asked.listed(as_id(story.get("id"))) or (when.astimezone(_SHANGHAI).date(), "")
+    return [story_post(story, day, ga_prefix)]
 
 
 # Which API answers hold items, and how to read them: the crawl's own parsers. Each takes the
-# text, when it was served, and how to get the question's title as the hot list gave it
-# (answers only, and only when an answer lacks its own).
-Parse = Callable[[str, datetime, Title], list[Post | Skip]]
+# text, when it was served, and what it may ask of the other captures (`Asked`).
+Parse = Callable[[str, datetime, Asked], list[Post | Skip]]
 _PARSERS: tuple[tuple[re.Pattern[str], Parse], ...] = (
     (re.compile(r"^/api/v4/questions/\d+/(answers|feeds)$"), _answers_page),
-    (re.compile(r"^/api/v4/answers/\d+$"), lambda text, when, title: [parse_answer(text)]),
-    (re.compile(r"^/api/v4/articles/\d+$"), lambda text, when, title: [parse_article(text)]),
-    (re.compile(r"^/api/v4/pins/\d+$"), lambda text, when, title: [parse_pin(text)]),
+    (re.compile(r"^/api/v4/answers/\d+$"), lambda text, when, asked: [parse_answer(text)]),
+    (re.compile(r"^/api/v4/articles/\d+$"), lambda text, when, asked: [parse_article(text)]),
+    (re.compile(r"^/api/v4/pins/\d+$"), lambda text, when, asked: [parse_pin(text)]),
     (
         re.compile(
             r"^/api/v4/(columns/[^/]+/items|collections/\d+/items"
@@ -83,6 +102,7 @@ _PARSERS: tuple[tuple[re.Pattern[str], Parse], ...] = (
 )
 _QUESTION = re.compile(r"^/api/v4/questions/(\d+)/")
 _HOT_LIST = re.compile(r"^/api/v3/feed/topstory/hot-lists/total$")
+_DAILY_LISTING = re.compile(r"^/api/4/stories/(latest|before/\d{8})$")
 
 
 def parser_for(url: str) -> Parse | None:
@@ -93,9 +113,9 @@ def _parser_of(path: str) -> Parse | None:
     return next((parse for pattern, parse in _PARSERS if pattern.match(path)), None)
 
 
-def decoded(headers: Headers, body: bytes) -> bytes:
+def decoded(headers: Headers | Fields, body: bytes) -> bytes:
     """The body as the spider saw it: captures keep the bytes as transferred."""
-    encoding = (headers.get(b"Content-Encoding") or b"").decode("latin-1").strip().lower()
+    encoding = (headers.get(b"content-encoding") or b"").decode("latin-1").strip().lower()
     if encoding in ("gzip", "x-gzip"):
         return gzip.decompress(body)
     if encoding == "deflate":
@@ -110,25 +130,47 @@ def decoded(headers: Headers, body: bytes) -> bytes:
     return body
 
 
-def capture_time(headers: Headers) -> datetime:
+def capture_time(headers: Headers | Fields) -> datetime:
     """When Zhihu served it (its Date header), as the spiders read it."""
     from email.utils import parsedate_to_datetime
 
-    raw = (headers.get(b"Date") or b"").decode("latin-1")
+    raw = (headers.get(b"date") or b"").decode("latin-1")
     try:
         return parsedate_to_datetime(raw).astimezone(UTC)
     except (TypeError, ValueError):
         return datetime.now(UTC)
 
 
-class Captured:
-    """Each archived item's latest capture, found through the indexes of the WARC files."""
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """A captured API response that holds items (each URL's latest capture), and what reading
+    it may ask of the captures before it."""
 
-    def __init__(self, warc_dir: Path, hotlist_categories: tuple[str, ...]) -> None:
+    n: int  # its place in capture order: a later capture of an item wins
+    capture: Capture
+    parse: Parse
+    question: str  # the question whose answers it holds, "" for anything else
+    hot_lists: int  # how many hot lists were captured before it
+    run: str  # the run that captured it (`run_name`)
+
+
+class Captured:
+    """Each archived item's latest capture, found through the indexes of the WARC files.
+
+    The captures are listed at once; the items are read from them by `parse`, all of them
+    (`parse=True`) or a share of `sources` at a time (rerender's processes each take one).
+    """
+
+    def __init__(
+        self, warc_dir: Path, hotlist_categories: tuple[str, ...], *, parse: bool = True
+    ) -> None:
         self.hotlist_categories = hotlist_categories
         self.posts: dict[str, Post] = {}  # "<kind>:<id>" -> the latest capture of the item
+        self.taken: dict[str, int] = {}  # "<kind>:<id>" -> its capture's place (Source.n)
         self.hot_lists = HotLists()
+        self.daily = DailyListings()
         self.figures: dict[str, Capture] = {}  # URL -> its latest capture (any response)
+        self.sources: list[Source] = []
         self.lookup = Lookup()
         captures = list(captures_of(warc_dir, self.lookup)) if warc_dir.exists() else []
         latest = {capture.url: n for n, capture in enumerate(captures)}
@@ -141,19 +183,31 @@ class Captured:
                 # Read only when a title or an image is wanted (see HotLists): a year of runs
                 # is thousands of lists, and most answers name their question themselves.
                 self.hot_lists.add(capture)
-            elif latest[capture.url] == n and (parse := _parser_of(path)) is not None:
-                # A page captured by many runs is parsed once, at its latest capture.
-                self._take(capture, path, parse)
+            elif _DAILY_LISTING.match(path):
+                self.daily.add(n, capture)
+            elif latest[capture.url] == n and (read := _parser_of(path)) is not None:
+                # A page captured by many runs is read once, at its latest capture.
+                question = _QUESTION.match(path)
+                self.sources.append(
+                    Source(
+                        n,
+                        capture,
+                        read,
+                        question[1] if question else "",
+                        len(self.hot_lists),
+                        run_name(capture.path),
+                    )
+                )
+        if parse:
+            self.parse(self.sources)
 
-    def _take(self, capture: Capture, path: str, parse: Parse) -> None:
-        question = _QUESTION.match(path)
-        seen = len(self.hot_lists)  # the title a hot list gave the question by then
-
-        def title() -> str:
-            return self.hot_lists.title(question[1], seen) if question else ""
-
-        for post in items_of(capture, parse, title):
-            self.posts[f"{post.kind}:{post.id}"] = post
+    def parse(self, sources: list[Source]) -> None:
+        """Read the items of these sources (in capture order: the latest capture wins)."""
+        for source in sources:
+            for post in items_of(source.capture, source.parse, _Known(self, source)):
+                key = f"{post.kind}:{post.id}"
+                self.posts[key] = post
+                self.taken[key] = source.n
 
     def post_for(self, entry: IndexEntry) -> Post | None:
         """The item of an index entry as its crawl made it, or None when nothing captured it."""
@@ -163,13 +217,13 @@ class Captured:
         return dataclasses.replace(post, categories=categories_of(entry.path), body=None)
 
     def item_for(
-        self, entry: IndexEntry, index: ArchiveIndex, pipeline: PostPipeline
+        self, entry: IndexEntry, index: ArchiveIndex, pipeline: PostPipeline, comments: bool = True
     ) -> Post | None:
         """The item as the crawl hands it to the post pipeline (see `with_figures`), or None."""
         post = self.post_for(entry)
         if post is None:
             return None
-        post = with_figures(post, index, pipeline)
+        post = with_figures(post, index, pipeline, comments)
         assert post.body is not None
         options = pipeline.options
         # The hot list's image is only the head image of a post without one of its own (remote
@@ -178,6 +232,21 @@ class Captured:
         if hot and head_image(post, post.body, options) == default_image(options):
             post.hot_image = self.hot_lists.image(post.question_id)
         return post
+
+
+class _Known(Asked):
+    """What the captures before a source tell about it."""
+
+    def __init__(self, captured: Captured, source: Source) -> None:
+        self.captured = captured
+        self.source = source
+
+    def title(self) -> str:
+        question, before = self.source.question, self.source.hot_lists
+        return self.captured.hot_lists.title(question, before) if question else ""
+
+    def listed(self, story_id: str) -> tuple[date, str] | None:
+        return self.captured.daily.listed(story_id, self.source.run, self.source.n)
 
 
 class HotLists:
@@ -214,6 +283,50 @@ class HotLists:
         return read
 
 
+class DailyListings:
+    """The captured Zhihu Daily listings, each read the first time a story asks (a story is
+    rarely re-rendered without them, and there is one listing a day)."""
+
+    def __init__(self) -> None:
+        self.captures: list[Capture] = []
+        self.places: list[int] = []  # each one's place in capture order (Source.n), rising
+        self.runs: dict[str, list[int]] = {}  # run -> its listings (indexes of captures)
+        self._read: dict[int, dict[str, tuple[date, str]]] = {}
+
+    def add(self, n: int, capture: Capture) -> None:
+        self.runs.setdefault(run_name(capture.path), []).append(len(self.captures))
+        self.captures.append(capture)
+        self.places.append(n)
+
+    def listed(self, story_id: str, run: str, before: int) -> tuple[date, str] | None:
+        """The listing a crawl fetched the story from: the first of its own run that names
+        it, else the latest one before it that does."""
+        earlier = bisect.bisect_left(self.places, before)
+        own = [n for n in self.runs.get(run, ()) if n < earlier]
+        for n in [*own, *range(earlier - 1, -1, -1)]:
+            if found := self._stories(n).get(story_id):
+                return found
+        return None
+
+    def _stories(self, n: int) -> dict[str, tuple[date, str]]:
+        if (read := self._read.get(n)) is None:
+            read = self._read[n] = _listed_stories(self.captures[n])
+        return read
+
+
+def _listed_stories(capture: Capture) -> dict[str, tuple[date, str]]:
+    """story id -> (the listing's day, the story's ga_prefix there); {} for a listing the crawl
+    could not read either."""
+    if capture.status not in (0, 200):
+        return {}
+    try:
+        text, _ = _served(capture)
+        listing = parse_listing(text)
+    except _UNREADABLE:
+        return {}
+    return {story.id: (listing.day, story.ga_prefix) for story in listing.stories}
+
+
 def _hot_entries(capture: Capture) -> tuple[dict[str, str], dict[str, str]]:
     """(question id -> title, question id -> image) of one captured hot list; a list the crawl
     could not read either gives nothing. A question twice on a list: its later entry."""
@@ -228,14 +341,14 @@ def _hot_entries(capture: Capture) -> tuple[dict[str, str], dict[str, str]]:
     return titles, {q.question_id: q.image for q in questions if q.image}
 
 
-def items_of(capture: Capture, parse: Parse, title: Title = lambda: "") -> list[Post]:
+def items_of(capture: Capture, parse: Parse, asked: Asked | None = None) -> list[Post]:
     """The items a captured response holds, as the crawl read them; none from a response the
     crawl could not read either (nothing of it was archived)."""
     if capture.status not in (0, 200):
         return []
     try:
         text, when = _served(capture)
-        results = parse(text, when, title)
+        results = parse(text, when, asked or Asked())
     except _UNREADABLE:
         return []
     return [result for result in results if isinstance(result, Post)]
@@ -252,10 +365,11 @@ def _served(capture: Capture) -> tuple[str, datetime]:
     return decoded(headers, body).decode("utf-8", errors="replace"), capture_time(headers)
 
 
-def read_response(capture: Capture) -> tuple[int, Headers, bytes]:
+def read_response(capture: Capture) -> tuple[int, Fields, bytes]:
     """`load_response`, read straight from the record's gzip member when its index gives its
-    length (warcio's record parser took a third of the time of reading thousands of captures).
-    A record of another shape (not gzipped, a revisit, folded headers...) goes through warcio."""
+    length (warcio's record parser took a third of the time of reading thousands of captures),
+    its headers as `Fields`. A record of another shape (not gzipped, a revisit, folded
+    headers...) goes through warcio."""
     if capture.length and capture.path.name.endswith(".gz"):
         with capture.path.open("rb") as handle:
             handle.seek(capture.offset)
@@ -264,10 +378,11 @@ def read_response(capture: Capture) -> tuple[int, Headers, bytes]:
             record = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(member)
             if (parsed := split_response(record)) is not None:
                 return parsed
-    return load_response(capture)
+    status, headers, body = load_response(capture)
+    return status, {name.lower(): values[-1] for name, values in headers.items()}, body
 
 
-def split_response(record: bytes) -> tuple[int, Headers, bytes] | None:
+def split_response(record: bytes) -> tuple[int, Fields, bytes] | None:
     """Status, headers and body of a WARC response record of the usual shape, or None."""
     head, found, block = record.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
@@ -289,8 +404,9 @@ def split_response(record: bytes) -> tuple[int, Headers, bytes] | None:
     headers = _header_lines(lines[1:])
     if not found or len(status) < 2 or not status[1].isdigit() or headers is None:
         return None
-    kept = [(name, value) for name, value in headers if name.lower() not in _DROPPED]
-    return int(status[1]), Headers(kept), body
+    kept = {name.lower(): value for name, value in headers}
+    kept.pop(b"transfer-encoding", None)  # framing that no longer describes the body
+    return int(status[1]), kept, body
 
 
 def _header_lines(lines: list[bytes]) -> list[tuple[bytes, bytes]] | None:
@@ -302,10 +418,6 @@ def _header_lines(lines: list[bytes]) -> list[tuple[bytes, bytes]] | None:
             return None
         pairs.append((name.rstrip(), value.strip()))
     return pairs
-
-
-# Hop-by-hop framing that no longer describes the (de-chunked) body, as `load_response` drops.
-_DROPPED = {b"transfer-encoding"}
 
 
 def categories_of(path: str) -> tuple[str, ...]:
@@ -337,14 +449,15 @@ def post_pipeline(settings: BaseSettings, stats: Tally) -> PostPipeline:
     return PostPipeline.from_crawler(crawler)  # type: ignore[arg-type]
 
 
-def with_figures(post: Post, index: ArchiveIndex, pipeline: PostPipeline) -> Post:
+def with_figures(
+    post: Post, index: ArchiveIndex, pipeline: PostPipeline, comments: bool = True
+) -> Post:
     """The item as the figure pipeline hands it on: its body, parsed once with the pipeline's
     own rich-content options (poster and card images are figures too), and its stored figures
-    and videos, from the index."""
-    if post.kind == "answer":
+    and videos (and comments), from the index. `comments` False: the index keeps none."""
+    if comments and post.kind == "answer":
         post.comments = stored_comments(index, f"{post.kind}:{post.id}")  # as the crawl renders
     post.body = body_for(post, rich=pipeline.options.rich)
-    for key in [f.key for f in post.body.figures] + [video_key(i) for i in post.body.videos]:
-        if key not in post.stored_figures and (stored := index.figure(key)):
-            post.stored_figures[key] = stored
+    keys = [f.key for f in post.body.figures] + [video_key(i) for i in post.body.videos]
+    post.stored_figures |= index.figures_of([k for k in keys if k not in post.stored_figures])
     return post

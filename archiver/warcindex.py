@@ -60,6 +60,13 @@ def capture_order(path: Path) -> tuple[str, str, int, str]:
     return (match["stamp"], match["run"], int(match["part"] or 0), path.name)
 
 
+def run_name(path: Path) -> str:
+    """The run a WARC file is of (`<spider>-<UTC time>-<pid>`, a part's number left out), or
+    the file's own name when it is not named as the capture names files."""
+    match = _NAME.match(path.name)
+    return match["run"] if match else path.name
+
+
 def cdxj_path(warc: Path) -> Path:
     name = re.sub(r"\.warc(\.gz)?$", "", warc.name)
     return warc.with_name(f"{name}.cdxj")
@@ -129,18 +136,20 @@ def read_cdxj(warc: Path) -> list[Capture] | None:
     """
     index = cdxj_path(warc)
     try:
-        if index.stat().st_mtime_ns < warc.stat().st_mtime_ns:
+        found = warc.stat()
+        if index.stat().st_mtime_ns < found.st_mtime_ns:
             return None
-        text = index.read_text(encoding="utf-8")
-        size = warc.stat().st_size
-    except (OSError, UnicodeDecodeError):
+        lines = index.read_text(encoding="utf-8").splitlines()
+        # One JSON text for the whole file: a year of runs is tens of thousands of lines.
+        rows = json.loads(f"[{','.join(line.split(' ', 2)[2] for line in lines)}]")
+    except (OSError, UnicodeDecodeError, IndexError, ValueError):
+        return None
+    if len(rows) != len(lines):  # a line that held more than one JSON value
         return None
     captures = []
-    name = warc.name  # read once: a year of runs is tens of thousands of lines
-    loads = json.loads
-    for line in text.splitlines():
+    name = warc.name
+    for fields in rows:
         try:
-            fields = loads(line.split(" ", 2)[2])
             if "url" not in fields:  # the warcinfo record: no capture of anything
                 continue
             capture = Capture(
@@ -152,9 +161,9 @@ def read_cdxj(warc: Path) -> list[Capture] | None:
                 int(fields["length"]),
                 fields.get("digest", ""),
             )
-        except (IndexError, KeyError, ValueError, TypeError, AttributeError):
+        except (KeyError, ValueError, TypeError, AttributeError):
             return None
-        if fields.get("filename") != name or capture.offset + capture.length > size:
+        if fields.get("filename") != name or capture.offset + capture.length > found.st_size:
             return None
         captures.append(capture)
     return captures

@@ -17,14 +17,22 @@ class PostWriter:
     def __init__(self, archive_dir: Path, index: ArchiveIndex) -> None:
         self.archive_dir = archive_dir
         self.index = index
-        # Changed posts written but not yet in place, with their index rows (see stage_writes);
+        # Changed posts written but not yet in place, with their index rows (see rerendering);
         # None: each is put in place as it is written.
         self.staged: list[tuple[Path, Path, IndexEntry]] | None = None
+        self.in_place: list[IndexEntry] = []  # put in place by others, to record (`placed`)
 
-    def stage_writes(self) -> None:
-        """From now on a changed post goes to a temporary file, and `flush` puts the staged ones
-        in place, synced together, and records them: for a command that rewrites thousands of
-        posts, where a sync each is most of its time."""
+    def rerendering(self) -> None:
+        """From now on the posts are renderings again of what was captured (`rerender`):
+
+        * a changed post goes to a temporary file, and `flush` puts the staged ones in place,
+          synced together, and records them in one transaction (thousands of posts, where a
+          sync each would be most of the time);
+        * nothing was seen on Zhihu: an entry keeps its `last_seen`, and an unchanged post
+          whose entry is as it would be recorded is not written to the index at all;
+        * the text a post replaces is kept as a version only when the item itself changed
+          (its updated time), not its rendering: versions are Zhihu's edits.
+        """
         if self.staged is None:
             self.staged = []
 
@@ -36,9 +44,8 @@ class PostWriter:
             self.staged = []
         failed = put_in_place([(tmp, target) for tmp, target, _ in staged])
         lost = {target for target, _ in failed}
-        for _, target, entry in staged:
-            if target not in lost:
-                self.index.record(entry, utc_now())
+        placed, self.in_place = self.in_place, []
+        self._record([entry for _, target, entry in staged if target not in lost] + placed)
         return [(target.relative_to(self.archive_dir).as_posix(), exc) for target, exc in failed]
 
     def known(self, post: Post) -> IndexEntry | None:
@@ -51,6 +58,33 @@ class PostWriter:
             if entry is not None and entry.url == post.url:
                 return entry
         return None
+
+    def plan(
+        self, post: Post, data: bytes, known: IndexEntry | None = None
+    ) -> tuple[str, IndexEntry | None]:
+        """What writing these bytes would do while rerendering, for rerender's worker
+        processes (which only read the index): ("unchanged", None) when nothing would change,
+        on disk or in the index; ("replace", the entry to record) when only the rendering of
+        a known post changes (no version to keep: the file may be replaced by a worker, then
+        recorded with `placed`); ("write", None) for anything else, left to `write`. `known`:
+        the item's entry, when the caller has it."""
+        known = known or self.known(post)
+        if known is None or known.key != _key(post):
+            return "write", None
+        try:
+            current = read_bytes(self.archive_dir / known.path)
+        except OSError:
+            return "write", None  # `write` will say what is wrong
+        entry = _entry(post, known.path, data)
+        if current == data:
+            return ("unchanged", None) if _as_recorded(known, entry) else ("write", None)
+        if current is None or known.updated_time != post.updated:
+            return "write", None
+        return "replace", entry
+
+    def placed(self, entry: IndexEntry) -> None:
+        """A post a worker put in place (see `plan`): recorded with the next `flush`."""
+        self.in_place.append(entry)
 
     def write(self, post: Post, data: bytes) -> tuple[str, str]:
         """Write a post's bytes; ("new" | "updated" | "unchanged", its path in the archive).
@@ -67,21 +101,15 @@ class PostWriter:
         )
         target = self.archive_dir / relpath
         current = read_bytes(target)
-        entry = IndexEntry(
-            key=_key(post),
-            kind=post.kind,
-            item_id=post.id,
-            url=post.url,
-            question_id=post.question_id,
-            title=post.title,
-            path=relpath,
-            updated_time=post.updated,
-            content_hash=hashlib.sha256(data).hexdigest(),
-        )
+        entry = _entry(post, relpath, data)
+        rerendering = self.staged is not None
         if current == data:
+            if rerendering and known is not None and _as_recorded(known, entry):
+                return "unchanged", relpath
             state = "unchanged"
         else:
-            if current is not None and known is not None:
+            edited = known is not None and known.updated_time != post.updated
+            if current is not None and known is not None and (edited or not rerendering):
                 # An edit replaces the post: the replaced text stays in the index's history.
                 self.index.keep_version(known, current, utc_now())
             state = "updated" if known or current is not None else "new"
@@ -90,8 +118,32 @@ class PostWriter:
                 self.staged.append((stage(target, data), target, entry))
                 return state, relpath
             atomic_write(target, data)
-        self.index.record(entry, utc_now())
+        self._record([entry])
         return state, relpath
+
+    def _record(self, entries: list[IndexEntry]) -> None:
+        if entries:
+            self.index.record_many(entries, utc_now(), seen=self.staged is None)
+
+
+def _entry(post: Post, relpath: str, data: bytes) -> IndexEntry:
+    """The index entry of a post written at `relpath` with these bytes."""
+    return IndexEntry(
+        key=_key(post),
+        kind=post.kind,
+        item_id=post.id,
+        url=post.url,
+        question_id=post.question_id,
+        title=post.title,
+        path=relpath,
+        updated_time=post.updated,
+        content_hash=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _as_recorded(known: IndexEntry, entry: IndexEntry) -> bool:
+    """Whether the index already holds this entry (when it was seen aside)."""
+    return dataclasses.replace(known, first_seen="", last_seen="") == entry
 
 
 def _key(post: Post) -> str:

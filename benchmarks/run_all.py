@@ -54,7 +54,7 @@ HEADLINES: dict[str, tuple[str, ...]] = {
     "bench_warc": ("capture_overhead",),
     "bench_thumbnails": ("thumbs_vs_libvips", "thumbs_vs_scrapy", "thumb_quality"),
     "bench_crawl": ("crawl_answers_per_s_ratio_vs_single_thread", "peak_rss_mb"),
-    "bench_rerender": ("rerender_vs_convert_*",),
+    "bench_rerender": ("rerender_vs_conversion_*", "rerender_peak_rss_mb"),
     "bench_archive": ("replay_startup_speedup",),
     "bench_charts": ("charts_run_end_s", "charts_run_end_unchanged_s"),
 }

@@ -165,8 +165,8 @@ def test_rerender_rewrites_exactly_the_posts_a_setting_changes(archive):
     )
     assert site_mtimes(archive) == times
 
-    code, out, err = scrapy(
-        archive, "rerender", settings=(*LOCAL, "ARCHIVE_FRONT_MATTER_UPDATED=True")
+    code, out, err = scrapy(  # two worker processes, one per captured page
+        archive, "rerender", "-j", "2", settings=(*LOCAL, "ARCHIVE_FRONT_MATTER_UPDATED=True")
     )
     assert code == 0, out + err
     after = posts(archive)
@@ -180,6 +180,10 @@ def test_rerender_rewrites_exactly_the_posts_a_setting_changes(archive):
     assert re.match(r"Rerender: \d+ posts: 3 changed, 0 unchanged", out.splitlines()[-1])
     untouched = {p: t for p, t in site_mtimes(archive).items() if "/answer-" not in p}
     assert untouched == {p: t for p, t in times.items() if "/answer-" not in p}
+    # In one process, back to the crawl's settings: the crawl's own bytes again.
+    code, out, _ = scrapy(archive, "rerender", "--jobs", "1")
+    assert code == 0 and re.match(r"Rerender: \d+ posts: 3 changed", out.splitlines()[-1]), out
+    assert posts(archive) == before
 
 
 def test_package_writes_a_wacz_its_validator_accepts(archive, tmp_path):
@@ -221,6 +225,7 @@ def test_package_writes_a_wacz_its_validator_accepts(archive, tmp_path):
     [
         (("verify", "extra"), "verify: error: verify takes no arguments, not 'extra'"),
         (("rerender", "x"), "rerender: error: rerender takes no arguments, not 'x'"),
+        (("rerender", "-j", "0"), "rerender: error: --jobs is a number from 1 to 64, not '0'"),
         (
             ("package", "--since", "2026-02-30", "--until", "2026-03-01", "-o", "a.wacz"),
             "package: error: --since is YYYY-MM-DD, like 2026-11-25, not '2026-02-30'",

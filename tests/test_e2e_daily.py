@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from crawling import Run, assert_no_secret, crawl, posts
+from crawling import PROJECT, Run, assert_no_secret, crawl, posts
 from test_webarchive import replay
 
 CATEGORY = "_posts/社交媒体/知乎/知乎日报"
@@ -195,3 +198,21 @@ def test_a_replay_of_the_warc_writes_the_same_posts(first_run, tmp_path):
     code, log = replay(tmp_path, archive / ".archiver" / "warc", ("crawl", "daily"))
     assert code == 0, log
     assert posts(tmp_path) == posts(archive)
+
+
+def test_a_rerender_dates_each_story_by_its_listing_and_changes_nothing(first_run, tmp_path):
+    """The top story of the day before gets its date from the listing's ga_prefix, as the
+    crawl gave it: rendered again from the captures, every post keeps its bytes."""
+    archive, _ = first_run
+    copy = tmp_path / "archive"
+    shutil.copytree(archive, copy)
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "rerender", "-s", f"ARCHIVE_DIR={copy}"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.match(r"Rerender: \d+ posts: 0 changed, 3 unchanged, 0 failed", done.stdout)
+    assert posts(copy) == posts(archive)

@@ -115,7 +115,7 @@ def test_staged_posts_are_in_place_and_recorded_only_once_flushed(tmp_path):
     posts = [make_post(id=str(n)) for n in range(3)]
     paths = [writer.write(post, b"old")[1] for post in posts]
     old_hash = index.get("answer:0").content_hash
-    writer.stage_writes()
+    writer.rerendering()
     assert writer.write(posts[0], b"old") == ("unchanged", paths[0])
     assert writer.write(posts[1], b"new") == ("updated", paths[1])
     assert writer.write(posts[2], b"new") == ("updated", paths[2])
@@ -132,8 +132,41 @@ def test_staged_posts_are_in_place_and_recorded_only_once_flushed(tmp_path):
     assert index.get("answer:1").content_hash != old_hash
     assert index.get("answer:2").content_hash == old_hash  # left as it was
     assert not list(tmp_path.rglob(f"{TEMP_PREFIX}*"))
-    assert [text for _, text in index.versions("answer:1")] == [b"old"]
+    assert index.versions("answer:1") == []  # rendered again: no edit of Zhihu's to keep
     assert writer.flush() == []
+
+
+def test_rendering_again_keeps_when_an_item_was_seen_and_keeps_only_edits(tmp_path):
+    index = ArchiveIndex(tmp_path / "index.sqlite3")
+    writer = PostWriter(tmp_path, index)
+    post, edited = make_post(id="1"), make_post(id="2")
+    for item in (post, edited):
+        writer.write(item, b"as crawled")
+    index.db.execute("UPDATE posts SET last_seen = '2026-01-01T00:00:00+00:00'")
+    index.db.commit()
+    before = index.get("answer:1")
+    writer.rerendering()
+    assert writer.plan(post, b"as crawled") == ("unchanged", None)
+    state, entry = writer.plan(post, b"today")  # a worker may replace it, then say so
+    assert state == "replace" and entry.content_hash != before.content_hash
+    assert writer.write(post, b"as crawled") == ("unchanged", before.path)
+    assert index.get("answer:1") == before  # not even its last_seen
+    edited.updated += 60  # a later capture holds Zhihu's edit
+    assert writer.plan(edited, b"today") == ("write", None)  # its version is kept by `write`
+    for item in (post, edited):
+        writer.write(item, b"today")
+    assert writer.flush() == []
+    after = index.get("answer:1")
+    assert after.content_hash != before.content_hash
+    assert (after.first_seen, after.last_seen) == (before.first_seen, before.last_seen)
+    assert index.versions("answer:1") == []
+    assert [text for _, text in index.versions("answer:2")] == [b"as crawled"]
+    # An index row that does not match the file it names is recorded again.
+    index.db.execute("UPDATE posts SET content_hash = 'stale' WHERE key = 'answer:1'")
+    index.db.commit()
+    assert writer.plan(post, b"today") == ("write", None)
+    assert writer.write(post, b"today") == ("unchanged", before.path)
+    assert index.get("answer:1").content_hash == after.content_hash
 
 
 def test_put_in_place_without_syncfs_syncs_each_file(tmp_path, monkeypatch):

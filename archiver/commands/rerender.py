@@ -6,24 +6,27 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import DropItem
 from tqdm import tqdm
 
 from archiver import stats as keys
-from archiver.commands.crawl import tell
+from archiver.commands.crawl import refuse, tell
 from archiver.commands.verify import locked_archive, quiet_logging, refuse_unless_archive
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
-from archiver.index import ArchiveIndex
+from archiver.index import ArchiveIndex, IndexEntry
 from archiver.lock import ArchiveBusy
+from archiver.pipelines.posts import PostPipeline
 from archiver.rebuild import Captured, Tally, post_pipeline
+from archiver.shards import Rendered, WorkerFailed, Workers, default_jobs
 from archiver.spiders.base import categories_setting
 from archiver.storage import sweep_temporaries
 from archiver.writer import PostWriter
 
 _STAGED = 256  # changed posts put in place together (their temporary files, at most)
+_MAX_JOBS = 64
 
 if TYPE_CHECKING:
     import argparse
@@ -33,15 +36,27 @@ class Command(ScrapyCommand):
     requires_project = True
 
     def syntax(self) -> str:
-        return ""
+        return "[-j N]"
 
     def short_desc(self) -> str:
         return "Rebuild every archived post from the WARC captures, without the network"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "-j",
+            "--jobs",
+            default=str(default_jobs()),
+            help="processes that read and render (default: one per core)",
+        )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
         refuse_unless_archive("rerender", args, self.settings)
+        if not (opts.jobs.isdecimal() and 1 <= int(opts.jobs) <= _MAX_JOBS):
+            refuse("rerender", [f"--jobs is a number from 1 to {_MAX_JOBS}, not {opts.jobs!r}"])
+        self.jobs = int(opts.jobs)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -53,37 +68,39 @@ class Command(ScrapyCommand):
         except ArchiveBusy as exc:
             tell("rerender", str(exc), self.settings)
             self.exitcode = EXIT_LOCKED
+        except WorkerFailed as exc:  # a bug: what is in place stays, the rest is not done
+            tell("rerender", str(exc), self.settings)
+            self.exitcode = EXIT_FAILED
 
     def _rerender(self, index: ArchiveIndex, warc_dir: Path) -> int:
         assert self.settings is not None
         started = time.monotonic()
         hot = categories_setting(self.settings["ZHIHU_HOTLIST_CATEGORIES"])
-        captured = Captured(warc_dir, hot)
+        captured = Captured(warc_dir, hot, parse=False)  # the items are read by the workers
+        entries = index.entries()
         stats = Tally()
         pipeline = post_pipeline(self.settings, stats)
         pipeline.open_spider()
-        assert pipeline.index is not None and pipeline.writer is not None
-        # Thousands of posts: the index commits without a sync each, and changed posts are put
-        # in place (synced together) _STAGED at a time.
-        pipeline.index.sync_at_checkpoints()
-        pipeline.writer.stage_writes()
-        entries = index.entries()
+        assert pipeline.writer is not None
+        # Thousands of posts: changed ones are put in place (synced together) _STAGED at a
+        # time, and an entry's last_seen stays (see PostWriter.rerendering).
+        pipeline.writer.rerendering()
         uncaptured = failed = 0
-        # Progress on a terminal only: a cron log gets the summary line alone.
-        bar = tqdm(entries, unit="post", disable=not sys.stderr.isatty(), file=sys.stderr)
         try:
-            for n, entry in enumerate(bar, start=1):
-                post = captured.item_for(entry, index, pipeline)
-                if post is None:
-                    uncaptured += 1  # feed items, daily pages: no capture holds them
-                    continue
-                try:
-                    pipeline.process_item(post)
-                except DropItem as exc:
-                    failed += 1
-                    tell("rerender", f"not rendered: {entry.path}: {exc}", self.settings)
-                if n % _STAGED == 0:
-                    failed += self._put_in_place(pipeline.writer, stats)
+            with Workers(captured, self.settings, self.jobs) as workers:
+                with _bar(len(captured.sources), "captures") as bar:
+                    workers.read(bar.update)
+                workers.assign(entries)
+                with _bar(len(entries), "posts") as bar:
+                    for n, entry in enumerate(entries, start=1):
+                        result = workers.result(entry)
+                        if result is None:
+                            uncaptured += 1  # feed items, daily pages: no capture holds them
+                        else:
+                            failed += self._take(pipeline, entry, result)
+                        if n % _STAGED == 0:
+                            failed += self._put_in_place(pipeline.writer, stats)
+                        bar.update()
         finally:
             try:
                 failed += self._put_in_place(pipeline.writer, stats)
@@ -100,6 +117,27 @@ class Command(ScrapyCommand):
         )
         return status
 
+    def _take(self, pipeline: PostPipeline, entry: IndexEntry, result: Rendered) -> int:
+        """A worker's rendering into the archive; 1 when the post could not be rendered."""
+        try:
+            if result.state in ("dropped", "failed"):
+                raise DropItem(result.detail)
+            if result.shipped and not pipeline.shipped_image_installed:
+                pipeline.written_shipped_image()
+            if result.state == "unchanged":
+                pipeline.stats.inc_value(f"{keys.POSTS}/unchanged")
+            elif result.state == "placed":
+                assert result.entry is not None
+                pipeline.placed(result.entry)
+            else:
+                assert result.post is not None
+                with pipeline.failures(result.post):
+                    pipeline.written(result.post, result.data)
+        except DropItem as exc:
+            tell("rerender", f"not rendered: {entry.path}: {exc}", self.settings)
+            return 1
+        return 0
+
     def _put_in_place(self, writer: PostWriter, stats: Tally) -> int:
         """The staged posts in place; how many could not be (each told)."""
         failures = writer.flush()
@@ -107,3 +145,8 @@ class Command(ScrapyCommand):
             stats.inc_value(f"{keys.POSTS}/updated", -1)  # counted when rendered
             tell("rerender", f"not rendered: {path}: {exc}", self.settings)
         return len(failures)
+
+
+def _bar(total: int, unit: str) -> tqdm[Any]:
+    """Progress on a terminal only: a cron log gets the summary line alone."""
+    return tqdm(total=total, unit=unit, disable=not sys.stderr.isatty(), file=sys.stderr)

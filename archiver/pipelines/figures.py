@@ -11,105 +11,72 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from functools import partial
 from io import BytesIO
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Self
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
-from scrapy.pipelines.files import FilesPipeline, FSFilesStore
-from scrapy.pipelines.media import FileException
 
 from archiver import stats as keys
 from archiver.images import BadImage, Processed, parse_size, process_figure
-from archiver.index import ArchiveIndex, FigureFailure, index_path, utc_now
+from archiver.index import FigureFailure, utc_now
 from archiver.items import Post, StoredFigure
-from archiver.middlewares import FIGURE_META, RefusedFigure
-from archiver.pipelines.posts import rich_options
+from archiver.middlewares import FIGURE_META
+from archiver.pipelines.media import IndexedMediaPipeline, MediaFailed, file_info
 from archiver.pipelines.workers import FigureWorkers
-from archiver.post.figures import Figure, is_allowed, retry_due
+from archiver.post.figures import Figure, is_allowed
 from archiver.post.render import body_for
-from archiver.storage import atomic_write
-from archiver.webarchive import NotInArchive
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.pipelines.media import FileInfo, FileInfoOrError, MediaPipeline
+    from scrapy.pipelines.media import FileInfo, MediaPipeline
+    from scrapy.settings import BaseSettings
     from scrapy.spiders import Spider
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
-try:
-    # MediaPipeline logs every failed download with a traceback at ERROR, except the "filtered"
-    # ones. Ours have been logged in one line and counted already: mark them as such.
-    from scrapy.pipelines.media import _MediaRequestFiltered as _Reported
-except ImportError:  # pragma: no cover (older Scrapy: tracebacks, but the same results)
-    _Reported = FileException
 
-
-class FigureFailed(_Reported):
+class FigureFailed(MediaFailed):
     """A figure that could not be archived; its message is the reason (a stats key)."""
 
 
 FIGURE = FIGURE_META  # request meta: the Figure a media request is for
 PROCESSED = "archiver_processed"  # request meta: the checked image and its thumbnails
-FAILED = "archiver_failed"  # request meta: the reason, once a failure has been counted
 POST = "archiver_post"  # request meta: the _PostFigures of the post the request is for
 PLACE = "archiver_place"  # request meta: True while the request holds a place of the workers
-# Failures that say nothing about the figure itself, only about this run: never remembered.
-_RUN_SCOPED = frozenset(
-    {
-        "not_in_warc",
-        "filtered",
-        "refused_host",
-        "too_many_figures",
-        "over_post_bytes",
-        "over_run_bytes",
-    }
-)
 
 
 @dataclass
 class _PostFigures:
-    """What one post's figure requests share: their keys in order, and the bytes downloaded."""
+    """What one post's figure requests share: the bytes downloaded."""
 
-    keys: list[str] = field(default_factory=list)
     downloaded: int = 0
 
 
-class AtomicFSFilesStore(FSFilesStore):
-    """The file-system store, but a crash never leaves half an image that looks stored."""
-
-    def persist_file(
-        self,
-        path: str,
-        buf: BytesIO,
-        info: MediaPipeline.SpiderInfo,
-        meta: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        atomic_write(self._get_filesystem_path(path), buf.getvalue())
-
-
-class FiguresPipeline(FilesPipeline):
-    STORE_SCHEMES = {  # noqa: RUF012 (Scrapy's own class attribute, extended)
-        **FilesPipeline.STORE_SCHEMES,
-        "": AtomicFSFilesStore,
-        "file": AtomicFSFilesStore,
-    }
+class FiguresPipeline(IndexedMediaPipeline):
+    ALLOWLIST_SETTING = "FIGURES_ALLOWED_HOSTS"
+    MAX_SIZE_SETTING = "FIGURES_MAX_SIZE"
+    STATS_PREFIX = keys.FIGURES
+    FAILED_META = "archiver_failed"
+    RUN_SCOPED = frozenset(
+        {
+            "not_in_warc",
+            "filtered",
+            "refused_host",
+            "too_many_figures",
+            "over_post_bytes",
+            "over_run_bytes",
+        }
+    )
+    FAILURE = FigureFailed
 
     def __init__(self, store_uri: str, *, crawler: Crawler) -> None:
         super().__init__(store_uri, crawler=crawler)
         settings = crawler.settings
-        self.archive_dir = Path(store_uri)
-        self.allowlist: list[str] = settings.getlist("FIGURES_ALLOWED_HOSTS")
-        self.max_size = settings.getint("FIGURES_MAX_SIZE")
         self.sizes: list[str] = settings.getlist("FIGURES_THUMB_SIZES")
         for size in self.sizes:
             parse_size(size)  # a typo in the setting fails the start, not every figure
@@ -121,32 +88,20 @@ class FiguresPipeline(FilesPipeline):
         # at most those the downloader takes at once plus one per thread.
         threads = settings.getint("FIGURES_THREADS")
         self.workers = FigureWorkers(threads, settings.getint("CONCURRENT_REQUESTS") + threads)
-        self.rich = rich_options(settings)  # formulas as TeX are no figures, video posters are
         self.run_bytes = 0  # figure bytes downloaded in this run
-        self.index_file = index_path(self.archive_dir, settings["ARCHIVE_INDEX"])
-        self.index: ArchiveIndex | None = None
-        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests set a fake
-        # Each post's requests, by the post's id(), from get_media_requests to item_completed.
-        self.posts: dict[int, _PostFigures] = {}
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("FIGURES_ENABLED"):
+    def _require_enabled(cls, settings: BaseSettings) -> None:
+        if not settings.getbool("FIGURES_ENABLED"):
             raise NotConfigured("FIGURES_ENABLED is off: figures stay on Zhihu's servers")
-        cls._update_stores(crawler.settings)
-        return cls(crawler.settings["ARCHIVE_DIR"], crawler=crawler)
 
     def open_spider(self, spider: Spider | None = None) -> None:
         super().open_spider()
-        self.index = ArchiveIndex(self.index_file)
-        # A figure row lost to a power cut only means one download again next run.
-        self.index.sync_at_checkpoints()
         self.workers.start()
 
     def close_spider(self, spider: Spider | None = None) -> None:
         self.workers.stop()
-        if self.index is not None:
-            self.index.close()
+        super().close_spider()
 
     # Overridable Interface of FilesPipeline
 
@@ -155,7 +110,9 @@ class FiguresPipeline(FilesPipeline):
             return []
         requests: list[Request] = []
         seen: set[str] = set()
-        post = self.posts[id(item)] = _PostFigures()
+        post = _PostFigures()
+        wanted: list[str] = []
+        self.posts[id(item)] = wanted  # filled below, as requests are made
         over_count = 0
         # Parsed once here and kept on the item for PostPipeline.
         item.body = body_for(item, rich=self.rich)
@@ -178,7 +135,7 @@ class FiguresPipeline(FilesPipeline):
                 over_count += 1
                 continue
             requests.append(self._request(figure, post))
-            post.keys.append(figure.key)
+            wanted.append(figure.key)
         if over_count:
             # One line for the post, not one per figure: a post of 5000 images is not 5000 lines.
             self._count("failed/too_many_figures", over_count)
@@ -193,21 +150,15 @@ class FiguresPipeline(FilesPipeline):
     async def media_to_download(
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
-        assert self.index is not None
-        stored = self.index.figure(request.meta[FIGURE].key)
-        if stored is None or not (self.archive_dir / stored.path).is_file():
+        stored = self._on_disk(request)
+        if stored is None:
             # Held from before the download to the end of its processing (media_downloaded)
             # or its failure (media_failed): what bounds the figure bytes held in memory.
             request.meta[PLACE] = await self.workers.enter()
             return None
         await self._complete_thumbnails(stored, info)
         self.inc_stats("uptodate")
-        return {
-            "url": request.url,
-            "path": stored.path,
-            "checksum": stored.sha256,
-            "status": "uptodate",
-        }
+        return file_info(request.url, stored, "uptodate")
 
     async def media_downloaded(
         self,
@@ -242,12 +193,7 @@ class FiguresPipeline(FilesPipeline):
         self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo
     ) -> NoReturn:
         self._leave(request)
-        if FAILED in request.meta:
-            raise FigureFailed(request.meta[FAILED])
-        if failure.check(RefusedFigure):
-            # A redirect off the allowlist: the middleware has counted and logged it.
-            raise FigureFailed("refused_host")
-        self._fail(request, failure_reason(failure), failure.getErrorMessage())
+        super().media_failed(failure, request, info)
 
     def file_path(
         self,
@@ -276,26 +222,24 @@ class FiguresPipeline(FilesPipeline):
         stored = await self.workers.run(
             partial(self._write, figure, request.url, path, response.body, processed, info)
         )
-        assert self.index is not None
-        self.index.record_figure(stored, utc_now())  # after the files: a crash means re-download
-        self.index.forget_figure_failure(figure.key)
-        self._count("stored")
+        self._record(stored)
         return stored.sha256
 
-    def item_completed(
-        self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo
-    ) -> Any:
-        # Failures were logged and counted when they happened; the post still gets written,
-        # and a failed figure keeps its remote URL.
-        if isinstance(item, Post):
-            assert self.index is not None
-            # Results come in the order of the requests: mapped back by position, never by URL
-            # (Scrapy's URL is normalised, the post's is as written).
-            keys = self.posts.pop(id(item), _PostFigures()).keys
-            for key, (ok, _) in zip(keys, results, strict=True):
-                if ok and (stored := self.index.figure(key)):
-                    item.stored_figures[stored.key] = stored
-        return item
+    # What the shared media flow asks of us
+
+    def _key(self, request: Request) -> str:
+        return request.meta[FIGURE].key
+
+    def _log_failure(self, request: Request, url: str, reason: str, detail: str) -> None:
+        logger.warning("Figure failed (%s): %s%s", reason, url, detail)
+
+    def _log_deferred(self, failure: FigureFailure) -> None:
+        logger.debug(
+            "Figure deferred (%s, failed %d times): %s",
+            failure.reason,
+            failure.failures,
+            failure.url,
+        )
 
     # Our own helpers
 
@@ -306,21 +250,6 @@ class FiguresPipeline(FilesPipeline):
             headers={"Referer": "https://www.zhihu.com/"},
             meta={FIGURE: figure, POST: post, "download_maxsize": self.max_size},
         )
-
-    def _deferred(self, key: str) -> bool:
-        """Whether a figure that failed before waits for its next retry (counted, not logged)."""
-        assert self.index is not None
-        failure = waiting_for_retry(self.index, key, self.clock())
-        if failure is None:
-            return False
-        self._count("deferred")
-        logger.debug(
-            "Figure deferred (%s, failed %d times): %s",
-            failure.reason,
-            failure.failures,
-            failure.url,
-        )
-        return True
 
     def _spend(self, request: Request, size: int) -> None:
         """Count a download against its post's and the run's byte caps; fail it past one."""
@@ -395,40 +324,6 @@ class FiguresPipeline(FilesPipeline):
             self.workers.leave()
 
     def _fail(self, request: Request, reason: str, detail: str = "") -> NoReturn:
-        """Count and log a failed figure once, then fail its download with the reason."""
-        request.meta[FAILED] = reason
+        # The checked image and its thumbnails are not held by a request that has failed.
         request.meta.pop(PROCESSED, None)
-        self._count(f"failed/{reason}")
-        if reason not in _RUN_SCOPED:
-            assert self.index is not None
-            now = self.clock().isoformat(timespec="seconds")
-            self.index.record_figure_failure(request.meta[FIGURE].key, request.url, reason, now)
-        logger.warning(
-            "Figure failed (%s): %s%s", reason, request.url, f": {detail}" if detail else ""
-        )
-        raise FigureFailed(reason)
-
-    def _count(self, what: str, count: int = 1) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"{keys.FIGURES}/{what}", count)
-
-
-def waiting_for_retry(index: ArchiveIndex, key: str, now: datetime) -> FigureFailure | None:
-    """The failure remembered for a file not stored yet, while its next retry is not due."""
-    failure = index.figure_failure(key)
-    if failure is None or index.figure(key) is not None:
-        return None
-    if retry_due(failure.failures, datetime.fromisoformat(failure.last_failed), now):
-        return None
-    return failure
-
-
-def failure_reason(failure: Failure) -> str:
-    if failure.check(NotInArchive):
-        return "not_in_warc"
-    if failure.check(IgnoreRequest):
-        return "filtered"
-    # Scrapy cancels a download that announces or reaches more than download_maxsize bytes.
-    if "max size" in failure.getErrorMessage():
-        return "too_large"
-    return failure.type.__name__ if failure.type else "error"
+        super()._fail(request, reason, detail)

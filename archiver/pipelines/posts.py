@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Self
 
@@ -12,7 +14,7 @@ from scrapy.exceptions import DropItem
 from archiver import stats as keys
 from archiver.assets import install_shipped_image
 from archiver.hexo import site_timezone
-from archiver.index import ArchiveIndex, index_path
+from archiver.index import ArchiveIndex, IndexEntry, index_path
 from archiver.items import Post
 from archiver.logformatter import describe
 from archiver.post.content import Body
@@ -110,11 +112,13 @@ class PostPipeline:
             allowed_hosts=tuple(settings.getlist("FIGURES_ALLOWED_HOSTS")),
         )
 
-    def open_spider(self, spider: Spider | None = None) -> None:
-        self.index = ArchiveIndex(self.index_file)
-        # A post's path is its kind and id, so a row a power cut loses is recorded again by the
-        # next run (the file there already holds the same bytes): no sync per post needed.
-        self.index.sync_at_checkpoints()
+    def open_spider(self, spider: Spider | None = None, *, read_only: bool = False) -> None:
+        """`read_only`: only to render (`rendered`), beside a process that writes."""
+        self.index = ArchiveIndex(self.index_file, read_only=read_only)
+        if not read_only:
+            # A post's path is its kind and id, so a row a power cut loses is recorded again
+            # by the next run (the file there already holds the same bytes): no sync per post.
+            self.index.sync_at_checkpoints()
         self.writer = PostWriter(self.archive_dir, self.index)
 
     def close_spider(self, spider: Spider | None = None) -> None:
@@ -124,36 +128,61 @@ class PostPipeline:
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, Post):
             return item
+        with self.failures(item):
+            self.written(item, *self.rendered(item))
+        return item
+
+    @contextmanager
+    def failures(self, item: Post) -> Iterator[None]:
+        """Whatever stops this one post (a full disk, a locked index, a title that cannot be
+        encoded, a date out of range) is counted with its reason: DropItem, the run fails."""
         try:
-            return self._archive(item)
+            yield
         except (OSError, sqlite3.Error, ValueError, OverflowError) as exc:
-            # Whatever stops this one post (a full disk, a locked index, a title that cannot
-            # be encoded, a date out of range) is counted with its reason, and the run fails.
             reason = next(r for kind, r in _WRITE_FAILURES if isinstance(exc, kind))
             self._drop(reason, f"{describe(item)}: {exc}")
 
-    def _archive(self, item: Post) -> Post:
+    def rendered(self, item: Post) -> tuple[bytes, bool]:
+        """The post's bytes, and whether it shows the shipped default image; DropItem for an
+        item with nothing to show."""
         assert self.writer is not None
         body = body_for(item, rich=self.options.rich)
         if body.blank:
             self._drop("empty_body", f"{item.kind} {item.id} has no text and no image")
-        known = self.writer.known(item)
-        if not item.dated and known:
+        if not item.dated and (known := self.writer.known(item)):
             # An undated feed item keeps the date of its first crawl: re-runs change nothing.
             item.updated = known.updated_time
         thumbnail = ""
         if self.local_thumbnail is not None:
             body, thumbnail = self._localised(item)
         data = render(item, body, self.options, thumbnail).encode("utf-8")
-        if needs_shipped_image(item, body, self.options) and not self.shipped_image_installed:
-            # Written before the first post that shows it, as figures are; once per run.
-            install_shipped_image(self.archive_dir)
-            self.shipped_image_installed = True
+        return data, needs_shipped_image(item, body, self.options)
+
+    def written(self, item: Post, data: bytes, shipped: bool = False) -> Post:
+        """The rendered post in the archive (`shipped`: with the default image beside it)."""
+        assert self.writer is not None
+        if shipped and not self.shipped_image_installed:
+            self.written_shipped_image()
         state, relpath = self.writer.write(item, data)
+        self._count(state, relpath, item.title)
+        return item
+
+    def placed(self, entry: IndexEntry) -> None:
+        """A post rendered anew that another process put in place (see PostWriter.plan)."""
+        assert self.writer is not None
+        self.writer.placed(entry)
+        self._count("updated", entry.path, entry.title)
+
+    def _count(self, state: str, relpath: str, title: str) -> None:
         self.stats.inc_value(f"{keys.POSTS}/{state}")
         if state != "unchanged":
-            logger.info("%s %s: %s", state.capitalize(), relpath, item.title)
-        return item
+            logger.info("%s %s: %s", state.capitalize(), relpath, title)
+
+    def written_shipped_image(self) -> None:
+        """The default image in the archive, before the first post that shows it (as figures
+        are); once per run."""
+        install_shipped_image(self.archive_dir)
+        self.shipped_image_installed = True
 
     def _localised(self, item: Post) -> tuple[Body, str]:
         """The body with archived figures as site paths, refused ones as their alt text (their

@@ -16,86 +16,50 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
 from io import BytesIO
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Self
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
-from scrapy.pipelines.files import FilesPipeline
 
 from archiver import stats as keys
-from archiver.index import ArchiveIndex, index_path, utc_now
 from archiver.items import Post, StoredFigure
-from archiver.middlewares import VIDEO_META, RefusedFigure
-from archiver.pipelines.figures import (
-    FigureFailed,
-    FiguresPipeline,
-    failure_reason,
-    waiting_for_retry,
-)
-from archiver.pipelines.posts import rich_options
+from archiver.middlewares import VIDEO_META
+from archiver.pipelines.media import IndexedMediaPipeline, MediaFailed, file_info
 from archiver.post.figures import is_allowed
 from archiver.post.render import body_for
 from archiver.post.rich import video_key
 from archiver.zhihu.videos import NoVariant, choose, looks_like_mp4, play_info_url
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from scrapy.pipelines.media import FileInfo, FileInfoOrError, MediaPipeline
-    from scrapy.spiders import Spider
-    from twisted.python.failure import Failure
+    from scrapy.pipelines.media import FileInfo, MediaPipeline
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
 REFERER = "https://www.zhihu.com/"  # the page the player runs in
 PLAY_INFO_MAX_SIZE = 1024 * 1024  # a play-info is a few kilobytes of JSON
-FAILED = "archiver_video_failed"  # request meta: the reason, once a failure has been counted
 FILE_URL = "archiver_video_url"  # request meta: the MP4 chosen, for the log and the index
-# Failures that say nothing about the video, only about this run: never remembered.
-_RUN_SCOPED = frozenset({"not_in_warc", "filtered"})
 
 
-class VideoFailed(FigureFailed):
+class VideoFailed(MediaFailed):
     """A video that could not be archived; its message is the reason (a stats key)."""
 
 
-class VideosPipeline(FilesPipeline):
-    STORE_SCHEMES = FiguresPipeline.STORE_SCHEMES  # atomic writes, as for figures
-
-    def __init__(self, store_uri: str, *, crawler: Crawler) -> None:
-        super().__init__(store_uri, crawler=crawler)
-        settings = crawler.settings
-        self.archive_dir = Path(store_uri)
-        self.allowlist: list[str] = settings.getlist("ARCHIVE_VIDEO_HOSTS")
-        self.max_size = settings.getint("ARCHIVE_VIDEO_MAX_SIZE")
-        self.rich = rich_options(settings)
-        self.index_file = index_path(self.archive_dir, settings["ARCHIVE_INDEX"])
-        self.index: ArchiveIndex | None = None
-        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests set a fake
-        # Each post's lens ids, by the post's id(), from get_media_requests to item_completed.
-        self.posts: dict[int, list[str]] = {}
+class VideosPipeline(IndexedMediaPipeline):
+    ALLOWLIST_SETTING = "ARCHIVE_VIDEO_HOSTS"
+    MAX_SIZE_SETTING = "ARCHIVE_VIDEO_MAX_SIZE"
+    STATS_PREFIX = keys.VIDEOS
+    FAILED_META = "archiver_video_failed"
+    RUN_SCOPED = frozenset({"not_in_warc", "filtered"})
+    FAILURE = VideoFailed
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        if crawler.settings["ARCHIVE_VIDEOS"] != "download":
+    def _require_enabled(cls, settings: BaseSettings) -> None:
+        if settings["ARCHIVE_VIDEOS"] != "download":
             # Off by default: without a message, so Scrapy logs no warning on every run.
             raise NotConfigured
-        cls._update_stores(crawler.settings)
-        return cls(crawler.settings["ARCHIVE_DIR"], crawler=crawler)
-
-    def open_spider(self, spider: Spider | None = None) -> None:
-        super().open_spider()
-        self.index = ArchiveIndex(self.index_file)
-        # A figure row lost to a power cut only means one download again next run.
-        self.index.sync_at_checkpoints()
-
-    def close_spider(self, spider: Spider | None = None) -> None:
-        if self.index is not None:
-            self.index.close()
 
     # Overridable Interface of FilesPipeline
 
@@ -104,24 +68,18 @@ class VideosPipeline(FilesPipeline):
             return []
         # The body the figures pipeline parsed (parsed here when figures are off).
         item.body = body_for(item, rich=self.rich)
-        wanted = [lens_id for lens_id in item.body.videos if not self._deferred(lens_id)]
-        self.posts[id(item)] = wanted
+        wanted = [lens_id for lens_id in item.body.videos if not self._deferred(video_key(lens_id))]
+        self.posts[id(item)] = [video_key(lens_id) for lens_id in wanted]
         return [self._play_info_request(lens_id) for lens_id in wanted]
 
     def media_to_download(
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
-        assert self.index is not None
-        stored = self.index.figure(video_key(request.meta[VIDEO_META]))
-        if stored is None or not (self.archive_dir / stored.path).is_file():
+        stored = self._on_disk(request)
+        if stored is None:
             return None
         self._count("uptodate")
-        return {
-            "url": stored.url,
-            "path": stored.path,
-            "checksum": stored.sha256,
-            "status": "uptodate",
-        }
+        return file_info(stored.url, stored, "uptodate")
 
     async def media_downloaded(
         self,
@@ -150,16 +108,6 @@ class VideosPipeline(FilesPipeline):
             self._fail(request, "not_mp4", f"{len(video.body)} bytes")
         return self._store(request, video, variant.width, variant.height, info)
 
-    def media_failed(
-        self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo
-    ) -> NoReturn:
-        if FAILED in request.meta:
-            raise VideoFailed(request.meta[FAILED])
-        if failure.check(RefusedFigure):
-            # A redirect off the allowlist: the middleware has counted and logged it.
-            raise VideoFailed("refused_host")
-        self._fail(request, failure_reason(failure), failure.getErrorMessage())
-
     def file_path(
         self,
         request: Request,
@@ -170,18 +118,19 @@ class VideosPipeline(FilesPipeline):
     ) -> str:
         return f"videos/{request.meta[VIDEO_META]}.mp4"
 
-    def item_completed(
-        self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo
-    ) -> Any:
-        # Failures were logged and counted when they happened; the post keeps the poster form.
-        if isinstance(item, Post):
-            assert self.index is not None
-            wanted = self.posts.pop(id(item), [])
-            for lens_id, (ok, _) in zip(wanted, results, strict=True):
-                key = video_key(lens_id)
-                if ok and (stored := self.index.figure(key)):
-                    item.stored_figures[key] = stored
-        return item
+    # What the shared media flow asks of us
+
+    def _key(self, request: Request) -> str:
+        return video_key(request.meta[VIDEO_META])
+
+    def _url(self, request: Request) -> str:
+        # The MP4's, once the play-info has named it.
+        return request.meta.get(FILE_URL, request.url)
+
+    def _log_failure(self, request: Request, url: str, reason: str, detail: str) -> None:
+        logger.warning(
+            "Video failed (%s): %s (%s)%s", reason, request.meta[VIDEO_META], url, detail
+        )
 
     # Our own helpers
 
@@ -214,31 +163,20 @@ class VideosPipeline(FilesPipeline):
         path = self.file_path(request)
         self.store.persist_file(path, BytesIO(video.body), info)
         stored = StoredFigure(
-            key=video_key(request.meta[VIDEO_META]),
+            key=self._key(request),
             url=request.meta[FILE_URL],
             path=path,
             sha256=hashlib.sha256(video.body).hexdigest(),
             width=width,
             height=height,
         )
-        assert self.index is not None
-        self.index.record_figure(stored, utc_now())  # after the file: a crash means re-download
-        self.index.forget_figure_failure(stored.key)
-        self._count("stored")
+        self._record(stored)
         logger.info("Video stored: %s (%d bytes)", path, len(video.body))
-        return {"url": stored.url, "path": path, "checksum": stored.sha256, "status": "downloaded"}
-
-    def _deferred(self, lens_id: str) -> bool:
-        """Whether a video that failed before waits for its next retry (counted, not logged)."""
-        assert self.index is not None
-        if waiting_for_retry(self.index, video_key(lens_id), self.clock()) is None:
-            return False
-        self._count("deferred")
-        return True
+        return file_info(stored.url, stored, "downloaded")
 
     def _refuse(self, request: Request, url: str) -> NoReturn:
         """A play-info naming a host off ARCHIVE_VIDEO_HOSTS: nothing is sent there."""
-        request.meta[FAILED] = "refused_host"
+        request.meta[self.FAILED_META] = "refused_host"
         self._count("refused_host")
         logger.warning(
             "Video not fetched (host not on ARCHIVE_VIDEO_HOSTS): %s for %s",
@@ -246,22 +184,3 @@ class VideosPipeline(FilesPipeline):
             request.meta[VIDEO_META],
         )
         raise VideoFailed("refused_host")
-
-    def _fail(self, request: Request, reason: str, detail: str = "") -> NoReturn:
-        """Count and log a failed video once, then fail its download with the reason."""
-        request.meta[FAILED] = reason
-        self._count(f"failed/{reason}")
-        lens_id = request.meta[VIDEO_META]
-        url = request.meta.get(FILE_URL, request.url)
-        if reason not in _RUN_SCOPED:
-            assert self.index is not None
-            now = self.clock().isoformat(timespec="seconds")
-            self.index.record_figure_failure(video_key(lens_id), url, reason, now)
-        logger.warning(
-            "Video failed (%s): %s (%s)%s", reason, lens_id, url, f": {detail}" if detail else ""
-        )
-        raise VideoFailed(reason)
-
-    def _count(self, what: str) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"{keys.VIDEOS}/{what}")

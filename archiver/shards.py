@@ -1,0 +1,302 @@
+"""Rerender's work shared out over processes: each reads a share of the captures and renders the
+posts whose latest capture it read; the command's own process keeps the index.
+
+A share is every `jobs`-th capture that holds items (`Captured.sources`). A worker first reads
+its share and says which items it holds, and from which capture (`Captured.taken`); an item
+captured in two shares belongs to the later capture. Then each worker renders the index
+entries it was given, in their order: an unchanged post is a few bytes of answer, a post
+whose rendering alone changed is replaced by the worker (staged, synced, renamed, as the
+writer does) and said once in place, for the command to record; anything else (an item
+edited since, a row to correct) goes to the command's own writer. Workers are forked once the
+captures are listed, so they start with them in memory; each opens the index read-only. With
+one job all of it runs in the command's own process, through the same code.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import DropItem
+
+from archiver.index import IndexEntry
+from archiver.items import Post
+from archiver.rebuild import Captured, Tally, post_pipeline
+from archiver.storage import put_in_place, stage
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+    from archiver.pipelines.posts import PostPipeline
+
+_BATCH = 32  # rendered posts a worker sends at once
+_STAGED = 256  # posts a worker puts in place together (their temporary files, at most)
+_READ_STEP = 64  # captures a worker reads between two words of progress
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What rendering one index entry again came to."""
+
+    key: str
+    # "unchanged"; "placed": a new rendering a worker put in place, `entry` to record;
+    # "write": for the writer of the command's own process (`post`, `data`); "dropped" or
+    # "failed" (not put in place): `detail` says why.
+    state: str
+    entry: IndexEntry | None = None
+    post: Post | None = None  # the item, its content left out (the writer's part)
+    data: bytes = b""
+    shipped: bool = False  # the post shows the shipped default image
+    detail: str = ""
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process stopped on an error (its traceback is the message) or died."""
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class Share:
+    """One worker's part: its captures read, then its entries rendered."""
+
+    def __init__(self, captured: Captured, settings: BaseSettings, number: int, of: int) -> None:
+        self.captured = captured
+        self.settings = settings
+        self.sources = captured.sources[number::of]
+
+    def read(self, progress: Callable[[int], object]) -> dict[str, int]:
+        """Read the share's captures (`progress` told of each step); key -> capture place."""
+        for start in range(0, len(self.sources), _READ_STEP):
+            chunk = self.sources[start : start + _READ_STEP]
+            self.captured.parse(chunk)
+            progress(len(chunk))
+        return self.captured.taken
+
+    def render(self, entries: list[IndexEntry]) -> Iterator[Rendered]:
+        """Each entry rendered again, in order. A post whose rendering alone changed is
+        replaced here, `_STAGED` at a time (synced together), and said only once in place."""
+        pipeline = post_pipeline(self.settings, Tally())
+        pipeline.open_spider(read_only=True)
+        assert pipeline.index is not None
+        comments = pipeline.index.has_comments()  # else not asked about, post by post
+        waiting: list[Rendered] = []  # said once the staged posts among them are in place
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for entry in entries:
+                result = self._rendered(entry, pipeline, comments)
+                if result.state == "placed":
+                    assert result.entry is not None
+                    target = pipeline.archive_dir / result.entry.path
+                    try:
+                        staged.append((stage(target, result.data), target))
+                    except OSError as exc:
+                        result = Rendered(entry.key, "failed", detail=str(exc))
+                    result = replace(result, data=b"")
+                waiting.append(result)
+                if len(staged) == _STAGED or not staged:
+                    yield from _in_place(waiting, staged, pipeline.archive_dir)
+                    waiting, staged = [], []
+            yield from _in_place(waiting, staged, pipeline.archive_dir)
+        finally:
+            for tmp, _ in staged:  # never put in place (a failure, or the command stopped)
+                tmp.unlink(missing_ok=True)
+            pipeline.close_spider()
+
+    def _rendered(self, entry: IndexEntry, pipeline: PostPipeline, comments: bool) -> Rendered:
+        assert pipeline.index is not None and pipeline.writer is not None
+        post = self.captured.item_for(entry, pipeline.index, pipeline, comments)
+        assert post is not None  # the entry was given as one this share holds
+        del self.captured.posts[entry.key]  # rendered once: its memory goes with it
+        try:
+            with pipeline.failures(post):
+                data, shipped = pipeline.rendered(post)
+                state, recorded = pipeline.writer.plan(post, data, entry)
+        except DropItem as exc:
+            return Rendered(entry.key, "dropped", detail=str(exc))
+        if state == "unchanged":
+            return Rendered(entry.key, state, shipped=shipped)
+        if state == "replace":
+            return Rendered(entry.key, "placed", recorded, data=data, shipped=shipped)
+        light = replace(post, content="", body=None, stored_figures={}, comments=())
+        return Rendered(entry.key, "write", post=light, data=data, shipped=shipped)
+
+
+def _in_place(
+    results: list[Rendered], staged: list[tuple[Path, Path]], root: Path
+) -> list[Rendered]:
+    """The results once their staged posts are in place; a post that could not be, failed."""
+    failed = dict(put_in_place(staged))
+    staged.clear()  # nothing left to remove
+    return [
+        Rendered(r.key, "failed", detail=str(failed[root / r.entry.path]))
+        if r.state == "placed" and r.entry and root / r.entry.path in failed
+        else r
+        for r in results
+    ]
+
+
+class Worker:
+    """A share run in this process."""
+
+    def __init__(self, share: Share) -> None:
+        self.share = share
+        self.results: Iterator[Rendered] = iter(())
+
+    def read(self, progress: Callable[[int], object]) -> dict[str, int]:
+        return self.share.read(progress)
+
+    def assign(self, entries: list[IndexEntry]) -> None:
+        self.results = self.share.render(entries)
+
+    def next(self) -> Rendered:
+        return next(self.results)
+
+    def stop(self) -> None:
+        close = getattr(self.results, "close", None)
+        if close is not None:
+            close()
+
+
+class ForkedWorker(Worker):
+    """A share run in a forked process, spoken to through a pipe."""
+
+    def __init__(self, share: Share) -> None:
+        super().__init__(share)
+        context = multiprocessing.get_context("fork")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, share), daemon=True)
+        self.process.start()
+        child.close()
+        self.queue: deque[Rendered] = deque()
+
+    def read(self, progress: Callable[[int], object]) -> dict[str, int]:
+        while True:
+            kind, value = self.receive()
+            if kind == "taken":
+                return value
+            progress(value)
+
+    def assign(self, entries: list[IndexEntry]) -> None:
+        self.conn.send(entries)
+
+    def next(self) -> Rendered:
+        while not self.queue:
+            _, batch = self.receive()
+            self.queue.extend(batch)
+        return self.queue.popleft()
+
+    def stop(self) -> None:
+        self.conn.close()
+        self.process.join(timeout=1)  # done with its work, it ends by itself
+        if self.process.is_alive():  # the command stopped early: so does the worker
+            self.process.terminate()
+            self.process.join()
+
+    def receive(self) -> tuple[str, Any]:
+        """The worker's next word; WorkerFailed when it failed or died."""
+        try:
+            kind, value = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            self.process.join(timeout=5)
+            raise WorkerFailed(
+                f"a rerender worker ended unexpectedly (exit code {self.process.exitcode})"
+            ) from exc
+        if kind == "failed":
+            raise WorkerFailed(f"a rerender worker failed:\n{value}")
+        return kind, value
+
+
+def _serve(conn: Connection, share: Share) -> None:
+    """A forked worker's whole life: read, say what it holds, render what it is given."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's to handle
+    # What the command's process made (the list of captures...) lives as long as the worker:
+    # kept out of the collector's walks, which would copy every page of it.
+    gc.freeze()
+    try:
+        conn.send(("taken", share.read(lambda count: conn.send(("read", count)))))
+        batch: list[Rendered] = []
+        for result in share.render(conn.recv()):
+            batch.append(result)
+            if len(batch) == _BATCH:
+                conn.send(("rendered", batch))
+                batch = []
+        conn.send(("rendered", batch))
+    except BaseException:  # noqa: BLE001 - whatever it is, the command must hear of it
+        conn.send(("failed", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+class Workers:
+    """`jobs` shares of the captures, each in its worker; use as a context manager."""
+
+    def __init__(self, captured: Captured, settings: BaseSettings, jobs: int) -> None:
+        jobs = max(1, min(jobs, len(captured.sources)))
+        if "fork" not in multiprocessing.get_all_start_methods():
+            jobs = 1  # workers start with the captures in memory: only a fork gives them so
+        make = Worker if jobs == 1 else ForkedWorker
+        self.workers = [make(Share(captured, settings, n, jobs)) for n in range(jobs)]
+        self.owner: dict[str, int] = {}  # item key -> the worker holding its latest capture
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+    def read(self, progress: Callable[[int], object]) -> None:
+        """Every share read: who holds which item (the latest capture of it)."""
+        forked = [w for w in self.workers if isinstance(w, ForkedWorker)]
+        taken = _read_all(forked, progress) if forked else [w.read(progress) for w in self.workers]
+        latest: dict[str, int] = {}
+        for number, held in enumerate(taken):
+            for key, place in held.items():
+                if place > latest.get(key, -1):
+                    latest[key] = place
+                    self.owner[key] = number
+
+    def assign(self, entries: list[IndexEntry]) -> None:
+        """Each worker gets the entries it holds, in this order (results come back so)."""
+        shares: list[list[IndexEntry]] = [[] for _ in self.workers]
+        for entry in entries:
+            if (number := self.owner.get(entry.key)) is not None:
+                shares[number].append(entry)
+        for worker, share in zip(self.workers, shares, strict=True):
+            worker.assign(share)
+
+    def result(self, entry: IndexEntry) -> Rendered | None:
+        """The entry rendered again (entries asked for in the order assigned); None when no
+        capture holds it."""
+        number = self.owner.get(entry.key)
+        return None if number is None else self.workers[number].next()
+
+
+def _read_all(
+    workers: list[ForkedWorker], progress: Callable[[int], object]
+) -> list[dict[str, int]]:
+    """Each forked worker's items, taken as they come (meanwhile each tells its progress)."""
+    taken: dict[int, dict[str, int]] = {}
+    waiting = {worker.conn: n for n, worker in enumerate(workers)}
+    while waiting:
+        for ready in wait(list(waiting)):
+            number = waiting[ready]  # type: ignore[index]  # wait() gives back what it got
+            kind, value = workers[number].receive()
+            if kind == "taken":
+                taken[number] = value
+                del waiting[ready]  # type: ignore[arg-type]
+            else:
+                progress(value)
+    return [taken[n] for n in range(len(workers))]
