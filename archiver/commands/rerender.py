@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 class Command(ScrapyCommand):
     requires_project = True
+    requires_crawler_process = False  # works on files only: no crawler, no start-up log lines
 
     def syntax(self) -> str:
         return "[-j N]"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import DropItem
+from scrapy.utils.log import configure_logging
 
 from archiver.commands.crawl import refuse, tell
 from archiver.config import setting_problems
@@ -153,6 +154,7 @@ class Repairer:
 
 class Command(ScrapyCommand):
     requires_project = True
+    requires_crawler_process = False  # works on files only: no crawler, no start-up log lines
 
     def syntax(self) -> str:
         return "[--warc] [--repair]"
@@ -214,8 +216,9 @@ class Command(ScrapyCommand):
 
 
 def quiet_logging(settings: BaseSettings) -> None:
-    """Log lines (a damaged WARC, a post rewritten) without Scrapy's start-up banner."""
-    logging.basicConfig(format=settings["LOG_FORMAT"], level=settings["LOG_LEVEL"])
+    """Log lines (a damaged WARC, a post rewritten) as Scrapy logs them (LOG_FILE, LOG_LEVEL...),
+    without its start-up banner: these commands make no crawler process, which logs it."""
+    configure_logging(settings)
 
 
 def why_not(problem: Problem) -> str:
