@@ -34,6 +34,7 @@ from archiver.warcindex import Capture, Lookup, captures_of, run_name
 from archiver.webarchive import load_response
 from archiver.zhihu.answers import parse_answer, parse_answers_page
 from archiver.zhihu.articles import parse_article
+from archiver.zhihu.comments import RESOURCES
 from archiver.zhihu.daily import parse_listing, story_post
 from archiver.zhihu.hotlist import parse_hot_list
 from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, load_object
@@ -455,7 +456,7 @@ def with_figures(
     """The item as the figure pipeline hands it on: its body, parsed once with the pipeline's
     own rich-content options (poster and card images are figures too), and its stored figures
     and videos (and comments), from the index. `comments` False: the index keeps none."""
-    if comments and post.kind == "answer":
+    if comments and post.kind in RESOURCES:
         post.comments = stored_comments(index, f"{post.kind}:{post.id}")  # as the crawl renders
     post.body = body_for(post, rich=pipeline.options.rich)
     keys = [f.key for f in post.body.figures] + [video_key(i) for i in post.body.videos]

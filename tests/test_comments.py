@@ -43,9 +43,12 @@ def page(*entries: dict) -> str:
     return json.dumps({"data": list(entries), "paging": {"is_end": True, "next": ""}})
 
 
-def test_the_url_is_the_web_clients():
-    assert comments_url("https://www.zhihu.com", "42") == (
-        "https://www.zhihu.com/api/v4/comment_v5/answers/42/root_comment"
+@pytest.mark.parametrize(
+    ("kind", "resource"), [("answer", "answers"), ("article", "articles"), ("pin", "pins")]
+)
+def test_the_url_is_the_web_clients(kind, resource):
+    assert comments_url("https://www.zhihu.com", kind, "42") == (
+        f"https://www.zhihu.com/api/v4/comment_v5/{resource}/42/root_comment"
         "?order_by=score&limit=20&offset="
     )
 

@@ -1,6 +1,7 @@
-"""An answer's comments end to end (`scrapy archive`, through the fixture proxy and its gate):
-captured with the answer, their images archived, kept unchanged by later runs without a request,
-captured again when the answer is edited, and a failed capture losing nothing else."""
+"""Comments end to end (`scrapy archive`, through the fixture proxy and its gate): an answer's
+captured with it, their images archived, kept unchanged by later runs without a request,
+captured again when the answer is edited, and a failed capture losing nothing else; an
+article's and a pin's captured the same way."""
 
 from __future__ import annotations
 
@@ -38,9 +39,9 @@ def comment_requests(run) -> int:
     return run.requested("www.zhihu.com").count(COMMENTS)
 
 
-def section(path):
+def section(path, post=POST):
     """The post's body, parsed; its 评论 section's items."""
-    text = (path / POST).read_text(encoding="utf-8")
+    text = (path / post).read_text(encoding="utf-8")
     body = text.split("<div>   \n", 1)[1].rsplit("  \n</div>", 1)[0]
     root = lxml_html.fragment_fromstring(body, create_parent="div")
     return text, root, root.xpath("//ol[@class='CommentList']/li")
@@ -146,3 +147,27 @@ def test_by_default_no_comment_is_asked_for(tmp_path):
     run = archive(tmp_path, settings=())
     assert comment_requests(run) == 0
     assert "评论" not in (tmp_path / POST).read_text(encoding="utf-8")
+
+
+def test_an_articles_and_a_pins_comments_are_captured_the_same_way(tmp_path):
+    article, pin = (
+        "https://zhuanlan.zhihu.com/p/23141946",
+        "https://www.zhihu.com/pin/1800000000000000001",
+    )
+    run = crawl(tmp_path, command=("archive", article, pin), settings=SETTINGS)
+    assert run.code == 0, run.log
+    assert run.server.gate.refused == []
+    for resource, item_id, url in (("articles", "23141946", article), ("pins", pin[-19:], pin)):
+        path = (
+            f"/api/v4/comment_v5/{resource}/{item_id}/root_comment?order_by=score&limit=20&offset="
+        )
+        [request] = [s for s in run.server.seen if s.path == path]
+        assert request.headers["Referer"] == url
+    _, root, items = section(tmp_path, "_posts/社交媒体/知乎/知乎专栏/article-23141946.md")
+    assert [h.text for h in root.findall("h2")] == ["评论"]
+    assert [li.find("p").text_content().split(" · ")[0] for li in items] == ["读专栏的人", "路过"]
+    assert items[1].find("p/a") is None  # no profile to link to
+    text, _, items = section(tmp_path, "_posts/社交媒体/知乎/知乎想法/pin-1800000000000000001.md")
+    assert [li.find("p/a").text for li in items] == ["想法的读者"]
+    assert "今天的想法很有意思" in text and "<script" not in text.split("---", 2)[2]
+    assert "'archiver/comments/captured': 2" in run.log

@@ -1,7 +1,8 @@
-"""An answer's top root comments (ZHIHU_COMMENTS), captured once per version of the answer.
+"""The top root comments of an answer, article or pin (ZHIHU_COMMENTS), captured once per
+version of the item.
 
-Comments are asked for when an answer is new to the archive or edited since (its `updated_time`
-differs from the index's), never for an answer the archive has unchanged: its comments are
+Comments are asked for when an item is new to the archive or edited since (its `updated_time`
+differs from the index's), never for an item the archive has unchanged: its comments are
 those captured before, kept in the index (table `comments`), so its post renders to the same
 bytes and is not rewritten. The request goes through the downloader like a figure's (signed,
 captured in the WARC, replayed from it); a failure is counted and the post is written all the
@@ -25,6 +26,7 @@ from archiver.items import Comment, Post
 from archiver.middlewares import FALLBACK_ON, Blocked, Refused
 from archiver.webarchive import NotInArchive
 from archiver.zhihu.comments import (
+    RESOURCES,
     comments_from_json,
     comments_json,
     comments_url,
@@ -40,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 
 class CommentFailed(Exception):
-    """The comments of an answer could not be captured; the message is the reason (a stats key)."""
+    """The comments of an item could not be captured; the message is the reason (a stats key)."""
 
 
 class CommentsPipeline:
@@ -66,7 +68,7 @@ class CommentsPipeline:
             self.index.close()
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if not isinstance(item, Post) or item.kind != "answer":
+        if not isinstance(item, Post) or item.kind not in RESOURCES:
             return item
         assert self.index is not None
         key = f"{item.kind}:{item.id}"
@@ -75,7 +77,9 @@ class CommentsPipeline:
                 captured = await self._fetch(item)
             except CommentFailed as exc:
                 self._count(f"failed/{exc}")
-                logger.warning("Comments failed (%s): answer %s (%s)", exc, item.id, item.url)
+                logger.warning(
+                    "Comments failed (%s): %s %s (%s)", exc, item.kind, item.id, item.url
+                )
             else:
                 self.index.record_comments(key, item.updated, comments_json(captured), utc_now())
                 self._count("captured")
@@ -91,7 +95,7 @@ class CommentsPipeline:
 
     async def _fetch(self, item: Post) -> list[Comment]:
         request = Request(
-            comments_url(self.base_url, item.id),
+            comments_url(self.base_url, item.kind, item.id),
             callback=NO_CALLBACK,
             headers={"Referer": item.url},
             # A plain 403 (comments closed to this reader) is about the comments, not a block.

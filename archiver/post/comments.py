@@ -1,5 +1,6 @@
-"""The 评论 section after an answer's body: its captured root comments, each with its author,
-date and likes. Pure: comments in, HTML out; the body rules of the post apply to it after."""
+"""The 评论 section after the body of an answer, article or pin: its captured root comments,
+each with its author, date and likes. Pure: comments in, HTML out; the body rules of the post
+apply to it after."""
 
 from __future__ import annotations
 

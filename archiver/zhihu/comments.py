@@ -1,10 +1,13 @@
-"""An answer's root comments (`/api/v4/comment_v5/answers/{id}/root_comment`) to Comment items.
+"""The root comments of an answer, an article or a pin
+(`/api/v4/comment_v5/{answers|articles|pins}/{id}/root_comment`) to Comment items.
 
 The endpoint is the one Zhihu's web client has called since 2023 (signed like every `/api/v4/`
 call), `?order_by=score&limit=20&offset=` for the first page of the top comments: see
 NanmiCoder/MediaCrawler `media_platform/zhihu/client.py` (`get_root_comments`) and `help.py`
 (`_extract_comment`), and crispyChicken999/zhihu-fisher-vscode
-`src/core/zhihu/webview/components/comments.ts`. The answer is
+`src/core/zhihu/webview/components/comments.ts`; articles and pins have the same call under
+their own resource type (`articles`, `pins`), as other public clients of the web API call it.
+Zhihu's answer is
 
     {"data": [{"id", "type": "comment", "content" (HTML), "created_time", "like_count",
                "child_comment_count", "author": {"id", "url_token", "name", "avatar_url"},
@@ -34,7 +37,9 @@ from archiver.zhihu.urls import api_url
 
 ANONYMOUS = "匿名用户"
 PAGE_LIMIT = 20  # what the web client asks for: one page holds the top 20 root comments
-MAX_COMMENTS = PAGE_LIMIT  # ZHIHU_COMMENTS at most: one request per answer
+MAX_COMMENTS = PAGE_LIMIT  # ZHIHU_COMMENTS at most: one request per item
+# The kinds of post that have comments, and each one's resource type in the comment API.
+RESOURCES = {"answer": "answers", "article": "articles", "pin": "pins"}
 # Tags a comment keeps; every other tag is unwrapped (its text stays), those of _DROPPED go
 # with their content.
 _KEPT = frozenset({"p", "br", "a", "img", "b", "strong", "i", "em", "s", "del", "code"})
@@ -50,11 +55,12 @@ _ATTRIBUTES = {"a": ("href",), "img": ("src", "alt")}
 _IMAGE_LINKS = ("comment_img", "comment_gif")
 
 
-def comments_url(base_url: str, answer_id: str) -> str:
-    """The first page of an answer's root comments, best first, as the web client asks."""
+def comments_url(base_url: str, kind: str, item_id: str) -> str:
+    """The first page of an item's root comments, best first, as the web client asks (`kind`:
+    one of RESOURCES)."""
     return api_url(
         base_url,
-        f"/api/v4/comment_v5/answers/{answer_id}/root_comment",
+        f"/api/v4/comment_v5/{RESOURCES[kind]}/{item_id}/root_comment",
         order_by="score",
         limit=PAGE_LIMIT,
         offset="",
@@ -163,7 +169,7 @@ def _on_zhimg(url: str) -> bool:
 
 
 def comments_json(comments: list[Comment] | tuple[Comment, ...]) -> str:
-    """How the index keeps the comments captured with an answer."""
+    """How the index keeps the comments captured with an item."""
     return json.dumps([asdict(c) for c in comments], ensure_ascii=False, sort_keys=True)
 
 
