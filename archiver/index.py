@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from archiver.items import StoredFigure
 
@@ -72,6 +73,12 @@ CREATE TABLE IF NOT EXISTS figure_failures (  -- figures that failed, retried wi
 
 # Keys asked about in one query: well below SQLite's limit of variables in a statement.
 _KEYS_AT_ONCE = 500
+_FIGURE_COLUMNS = "key, url, path, sha256, width, height, thumbnails"
+
+
+def _stored_figure(row: tuple[Any, ...]) -> StoredFigure:
+    """A figures row (_FIGURE_COLUMNS) as the item it records."""
+    return StoredFigure(*row[:6], json.loads(row[6]))
 
 
 def utc_now() -> str:
@@ -247,10 +254,8 @@ class ArchiveIndex:
 
     def figures(self) -> list[StoredFigure]:
         """Every stored figure, by key."""
-        rows = self.db.execute(
-            "SELECT key, url, path, sha256, width, height, thumbnails FROM figures ORDER BY key"
-        ).fetchall()
-        return [StoredFigure(*row[:6], json.loads(row[6])) for row in rows]
+        rows = self.db.execute(f"SELECT {_FIGURE_COLUMNS} FROM figures ORDER BY key").fetchall()
+        return [_stored_figure(row) for row in rows]
 
     def posts_of_question(self, question_id: str) -> list[IndexEntry]:
         rows = self.db.execute(
@@ -261,11 +266,7 @@ class ArchiveIndex:
         return [IndexEntry(*row) for row in rows]
 
     def figure(self, key: str) -> StoredFigure | None:
-        row = self.db.execute(
-            "SELECT key, url, path, sha256, width, height, thumbnails FROM figures WHERE key = ?",
-            (key,),
-        ).fetchone()
-        return StoredFigure(*row[:6], json.loads(row[6])) if row else None
+        return self.figures_of([key]).get(key)
 
     def figures_of(self, keys: list[str]) -> dict[str, StoredFigure]:
         """The stored figures among these keys, by key (one query for a post's figures)."""
@@ -273,11 +274,11 @@ class ArchiveIndex:
         for start in range(0, len(keys), _KEYS_AT_ONCE):
             chunk = keys[start : start + _KEYS_AT_ONCE]
             rows = self.db.execute(
-                "SELECT key, url, path, sha256, width, height, thumbnails FROM figures"
+                f"SELECT {_FIGURE_COLUMNS} FROM figures"
                 f" WHERE key IN ({', '.join('?' * len(chunk))})",
                 chunk,
             ).fetchall()
-            found |= {row[0]: StoredFigure(*row[:6], json.loads(row[6])) for row in rows}
+            found |= {row[0]: _stored_figure(row) for row in rows}
         return found
 
     def record_figure(self, figure: StoredFigure, now: str) -> None:
