@@ -169,6 +169,5 @@ class TokenCache:
             return None  # a damaged or foreign file: solve again
 
     def save(self, token: CachedToken) -> None:
-        # atomic_write's temporary file is created 0600 (mkstemp), and renamed as it is.
-        atomic_write(self.path, json.dumps(asdict(token), sort_keys=True).encode())
-        self.path.chmod(0o600)
+        # A secret: 0600 from its creation on, and renamed into place as it is.
+        atomic_write(self.path, json.dumps(asdict(token), sort_keys=True).encode(), private=True)

@@ -7,6 +7,7 @@ import errno
 import os
 import stat
 import tempfile
+from functools import cache
 from pathlib import Path
 
 # Every temporary file of ours starts with this: the sweep removes these and nothing else (a
@@ -19,14 +20,16 @@ class UnsafePath(OSError):
     """A path where the archive expects a regular file holds a link, a pipe, a device..."""
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write `data` to `path` so that a crash leaves either the old file or the new one.
 
     The temporary file is a dotfile in the same folder (Hexo ignores dotfiles, and a rename is
     only atomic within one file system); mkstemp creates it exclusively, never through a link.
-    Renaming over a symlink replaces the link itself, never its target.
+    Renaming over a symlink replaces the link itself, never its target. The file gets the mode a
+    plain `open` would give it (0666 less the umask), so a blog built or served by another user
+    can read it; `private` files (a secret) are their owner's alone (0600) from the start.
     """
-    tmp = _temporary(path, data, sync=True)
+    tmp = _temporary(path, data, sync=True, private=private)
     try:
         tmp.replace(path)
     except BaseException:
@@ -40,12 +43,15 @@ def stage(path: Path, data: bytes) -> Path:
     return _temporary(path, data, sync=False)
 
 
-def _temporary(path: Path, data: bytes, *, sync: bool) -> Path:
+def _temporary(path: Path, data: bytes, *, sync: bool, private: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX
     )
     try:
+        # mkstemp makes every file 0600 whatever the umask: give it the mode open(2) would.
+        if not private:
+            os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             if sync:
@@ -55,6 +61,26 @@ def _temporary(path: Path, data: bytes, *, sync: bool) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return Path(tmp)
+
+
+@cache
+def umask() -> int:
+    """The process's umask, read once (Linux tells it in /proc without changing it; elsewhere
+    it is set and restored, which is safe only before threads start: the first call is at
+    import)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("Umask:"):
+            return int(line.split()[1], 8)
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+umask()
 
 
 def put_in_place(staged: list[tuple[Path, Path]]) -> list[tuple[Path, OSError]]:
