@@ -169,6 +169,18 @@ def test_the_history_command_writes_any_day(tmp_path):
             5,
             "checkcookie: could not reach Zhihu (",
         ),
+        (
+            ("me-server-error",),
+            {},
+            1,
+            "checkcookie: Zhihu was reached, but it answered HTTP 500 (/api/v4/me). To fix: ",
+        ),
+        (
+            ("me-no-account",),
+            {},
+            1,
+            "checkcookie: Zhihu was reached, but its answer names no account (/api/v4/me).",
+        ),
     ],
 )
 def test_checkcookie(tmp_path, scenario, env, code, says):

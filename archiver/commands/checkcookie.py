@@ -118,6 +118,10 @@ class Command(ScrapyCommand):
                 "the proxy (https_proxy) and DNS, then run again."
             )
             return EXIT_UNREACHABLE
+        self._say(
+            f"Zhihu was reached, but {spider.unusable or 'it gave no answer'} (/api/v4/me). To "
+            "fix: run again later; if it persists, Zhihu has changed this API (see the log)."
+        )
         return EXIT_FAILED
 
     @staticmethod

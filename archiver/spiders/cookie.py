@@ -26,6 +26,7 @@ class CookieSpider(ArchiverSpider):
     zhihu_cookies = ("z_c0", "d_c0")
     user: str = ""  # who Zhihu says we are
     unreachable: str = ""  # why no answer came at all (network, proxy, DNS)
+    unusable: str = ""  # what was wrong with the answer that came (HTTP error, no account)
 
     async def start(self) -> AsyncIterator[Request]:
         yield Request(
@@ -39,14 +40,18 @@ class CookieSpider(ArchiverSpider):
         try:
             me = load_object(body_text(response))
         except ZhihuFormatError as exc:
-            self.logger.error("Zhihu's answer about the login is not usable: %s", exc)
+            self.unusable = f"its answer is not usable ({exc})"
             return
         name, token = text_of(me.get("name")), text_of(get_path(me, "url_token"))
-        if name:
-            self.user = f"{name} ({token})" if token else name
-            self.logger.info("The cookie works: Zhihu sees you as %s", self.user)
+        if not name:
+            self.unusable = "its answer names no account"
+            return
+        self.user = f"{name} ({token})" if token else name
+        self.logger.info("The cookie works: Zhihu sees you as %s", self.user)
 
     def me_failed(self, failure: Failure) -> None:
         self.request_failed(failure)
-        if not failure.check(HttpError, Blocked):
+        if failure.check(HttpError):
+            self.unusable = f"it answered HTTP {failure.value.response.status}"
+        elif not failure.check(Blocked):
             self.unreachable = failure.getErrorMessage().rstrip(".")
