@@ -42,3 +42,10 @@ def test_what_a_run_lacks():
     line = missing_message(["z_c0", "d_c0"], "`hotlist`")
     assert line.startswith("ZHIHU_COOKIE has no z_c0 (the login) and d_c0 (the device id")
     assert "nothing was sent" in line and "\n" not in line
+
+
+def test_a_header_pasted_with_its_name_is_read_as_meant():
+    for pasted in (f"Cookie: {BROWSER}", f"cookie:{BROWSER}", f"  COOKIE :  {BROWSER}\n"):
+        assert Identity.from_header(pasted) == Identity.from_header(BROWSER), pasted
+    # A cookie that happens to be named like the header is still a cookie.
+    assert Identity.from_header("cookies=1; z_c0=x").value("cookies") == "1"

@@ -169,6 +169,12 @@ def test_the_history_command_writes_any_day(tmp_path):
             5,
             "checkcookie: could not reach Zhihu (",
         ),
+        (  # pasted with the header's name, the login first: read as meant
+            (),
+            {"ZHIHU_COOKIE": "Cookie: " + "; ".join(reversed(SECRET.split("; ")))},
+            0,
+            "Zhihu sees you as 档案管理员",
+        ),
         (
             ("me-server-error",),
             {},

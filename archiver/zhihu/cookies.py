@@ -6,6 +6,7 @@ Values are kept exactly as written (a browser's `d_c0` is often quoted): Zhihu's
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 LOGIN = "z_c0"  # the login ticket; lasts months
@@ -24,6 +25,16 @@ COPY_HEADERS = (
     "Cookie request header into ZHIHU_COOKIE and its User-Agent header into ZHIHU_USER_AGENT"
 )
 WHERE_TO_COPY = f"log in to www.zhihu.com in a browser; {COPY_HEADERS}"
+
+
+# A header copied with its name, as developer tools show it: `Cookie: z_c0=…` (any case).
+_HEADER_NAME = re.compile(r"\s*cookie\s*:", re.IGNORECASE)
+
+
+def pasted_cookie_header(pasted: str) -> str:
+    """The Cookie header's value from what a user pasted: the value itself, or the whole line
+    with its `Cookie:` name, which is read as it was meant."""
+    return _HEADER_NAME.sub("", pasted, count=1).strip() if _HEADER_NAME.match(pasted) else pasted
 
 
 def parse_cookie_header(header: str) -> list[tuple[str, str]]:
@@ -65,7 +76,8 @@ class Identity:
 
     @classmethod
     def from_header(cls, header: str) -> Identity:
-        return cls(tuple(parse_cookie_header(header)))
+        """ZHIHU_COOKIE as pasted: a Cookie header's value, with or without its name."""
+        return cls(tuple(parse_cookie_header(pasted_cookie_header(header))))
 
     def has(self, name: str) -> bool:
         return any(n == name and v for n, v in self.pairs)
