@@ -4,6 +4,8 @@ only when their data changed, a clear fallback without a CJK font."""
 from __future__ import annotations
 
 import logging
+import os
+import pickle
 import re
 import subprocess
 import sys
@@ -78,8 +80,6 @@ def test_the_same_data_give_the_same_bytes_in_another_process(tmp_path):
         "import pickle, sys; from archiver.post.charts import draw;"
         "sys.stdout.buffer.write(draw(pickle.loads(sys.stdin.buffer.read())))"
     )
-    import pickle
-
     again = subprocess.run(
         [sys.executable, "-c", script], input=pickle.dumps(chart), capture_output=True, check=True
     )
@@ -88,6 +88,41 @@ def test_the_same_data_give_the_same_bytes_in_another_process(tmp_path):
     assert "<dc:date>" not in text and "2026-11-25" in text.split("<metadata>")[0] + text
     assert "<text" not in text  # glyphs as paths: a reader needs no font
     assert charts.is_drawn(svg, chart)
+
+
+def test_a_font_installed_after_matplotlib_built_its_cache_is_used(tmp_path):
+    """matplotlib's font list is a cache, built once: a CJK font installed later is not in it.
+    The font is found through fontconfig instead, so the chart is the same as anywhere else."""
+    if not charts._fontconfig_cjk_files():
+        pytest.skip("no CJK font here (CI installs fonts-wqy-microhei)")
+    chart = day_chart(DAY, ZONE, sightings())
+    assert chart is not None
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path)}
+    stale = (  # the cache of a machine where no CJK font was installed yet
+        "from matplotlib import font_manager as fm;"
+        "from archiver.post.charts import CJK_FAMILIES;"
+        "fm.fontManager.ttflist = [f for f in fm.fontManager.ttflist "
+        "if 'CJK' not in f.name and f.name not in CJK_FAMILIES and 'Hei' not in f.name];"
+        "import matplotlib, pathlib;"
+        "fm.json_dump(fm.fontManager, pathlib.Path(matplotlib.get_cachedir(), "
+        "f'fontlist-v{fm.FontManager.__version__}.json'))"
+    )
+    subprocess.run([sys.executable, "-c", stale], env=env, check=True)
+    draw = (
+        "import pickle, sys; from archiver.post.charts import draw, cjk_family;"
+        "svg = draw(pickle.loads(sys.stdin.buffer.read())); print(cjk_family(), file=sys.stderr);"
+        "sys.stdout.buffer.write(svg)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", draw],
+        input=pickle.dumps(chart),
+        capture_output=True,
+        env=env,
+        check=True,
+    )
+    assert done.stderr.decode().strip() == charts.cjk_family()
+    assert "no font with Chinese glyphs" not in done.stderr.decode()
+    assert done.stdout == charts.draw(chart)
 
 
 def test_the_day_chart_has_one_line_per_question_rank_one_on_top():
@@ -142,6 +177,7 @@ def test_without_a_cjk_font_one_warning_and_a_chart_all_the_same(monkeypatch, ca
 
     latin = [f for f in font_manager.fontManager.ttflist if f.name not in charts.CJK_FAMILIES]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
+    monkeypatch.setattr(charts, "_fontconfig_cjk_files", list)  # and fontconfig knows none
     charts.cjk_family.cache_clear()
     try:
         with caplog.at_level(logging.WARNING):

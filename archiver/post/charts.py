@@ -12,6 +12,8 @@ import hashlib
 import io
 import logging
 import math
+import shutil
+import subprocess
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +23,8 @@ from zoneinfo import ZoneInfo
 from archiver.post.text import one_line
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from matplotlib.axes import Axes
 
 logger = logging.getLogger(__name__)
@@ -125,20 +129,62 @@ def draw(chart: Chart) -> bytes:
 
 @functools.cache
 def cjk_family() -> str | None:
-    """The first CJK family matplotlib knows; None (and one warning) when there is none."""
+    """The family Chinese text is drawn in; None (and one warning) when there is none.
+
+    Fonts are found the way the system finds them, through fontconfig, and matplotlib is handed
+    the file: its own font list is a cache built once, which misses a font installed after the
+    first chart was drawn. Without fontconfig, matplotlib's list is all there is.
+    """
     from matplotlib import font_manager
 
+    for file in _fontconfig_cjk_files():
+        if family := _registered(font_manager, file):
+            return family
     known = {font.name for font in font_manager.fontManager.ttflist}
     family = next((name for name in CJK_FAMILIES if name in known), None)
     if family is None:
         logger.warning(
             "Charts: no font with Chinese glyphs found (looked for %s); charts are drawn in "
             "English, questions named by rank (#1, #2...). Install one, e.g. `apt-get install "
-            "fonts-wqy-microhei` or fonts-noto-cjk, then remove matplotlib's font cache "
-            "(~/.cache/matplotlib) so it is seen.",
+            "fonts-wqy-microhei` or fonts-noto-cjk; the next chart uses it.",
             ", ".join(CJK_FAMILIES),
         )
     return family
+
+
+def _fontconfig_cjk_files() -> list[str]:
+    """Files of the fonts fontconfig says cover Chinese: CJK_FAMILIES' first, best first, then
+    any other, by name (the same machine gives the same order, so the same bytes)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return []
+    try:
+        done = subprocess.run(
+            [fc_list, ":lang=zh", "family", "file"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    files: dict[str, str] = {}  # family -> file
+    for line in sorted(done.stdout.splitlines()):
+        file, _, families = line.partition(": ")
+        for family in families.split(","):
+            files.setdefault(family.strip(), file.strip())
+    rank = {name: n for n, name in enumerate(CJK_FAMILIES)}
+    ordered = sorted(files, key=lambda name: (rank.get(name, len(rank)), name))
+    return list(dict.fromkeys(files[name] for name in ordered))
+
+
+def _registered(font_manager: ModuleType, file: str) -> str | None:
+    """The family matplotlib draws `file` as, once it knows the file; None if it cannot read it."""
+    try:
+        font_manager.fontManager.addfont(file)
+        return font_manager.FontProperties(fname=file).get_name()
+    except (OSError, RuntimeError, ValueError):
+        return None
 
 
 def _marker(key: str) -> str:
