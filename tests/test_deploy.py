@@ -1,6 +1,7 @@
 """deploy/ and the operational defaults say what the README says."""
 
 import configparser
+import os
 import re
 import shlex
 import subprocess
@@ -98,3 +99,38 @@ def test_run_help_is_the_projects_own_usage():
 def test_every_command_of_the_project_runs_through_run():
     commands = {p.stem for p in (ROOT / "archiver/commands").glob("*.py") if p.stem != "__init__"}
     assert commands <= set(RUN_COMMANDS)
+
+
+def test_run_installs_the_test_tools_only_for_the_tests(tmp_path):
+    """A crawl's environment holds the archiver's dependencies; `./run test` adds its tools."""
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    log = tmp_path / "pip.log"
+    # A Python whose venv is a folder with this same stub as its python: it logs pip's arguments.
+    python = stubs / "python"
+    python.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1 $2" = "-m venv" ]; then\n'
+        '  mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; exit 0\n'
+        "fi\n"
+        f'[ "$2" = pip ] && echo "$*" >> {log}\n'
+        "exit 0\n"
+    )
+    python.chmod(0o755)
+    (stubs / "ruff").write_text("#!/bin/sh\nexit 0\n")
+    (stubs / "ruff").chmod(0o755)
+    venv = tmp_path / "venv"
+    env = {**os.environ, "PYTHON": str(python), "VENV": str(venv)}
+    env["PATH"] = f"{stubs}:{env['PATH']}"
+
+    def run(*argv: str) -> list[str]:
+        done = subprocess.run(["./run", *argv], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        installs = log.read_text().splitlines() if log.exists() else []
+        log.unlink(missing_ok=True)
+        return [line for line in installs if "install --quiet -e" in line]
+
+    assert run("true") == ["-m pip install --quiet -e ."]  # no test extras for a crawl
+    assert run("true") == []  # once
+    assert run("test") == ["-m pip install --quiet -e .[test]"]
+    assert run("true") == [] and run("test") == []  # the test environment serves both
