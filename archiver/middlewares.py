@@ -28,6 +28,7 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from archiver import stats as keys
+from archiver.logtext import loggable
 from archiver.post.figures import is_allowed
 from archiver.solver import (
     CachedToken,
@@ -441,7 +442,8 @@ class ZhihuChallengeMiddleware:
         try:
             await self._solved(request, response)
         except ChallengeUnsolved as exc:
-            request.meta[CHALLENGE_UNSOLVED] = str(exc)
+            # The reason may quote the script or the page: one line, escaped, in the log.
+            request.meta[CHALLENGE_UNSOLVED] = loggable(str(exc), 500)
             return response
         retry = request.replace(dont_filter=True)
         retry.meta[CHALLENGE_RETRY] = True
@@ -490,8 +492,7 @@ class ZhihuChallengeMiddleware:
                     self.timeout,
                 )
             )
-            now = datetime.now(UTC)
-            token = parse_written_cookie(written, now)
+            token = parse_written_cookie(written, page.meta, datetime.now(UTC))
         except (SolverFailed, ChallengeError) as exc:
             raise ChallengeUnsolved(f"its script could not be answered: {exc}") from None
         self._remember(token.value, user_agent, token.expires)

@@ -2,16 +2,19 @@
 
 The 403 page holds `<meta id="zh-zse-ck" content="...">` and a script from
 `https://static.zhihu.com/zse-ck/v<n>/<hex>.js`; run in that page, the script writes
-`__zse_ck=<token>-<meta content>; domain=.zhihu.com; expires=<date>` (zhihu-signing.md).
+`__zse_ck=<version>_<token>-<meta content>; domain=.zhihu.com; expires=<date>`
+(zhihu-signing.md), where the token is base64's alphabet. Only that shape is taken back from it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
+
+from archiver.logtext import loggable
 
 SCRIPT_HOST = "static.zhihu.com"
 _SCRIPT_PATH = re.compile(r"^/zse-ck/v\d+/[0-9a-f]{16,128}\.js$")
@@ -19,6 +22,10 @@ _SCRIPT_SRC = re.compile(r"""<script[^>]*\bsrc\s*=\s*["']([^"']*/zse-ck/[^"']*)[
 _META = re.compile(r"""<meta\b[^>]*\bid\s*=\s*["']zh-zse-ck["'][^>]*>""", re.I)
 _CONTENT = re.compile(r"""\bcontent\s*=\s*["']([^"']*)["']""", re.I)
 _COOKIE_NAME = "__zse_ck"
+# A `__zse_ck` value as Zhihu's script writes it, bounded (a real one is about 250 characters).
+TOKEN = re.compile(r"[0-9]{3}_[A-Za-z0-9+/=_-]{1,2000}")
+# What the v4 script writes when its own computation failed; Zhihu no longer accepts it.
+FALLBACK = "001_"
 
 
 class ChallengeError(ValueError):
@@ -49,9 +56,13 @@ def parse_challenge_page(html: str, page_url: str) -> ChallengePage:
     url = urljoin(page_url, script[1])
     parts = urlsplit(url)
     if parts.scheme != "https" or parts.hostname != SCRIPT_HOST or parts.port is not None:
-        raise ChallengeError(f"the challenge script is not on https://{SCRIPT_HOST}: {url}")
+        raise ChallengeError(
+            f"the challenge script is not on https://{SCRIPT_HOST}: {loggable(url, 200)}"
+        )
     if not _SCRIPT_PATH.match(parts.path) or parts.query or parts.fragment:
-        raise ChallengeError(f"the challenge script's address is not Zhihu's form: {url}")
+        raise ChallengeError(
+            f"the challenge script's address is not Zhihu's form: {loggable(url, 200)}"
+        )
     meta = _META.search(html)
     content = _CONTENT.search(meta[0]) if meta else None
     if content is None:
@@ -59,26 +70,47 @@ def parse_challenge_page(html: str, page_url: str) -> ChallengePage:
     return ChallengePage(url, content[1])
 
 
-def parse_written_cookie(written: str, now: datetime) -> SolvedToken:
-    """Token and expiry of `__zse_ck=<value>; domain=...; expires=...` as the script wrote it."""
+def parse_written_cookie(written: str, meta: str, now: datetime) -> SolvedToken:
+    """Token and expiry of `__zse_ck=<value>; domain=...; expires=...` as the script wrote it.
+
+    The value must be of the shape Zhihu's script writes, `<version>_<token>-<meta>` for the
+    page's meta, and not its built-in fallback; an expiry no date can hold is refused too.
+    """
     first, *attributes = written.split(";")
     name, sep, value = first.strip().partition("=")
-    if name != _COOKIE_NAME or not sep or not value.strip():
+    value = value.strip()
+    if name != _COOKIE_NAME or not sep or not value:
         raise ChallengeError("the script wrote no __zse_ck value")
-    if any(c.isspace() or c in ',;"\\' or ord(c) < 32 for c in value.strip()):
-        raise ChallengeError("the script wrote a __zse_ck value no Cookie header can carry")
+    if TOKEN.fullmatch(value) is None or not value.endswith(f"-{meta}"):
+        raise ChallengeError(
+            "the script wrote a __zse_ck value not of Zhihu's shape (<version>_<token>-<meta>)"
+        )
+    if value.startswith(FALLBACK):
+        raise ChallengeError(
+            f"the script wrote its built-in {FALLBACK} token, which Zhihu refuses "
+            "(its own computation failed)"
+        )
     expires = None
     for attribute in attributes:
         key, _, text = attribute.strip().partition("=")
         if key.lower() == "expires":
             expires = _date(text)
         elif key.lower() == "max-age" and text.strip().lstrip("-").isdigit():
-            expires = datetime.fromtimestamp(now.timestamp() + int(text), UTC)
-    return SolvedToken(value.strip(), expires)
+            expires = _after(now, text.strip())
+    return SolvedToken(value, expires)
+
+
+def _after(now: datetime, seconds: str) -> datetime:
+    try:
+        return now.astimezone(UTC) + timedelta(seconds=int(seconds))
+    except (OverflowError, ValueError) as exc:
+        raise ChallengeError(
+            f"the script wrote a max-age no date can hold ({loggable(seconds, 40)} s)"
+        ) from exc
 
 
 def _date(text: str) -> datetime | None:
     try:
         return parsedate_to_datetime(text.strip()).astimezone(UTC)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
