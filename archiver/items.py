@@ -103,11 +103,25 @@ class AnswersPage:
     next_url: str | None = None
 
 
+@dataclass(frozen=True)
+class ItemRef:
+    """An item a list names but does not give whole (its content cut or missing): it is read
+    from its own endpoint, as if its URL had been given."""
+
+    kind: str  # "answer" | "article" | "pin"
+    id: str
+    url: str  # the item's page, as a user would give it
+    why: str  # what the list left out, for the log
+    question_id: str = ""  # an answer's question: its Referer
+    updated: int | None = None  # the list's date of the item, to judge whether it changed
+
+
 @dataclass
 class ListingPage:
     """One page of a list of items (a column, a collection, a person's answers, ...)."""
 
-    posts: list[Post] = field(default_factory=list)
+    # In the list's order: the items it gives whole, and those to read on their own.
+    items: list[Post | ItemRef] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     next_url: str | None = None  # already checked: Zhihu's API, the list's own path
     # A `paging.next` that is not a page of this list (refused, never requested); "" if none.

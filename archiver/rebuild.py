@@ -38,7 +38,7 @@ from archiver.zhihu.comments import RESOURCES
 from archiver.zhihu.daily import parse_listing, story_post
 from archiver.zhihu.hotlist import parse_hot_list
 from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, load_object
-from archiver.zhihu.listing import listing_item
+from archiver.zhihu.listing import LIST_PATH, listing_item
 from archiver.zhihu.pins import parse_pin
 
 if TYPE_CHECKING:
@@ -91,14 +91,7 @@ _PARSERS: tuple[tuple[re.Pattern[str], Parse], ...] = (
     (re.compile(r"^/api/v4/answers/\d+$"), lambda text, when, asked: [parse_answer(text)]),
     (re.compile(r"^/api/v4/articles/\d+$"), lambda text, when, asked: [parse_article(text)]),
     (re.compile(r"^/api/v4/pins/\d+$"), lambda text, when, asked: [parse_pin(text)]),
-    (
-        re.compile(
-            r"^/api/v4/(columns/[^/]+/items|collections/\d+/items"
-            r"|members/[^/]+/(answers|articles|pins))$"
-            r"|^/api/v5\.1/topics/\d+/feeds/top_activity/v2$"
-        ),
-        _list_page,
-    ),
+    (LIST_PATH, _list_page),
     (re.compile(r"^/api/4/news/\d+$"), _story),
 )
 _QUESTION = re.compile(r"^/api/v4/questions/(\d+)/")

@@ -3,6 +3,8 @@
 POSTS = "archiver/posts"  # /new, /updated, /unchanged
 SKIPPED = "archiver/skipped"  # /<reason>: content a parser could not use (truncated, malformed...)
 FAILED = "archiver/failed"  # /<reason>: downloads that failed, items that could not be written
+# (and /list/<reason>: lists not read whole, each once, by the reason of its first problem)
+LISTS = "archiver/lists"  # /read_apart: items a list cut, read from their own endpoint
 BLOCKED = "archiver/blocked"  # the cause, when Zhihu refused us; /<cause> counts the responses
 EXIT_CODE = "archiver/exit_code"
 FIGURES = "archiver/figures"  # /stored, /refused_host, /deferred, /failed/<reason>

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
-from scrapy.http import Request, Response
-from twisted.python.failure import Failure
+from scrapy.http import Request
 
 from archiver.config import Check, whole_number
-from archiver.items import Post, Skip
-from archiver.middlewares import FALLBACK_ON, Refused
-from archiver.spiders.base import body_text
+from archiver.items import Post
 from archiver.spiders.listings import ListingSpider, Walk
-from archiver.zhihu.answers import parse_answer
-from archiver.zhihu.articles import parse_article
-from archiver.zhihu.jsonutil import ZhihuFormatError
-from archiver.zhihu.pages import parse_article_page
-from archiver.zhihu.pins import parse_pin
 from archiver.zhihu.targets import Target, parse_targets
-from archiver.zhihu.urls import ANSWER_FIELDS, api_url, question_page
 
 
 class ArchiveSpider(ListingSpider):
@@ -84,63 +74,7 @@ class ArchiveSpider(ListingSpider):
             request.errback = self.target_failed
             request.meta["target"] = target
             return request
-        path, parse, referer = {
-            "answer": (
-                f"/api/v4/answers/{target.id}",
-                parse_answer,
-                question_page(target.question_id)
-                if target.question_id
-                else "https://www.zhihu.com/",
-            ),
-            "article": (
-                f"/api/v4/articles/{target.id}",
-                parse_article,
-                f"https://zhuanlan.zhihu.com/p/{target.id}",
-            ),
-            "pin": (
-                f"/api/v4/pins/{target.id}",
-                parse_pin,
-                f"https://www.zhihu.com/pin/{target.id}",
-            ),
-        }[target.kind]
-        query = {"include": ANSWER_FIELDS} if target.kind == "answer" else {}
-        meta: dict[str, Any] = {"target": target}
-        if target.kind == "article":
-            # Should Zhihu refuse even a signed request for the API, the article's page has it too.
-            meta[FALLBACK_ON] = ("signature",)
-        return Request(
-            api_url(self.base_url, path, **query),
-            callback=self.parse_target,
-            errback=self.target_failed,
-            headers={"Referer": referer},
-            cb_kwargs={"parse": parse},
-            meta=meta,
-        )
-
-    def article_page_request(self, target: Target) -> Request:
-        return Request(
-            f"https://zhuanlan.zhihu.com/p/{target.id}",
-            callback=self.parse_target,
-            errback=self.target_failed,
-            headers={"Referer": "https://zhuanlan.zhihu.com/"},
-            cb_kwargs={"parse": functools.partial(parse_article_page, article_id=target.id)},
-            meta={"target": target},
-        )
-
-    def parse_target(
-        self, response: Response, parse: Callable[[str], Post | Skip]
-    ) -> Iterator[Post]:
-        target: Target = response.meta["target"]
-        try:
-            result = parse(body_text(response))
-        except ZhihuFormatError as exc:
-            result = Skip(exc.reason, f"{target.url}: {exc.detail}")
-        if isinstance(result, Skip):
-            self.skip([result])
-            self.progress(target, ok=False)
-            return
-        self.awaiting.setdefault((result.kind, result.id), []).append(target)
-        yield self.with_categories(result)
+        return self.item_request(target)
 
     def answers_done(self, question_id: str, archived: int, *, more: bool) -> None:
         # A question succeeds with its first answer through the pipelines, fails when its pages
@@ -170,18 +104,9 @@ class ArchiveSpider(ListingSpider):
         if not self.in_flight.get(question_id) and question_id not in self.paging:
             self.progress(self.open_questions.pop(question_id), ok=False)
 
-    def target_failed(self, failure: Failure) -> Iterator[Request]:
-        target: Target = failure.request.meta["target"]
-        if failure.check(Refused):
-            self.logger.info(
-                "%s: Zhihu refused the articles API; reading the article's page", target.url
-            )
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("archiver/fallback/article_page")
-            yield self.article_page_request(target)
-            return
-        self.request_failed(failure)
-        self.open_questions.pop(target.id, None)
+    def target_lost(self, target: Target) -> None:
+        if target.kind == "question":
+            self.open_questions.pop(target.id, None)
         self.progress(target, ok=False)
 
     def categories_setting_for(self, post: Post) -> str:

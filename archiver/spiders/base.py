@@ -115,6 +115,11 @@ class ArchiverSpider(scrapy.Spider):
 
     def request_failed(self, failure: Failure) -> None:
         """One line and a counter per request that failed for good (after retries)."""
+        self.count_failure(failure)
+
+    def count_failure(self, failure: Failure) -> str:
+        """`request_failed`, and the reason it counted (a stats key suffix; "blocked" for a
+        refusal the `Blocked:` line has said). Not an errback: it returns a value."""
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = "not_found" if status == 404 else f"http_{status}"
@@ -122,7 +127,7 @@ class ArchiverSpider(scrapy.Spider):
         elif failure.check(NotInArchive):
             reason, message = "not_in_warc", "not in the replayed WARC files"
         elif failure.check(Blocked):
-            return  # ZhihuBlockMiddleware has said why, once
+            return "blocked"  # ZhihuBlockMiddleware has said why, once
         elif failure.check(IgnoreRequest):
             # Dropped on the way (a body over its size limit, once decompressed): said here.
             message = failure.getErrorMessage()
@@ -133,6 +138,7 @@ class ArchiverSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"{keys.FAILED}/{reason}")
         self.logger.error("Failed %s: %s", failure.request.url, message)
+        return reason
 
     def with_categories(self, post: Post) -> Post:
         path = self.settings[self.categories_setting_for(post)]

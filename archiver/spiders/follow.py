@@ -15,7 +15,7 @@ from scrapy.http import Request
 
 from archiver.config import Check, boolean, readable_toml
 from archiver.index import ArchiveIndex, index_path
-from archiver.items import Post
+from archiver.items import ItemRef, Post
 from archiver.spiders.listings import ListingSpider, Walk
 from archiver.zhihu.listing import parse_follow_config
 
@@ -61,10 +61,10 @@ class FollowSpider(ListingSpider):
             for request in self.walk_requests(walk):
                 yield request
 
-    def is_changed(self, post: Post) -> bool:
+    def is_changed(self, item: Post | ItemRef) -> bool:
         assert self.index is not None
-        known = self.index.get(f"{post.kind}:{post.id}")
-        return known is None or known.updated_time != post.updated
+        known = self.index.get(f"{item.kind}:{item.id}")
+        return known is None or known.updated_time != item.updated
 
     def keep_paging(self, walk: Walk, changed: int) -> bool:
         return self.full or changed > 0

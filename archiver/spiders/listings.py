@@ -1,52 +1,73 @@
 """Walking lists (columns, collections, people, topics): the requests of their pages and the
-bookkeeping of which list each post came from, shared by `archive` and `follow`."""
+bookkeeping of which list each post came from, shared by `archive` and `follow`; and the request
+of one answer, article or pin by its own endpoint, which a URL given by hand and a list's cut
+entry alike are read from."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archiver.items import Post, Skip
+from archiver import stats as keys
+from archiver.items import ItemRef, Post, Skip
 from archiver.middlewares import FALLBACK_ON, Refused
 from archiver.spiders.base import ArchiverSpider, body_text, categories_setting
+from archiver.zhihu.answers import parse_answer
+from archiver.zhihu.articles import parse_article
 from archiver.zhihu.jsonutil import ZhihuFormatError
 from archiver.zhihu.listing import Listing, listings_of, parse_listing_page
+from archiver.zhihu.pages import parse_article_page
+from archiver.zhihu.pins import parse_pin
 from archiver.zhihu.targets import Target
+from archiver.zhihu.urls import ANSWER_FIELDS, api_url, question_page
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+Parse = Callable[[str], Post | Skip]
+# A list that was not read whole: `<FAILED>/list/<reason of its first problem>`.
+LIST_FAILED = f"{keys.FAILED}/list"
+
 
 @dataclass(eq=False)
 class Walk:
-    """One listing URL being walked: its pages still to come, its posts still in the pipelines.
+    """One listing URL being walked: its requests still to come, its posts still in the pipelines.
 
-    It succeeds when every page was read and every post it yielded passed the pipelines; a page
-    that failed, a page that is no list, a private collection or a lost post fail it.
+    It succeeds when every page was read, every item read on its own was archived and every post
+    it yielded passed the pipelines; anything else is a problem that fails it (`problems`).
     """
 
     target: Target
     limit: int | None = None  # how many posts it may yield; None: all
     categories: str = ""  # a category path that overrides the kind's setting
-    pages: int = 0  # pages requested and not parsed yet
+    pending: int = 0  # requests sent and not answered yet (its pages, its items read apart)
     in_flight: int = 0  # posts yielded and not through the pipelines yet
     taken: int = 0
     requests: int = 0
     changed: int = 0  # (follow) posts new or edited since the index saw them
     stopped_early: bool = False
-    failed: bool = False
     settled: bool = False
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (reason, what), in order
     notes: list[str] = field(default_factory=list)
 
     @property
     def remaining(self) -> int | None:
         return None if self.limit is None else max(self.limit - self.taken, 0)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+    def fail(self, reason: str, what: str) -> None:
+        self.problems.append((reason, what))
 
 
 class ListingSpider(ArchiverSpider):
@@ -58,7 +79,7 @@ class ListingSpider(ArchiverSpider):
         # (kind, id) of a post in the pipelines -> whose it is (a Walk, or an archive Target);
         # a list, as two URLs may yield the same item.
         self.awaiting: dict[tuple[str, str], list[Any]] = {}
-        self.walked: set[tuple[str, str]] = set()  # posts some walk of this run has yielded
+        self.walked: set[tuple[str, str]] = set()  # items some walk of this run has taken
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
@@ -75,22 +96,32 @@ class ListingSpider(ArchiverSpider):
         return True
 
     def walk_settled(self, walk: Walk) -> None:
-        """Called once per walk, when it has no page to come and no post in the pipelines."""
+        """Called once per walk, when it has no request to come and no post in the pipelines."""
 
     def post_done(self, owner: Any, post: Post, *, ok: bool) -> None:
         """A post that is no walk's left the pipelines; `owner` is what awaited it, or None."""
 
+    def target_lost(self, target: Target) -> None:
+        """A URL given by hand (`item_request` without a walk) could not be read."""
+
+    def is_changed(self, item: Post | ItemRef) -> bool:
+        """(follow) Whether the archive lacks this item or has an older version of it."""
+        return True
+
     # Walking
     def walk_requests(self, walk: Walk) -> Iterator[Request]:
         for listing in listings_of(walk.target):
-            yield self.listing_request(walk, listing, listing.first_url(self.base_url))
+            yield self.listing_request(walk, listing, listing.first_url(self.base_url), first=True)
 
-    def listing_request(self, walk: Walk, listing: Listing, url: str) -> Request:
-        walk.pages += 1
+    def listing_request(
+        self, walk: Walk, listing: Listing, url: str, *, first: bool = False
+    ) -> Request:
+        walk.pending += 1
         walk.requests += 1
-        meta: dict[str, Any] = {"walk": walk, "listing": listing}
-        if walk.target.kind == "collection":
-            # Another person's private collection: 403 without a code of a block (see README).
+        meta: dict[str, Any] = {"walk": walk, "listing": listing, "first": first}
+        if walk.target.kind == "collection" or (first and listing.fallback):
+            # Another person's private collection: 403 without a code of a block (see README);
+            # a moved list: its old endpoint.
             meta[FALLBACK_ON] = ("forbidden",)
         return Request(
             url,
@@ -108,62 +139,169 @@ class ListingSpider(ArchiverSpider):
             page = parse_listing_page(body_text(response), listing, self.base_url)
         except ZhihuFormatError as exc:
             self.skip([Skip(exc.reason, f"{walk.target.url}: {exc.detail}")])
-            walk.failed = True
-            self._page_done(walk)
+            walk.fail(exc.reason, f"a page is no list ({response.url})")
+            self._request_done(walk)
             return
         self.skip(page.skipped)
-        posts = page.posts if walk.remaining is None else page.posts[: walk.remaining]
-        walk.taken += len(posts)
+        items = page.items if walk.remaining is None else page.items[: walk.remaining]
+        walk.taken += len(items)
         # Judged before any post goes out: the pipelines update the index as they write.
-        changed = sum(self.is_changed(post) for post in posts)
-        walk.changed += changed
-        for post in posts:
-            if (post.kind, post.id) in self.walked:
+        changed = [self.is_changed(item) for item in items]
+        walk.changed += sum(changed)
+        for item, is_new in zip(items, changed, strict=True):
+            if (item.kind, item.id) in self.walked:
                 continue  # another list of this run has it on its way already
-            self.walked.add((post.kind, post.id))
-            walk.in_flight += 1
-            self.awaiting.setdefault((post.kind, post.id), []).append(walk)
-            yield self.walk_post(walk, listing, post)
+            self.walked.add((item.kind, item.id))
+            if isinstance(item, Post):
+                yield self.walk_post(walk, listing, item)
+            elif is_new:  # (follow) an unchanged item the archive has is not read again
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value(f"{keys.LISTS}/read_apart")
+                yield self.item_request(_target(item), walk, listing)
         if page.refused_next:
-            # The list cannot be walked further: it is not archived whole.
-            why = f"paging.next is not this list's API, not followed: {page.refused_next}"
-            self.skip([Skip("unexpected_paging", f"{walk.target.url}: {why}")])
-            walk.failed = True
+            why = f"its paging.next is not this list's API, not followed: {page.refused_next}"
+            walk.fail("unexpected_paging", why)
         if page.next_url is not None:
             if walk.remaining == 0:
                 walk.notes.append("limit reached")
-            elif self.keep_paging(walk, changed):
+            elif self.keep_paging(walk, sum(changed)):
                 yield self.listing_request(walk, listing, page.next_url)
             else:
                 walk.stopped_early = True
-        self._page_done(walk)
+        self._request_done(walk)
 
     def walk_post(self, walk: Walk, listing: Listing, post: Post) -> Post:
+        """A post of a walk, on its way to the pipelines under the list's category path."""
+        walk.in_flight += 1
+        self.awaiting.setdefault((post.kind, post.id), []).append(walk)
         path = walk.categories or self.settings[listing.categories_setting]
         return dataclasses.replace(post, categories=categories_setting(path))
 
-    def is_changed(self, post: Post) -> bool:
-        """(follow) Whether the archive lacks this post or has an older version of it."""
-        return True
-
-    def listing_failed(self, failure: Failure) -> None:
+    def listing_failed(self, failure: Failure) -> Iterator[Request]:
         walk: Walk = failure.request.meta["walk"]
-        if failure.check(Refused):
+        listing: Listing = failure.request.meta["listing"]
+        if failure.request.meta["first"] and listing.fallback and _gone(failure):
+            yield self._fallback_request(walk, listing, failure)
+        elif failure.check(Refused):
             why = "Zhihu refuses its items (HTTP 403: a private collection)"
             self.skip([Skip("private", f"{walk.target.url}: {why}")])
+            walk.fail("private", why)
         else:
-            self.request_failed(failure)
-        walk.failed = True
-        self._page_done(walk)
+            walk.fail(self.count_failure(failure), f"a page failed ({failure.request.url})")
+        self._request_done(walk)
 
-    def _page_done(self, walk: Walk) -> None:
-        walk.pages -= 1
+    def _fallback_request(self, walk: Walk, listing: Listing, failure: Failure) -> Request:
+        old = listing.fallback
+        assert old is not None
+        self.logger.info(
+            "%s: Zhihu does not answer %s (%s); reading %s",
+            walk.target.url,
+            listing.path,
+            failure.getErrorMessage(),
+            old.path,
+        )
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("archiver/fallback/old_list_endpoint")
+        return self.listing_request(walk, old, old.first_url(self.base_url), first=True)
+
+    def _request_done(self, walk: Walk) -> None:
+        walk.pending -= 1
         self._settle(walk)
 
     def _settle(self, walk: Walk) -> None:
-        if walk.pages == 0 and walk.in_flight == 0 and not walk.settled:
+        if walk.pending == 0 and walk.in_flight == 0 and not walk.settled:
             walk.settled = True
+            if walk.failed:
+                self._list_failed(walk)
             self.walk_settled(walk)
+
+    def _list_failed(self, walk: Walk) -> None:
+        """A list not read whole is a failure of the run, counted once and said in one line."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"{LIST_FAILED}/{walk.problems[0][0]}")
+        said = dict.fromkeys(f"{what} ({reason})" for reason, what in walk.problems)
+        self.logger.error(
+            "Failed list %s, not archived whole: %s", walk.target.url, "; ".join(said)
+        )
+
+    # One item by its own endpoint
+    def item_request(
+        self, target: Target, walk: Walk | None = None, listing: Listing | None = None
+    ) -> Request:
+        """An answer, an article or a pin: for a URL given by hand (`walk` None), or for a list's
+        entry whose content the list cut. The same request, parser and Referer either way."""
+        path, parse, referer = _item_endpoint(target)
+        query = {"include": ANSWER_FIELDS} if target.kind == "answer" else {}
+        meta: dict[str, Any] = {"target": target}
+        if walk is not None:
+            walk.pending += 1
+            walk.requests += 1
+            meta |= {"walk": walk, "listing": listing}
+        if target.kind == "article":
+            # Should Zhihu refuse even a signed request for the API, the article's page has it too.
+            meta[FALLBACK_ON] = ("signature",)
+        return Request(
+            api_url(self.base_url, path, **query),
+            callback=self.parse_target,
+            errback=self.target_failed,
+            headers={"Referer": referer},
+            cb_kwargs={"parse": parse},
+            meta=meta,
+            # A URL given by hand may name the same item as a list: each is answered.
+            dont_filter=walk is not None,
+        )
+
+    def article_page_request(self, meta: dict[str, Any]) -> Request:
+        target: Target = meta["target"]
+        return Request(
+            f"https://zhuanlan.zhihu.com/p/{target.id}",
+            callback=self.parse_target,
+            errback=self.target_failed,
+            headers={"Referer": "https://zhuanlan.zhihu.com/"},
+            cb_kwargs={"parse": functools.partial(parse_article_page, article_id=target.id)},
+            meta={key: meta[key] for key in ("target", "walk", "listing") if key in meta},
+            dont_filter=True,
+        )
+
+    def parse_target(self, response: Response, parse: Parse) -> Iterator[Post]:
+        target: Target = response.meta["target"]
+        walk: Walk | None = response.meta.get("walk")
+        try:
+            result = parse(body_text(response))
+        except ZhihuFormatError as exc:
+            result = Skip(exc.reason, f"{target.url}: {exc.detail}")
+        if isinstance(result, Skip):
+            self.skip([result])
+            self._item_failed(response.meta, result.reason, result.detail)
+            return
+        if walk is None:
+            self.awaiting.setdefault((result.kind, result.id), []).append(target)
+            yield self.with_categories(result)
+            return
+        yield self.walk_post(walk, response.meta["listing"], result)
+        self._request_done(walk)
+
+    def target_failed(self, failure: Failure) -> Iterator[Request]:
+        meta = failure.request.meta
+        target: Target = meta["target"]
+        if failure.check(Refused) and target.kind == "article":
+            self.logger.info(
+                "%s: Zhihu refused the articles API; reading the article's page", target.url
+            )
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("archiver/fallback/article_page")
+            yield self.article_page_request(meta)
+            return
+        self._item_failed(meta, self.count_failure(failure), f"{failure.request.url} failed")
+
+    def _item_failed(self, meta: dict[str, Any], reason: str, what: str) -> None:
+        target: Target = meta["target"]
+        walk: Walk | None = meta.get("walk")
+        if walk is None:
+            self.target_lost(target)
+            return
+        walk.fail(reason, f"{target.url} not archived: {what}")
+        self._request_done(walk)
 
     # The pipelines' verdicts
     def item_passed(self, item: Any) -> None:
@@ -184,7 +322,30 @@ class ListingSpider(ArchiverSpider):
             del self.awaiting[(item.kind, item.id)]
         if isinstance(owner, Walk):
             owner.in_flight -= 1
-            owner.failed |= not ok
+            if not ok:
+                owner.fail("lost", f"{item.url} could not be archived")
             self._settle(owner)
         else:
             self.post_done(owner, item, ok=ok)
+
+
+def _target(item: ItemRef) -> Target:
+    return Target(item.kind, item.id, item.url, question_id=item.question_id)
+
+
+def _item_endpoint(target: Target) -> tuple[str, Parse, str]:
+    """(API path, parser, the page it belongs to: its Referer) of an answer, article or pin."""
+    if target.kind == "answer":
+        page = question_page(target.question_id) if target.question_id else "https://www.zhihu.com/"
+        return f"/api/v4/answers/{target.id}", parse_answer, page
+    if target.kind == "article":
+        page = f"https://zhuanlan.zhihu.com/p/{target.id}"
+        return f"/api/v4/articles/{target.id}", parse_article, page
+    return f"/api/v4/pins/{target.id}", parse_pin, f"https://www.zhihu.com/pin/{target.id}"
+
+
+def _gone(failure: Failure) -> bool:
+    """A moved list's new endpoint not answering: HTTP 404, or a refusal that is no block."""
+    if failure.check(HttpError):
+        return failure.value.response.status == 404
+    return bool(failure.check(Refused))

@@ -6,26 +6,43 @@ paging: `offset=20`; cursor paging: an opaque token in `next`; zhihu-api.md §2,
 differ only in their wrapping: a column's and a person's are the items themselves, a collection's
 are `{"created", "content": <item>}`, a topic feed's `{"type": "topic_feed", "target": <item>}`.
 An item is an answer, an article or a pin; any other kind (videos, live, e-books, questions) is
-skipped as `unsupported_kind`.
+skipped as `unsupported_kind`. A list's copy of an item is never final when its content is cut
+(`content_need_truncated`) or missing (older entries carry only an `excerpt`): such an entry is an
+`ItemRef`, read from the item's own endpoint as if its URL had been given.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import tomllib
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from archiver.items import ListingPage, Post, Skip
-from archiver.zhihu.answers import answer_post
+from archiver.items import ItemRef, ListingPage, Post, Skip
+from archiver.zhihu.answers import answer_post, answer_url
 from archiver.zhihu.articles import article_post
-from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, get_path, load_object, next_page
+from archiver.zhihu.jsonutil import (
+    ZhihuFormatError,
+    as_id,
+    as_int,
+    get_path,
+    load_object,
+    next_page,
+)
 from archiver.zhihu.pins import pin_post
 from archiver.zhihu.targets import Target, TargetError, parse_target
-from archiver.zhihu.urls import ANSWER_FIELDS, PAGE_LIMIT, api_url, rebase
+from archiver.zhihu.urls import ANSWER_FIELDS, PAGE_LIMIT, api_url
 
 # Hosts Zhihu names in its paging links (often as http://); they are rebased onto ZHIHU_BASE_URL.
 _PAGING_HOSTS = frozenset({"www.zhihu.com", "zhihu.com", "api.zhihu.com"})
+# Zhihu's own services name themselves in some paging links, by a private address and without
+# `/api/v4` (`https://172.16.201.121:80/topics/<id>/feeds/essence_v4?offset=20`): never requested,
+# the link's path is read on Zhihu's public API, as zhihu-plus-plus reads it.
+_API_PREFIX = "/api/v4"
+# What says where a page is; every other parameter of a list's query is asked of every page.
+_PAGING_KEYS = frozenset({"offset", "limit", "cursor", "session_id", "page"})
 _ARTICLE_FIELDS = "content,excerpt,created,updated,title,content_need_truncated"
 
 
@@ -36,12 +53,17 @@ class ListingKind:
     query: tuple[tuple[str, str], ...] = ()
     # The setting of the category path of its posts (one per kind of URL, not per item).
     categories_setting: str = ""
+    # Other API paths Zhihu's `paging.next` carries the same list on to.
+    moves: tuple[str, ...] = ()
+    # The list's older endpoint, read when this one is gone (HTTP 404) or refused (403).
+    fallback: ListingKind | None = None
 
 
 _PAGE = (("offset", "0"), ("limit", str(PAGE_LIMIT)))
 _COLUMN = "ZHIHU_COLUMN_CATEGORIES"
 _PEOPLE = "ZHIHU_PEOPLE_CATEGORIES"
-# (kind of URL, tab) -> its lists
+# (kind of URL, tab) -> its lists. Each endpoint as the maintained clients of 2025-26 call it
+# (README, "Pins and lists", says which).
 KINDS: dict[tuple[str, str], tuple[ListingKind, ...]] = {
     ("column", ""): (
         ListingKind(
@@ -73,23 +95,48 @@ KINDS: dict[tuple[str, str], tuple[ListingKind, ...]] = {
         ),
     ),
     ("people", "pins"): (
+        # Where the person's page reads them since Zhihu moved them; the old path, as long as
+        # it answers, when the new one does not.
         ListingKind(
-            "/api/v4/members/{id}/pins", "https://www.zhihu.com/people/{id}/pins", _PAGE, _PEOPLE
+            "/api/v4/v2/members/{id}/pins",
+            "https://www.zhihu.com/people/{id}/pins",
+            _PAGE,
+            _PEOPLE,
+            fallback=ListingKind(
+                "/api/v4/members/{id}/pins",
+                "https://www.zhihu.com/people/{id}/pins",
+                _PAGE,
+                _PEOPLE,
+            ),
         ),
     ),
     ("topic", ""): (
-        # The topic page's 精华 tab (top-answers) reads this feed (2024–2026 clients).
+        # The topic page's 精华 tab (top-answers) reads this feed (2024–2026 clients); its
+        # pages go on at the v4 essence feed.
         ListingKind(
             "/api/v5.1/topics/{id}/feeds/top_activity/v2",
             "https://www.zhihu.com/topic/{id}/top-answers",
             _PAGE,
             "ZHIHU_TOPIC_CATEGORIES",
+            moves=("/api/v4/topics/{id}/feeds/essence_v4",),
         ),
     ),
 }
 # A person's page: all three.
 KINDS[("people", "")] = tuple(
     k for tab in ("answers", "posts", "pins") for k in KINDS[("people", tab)]
+)
+
+
+def _all_paths(kind: ListingKind) -> list[str]:
+    older = _all_paths(kind.fallback) if kind.fallback else []
+    return [kind.path, *kind.moves, *older]
+
+
+# Every API path a page of a list may be on, for any id: what rerender reads a list's items from.
+_LIST_PATHS = dict.fromkeys(p for kinds in KINDS.values() for k in kinds for p in _all_paths(k))
+LIST_PATH = re.compile(
+    "|".join("^" + re.escape(p).replace(re.escape("{id}"), "[^/]+") + "$" for p in _LIST_PATHS)
 )
 
 
@@ -102,18 +149,35 @@ class Listing:
 
     @property
     def path(self) -> str:
-        return self.kind.path.format(id=quote(self.id, safe=""))
+        return self._format(self.kind.path)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every API path its pages may be on: its own, then those Zhihu's paging moves it to."""
+        return (self.path, *(self._format(path) for path in self.kind.moves))
 
     @property
     def referer(self) -> str:
-        return self.kind.page.format(id=quote(self.id, safe=""))
+        return self._format(self.kind.page)
 
     @property
     def categories_setting(self) -> str:
         return self.kind.categories_setting
 
+    @property
+    def kept_query(self) -> tuple[tuple[str, str], ...]:
+        """The parameters every page must carry (an `include`, a sort), not only the first."""
+        return tuple((k, v) for k, v in self.kind.query if k not in _PAGING_KEYS)
+
+    @property
+    def fallback(self) -> Listing | None:
+        return Listing(self.kind.fallback, self.id) if self.kind.fallback else None
+
     def first_url(self, base_url: str) -> str:
         return api_url(base_url, self.path, **dict(self.kind.query))
+
+    def _format(self, template: str) -> str:
+        return template.format(id=quote(self.id, safe=""))
 
     def __str__(self) -> str:
         return self.path
@@ -125,7 +189,7 @@ def listings_of(target: Target) -> list[Listing]:
 
 
 def parse_listing_page(text: str, listing: Listing, base_url: str) -> ListingPage:
-    """One page: its posts, its skips, and the next page (checked, rebased) or None at the end
+    """One page: its items, its skips, and the next page (checked, rebased) or None at the end
     (or when `paging.next` leads anywhere but this list's API: then `refused_next`).
 
     Raises ZhihuFormatError when the response is not a list page at all.
@@ -136,8 +200,8 @@ def parse_listing_page(text: str, listing: Listing, base_url: str) -> ListingPag
         raise ZhihuFormatError("unexpected_shape", f"{listing}: the page has no `data` array")
     page = ListingPage()
     for entry in entries:
-        result = listing_item(entry)
-        (page.posts if isinstance(result, Post) else page.skipped).append(result)
+        result = listing_entry(entry)
+        (page.skipped if isinstance(result, Skip) else page.items).append(result)
     raw_next = next_page(data.get("paging"), bool(entries))
     if raw_next is not None:
         page.next_url = next_url(raw_next, listing, base_url)
@@ -146,40 +210,117 @@ def parse_listing_page(text: str, listing: Listing, base_url: str) -> ListingPag
 
 
 def next_url(raw: str, listing: Listing, base_url: str) -> str | None:
-    """Zhihu's `paging.next`, rebased onto the base URL, if it is a page of this very list.
+    """Zhihu's `paging.next` as a request of this very list on the base URL, or None.
 
-    A link taken from a response is never followed elsewhere: only Zhihu's hosts, only the
-    list's own API path (any query: offset or cursor).
+    A link taken from a response is never followed elsewhere: its host must be Zhihu's (or
+    Zhihu's internal origin, which is never requested), its path one of the list's (`/api/v4`
+    put back where Zhihu left it out), any query (offset or cursor). The parameters the list
+    needs on every page are set to ours: Zhihu's links do not always repeat the `include`.
     """
     parts = urlsplit(raw)
-    if (
-        parts.scheme not in ("http", "https")
-        or parts.hostname not in _PAGING_HOSTS
-        or parts.port is not None
-        or parts.username is not None
-        or parts.path != listing.path
-    ):
+    try:
+        port = parts.port
+    except ValueError:
         return None
-    return rebase(raw, base_url)
+    host = parts.hostname or ""
+    zhihu = host in _PAGING_HOSTS and port is None
+    if parts.scheme not in ("http", "https") or parts.username is not None:
+        return None
+    if not (zhihu or _is_internal(host)):
+        return None
+    path = parts.path if parts.path in listing.paths else _API_PREFIX + parts.path
+    if path not in listing.paths:
+        return None
+    base = urlsplit(base_url)
+    query = with_params(parts.query, listing.kept_query)
+    return urlunsplit((base.scheme, base.netloc, path, query, ""))
 
 
-def listing_item(entry: Any) -> Post | Skip:
-    """One entry of a list: an answer, an article or a pin as a Post; anything else a Skip."""
+def _is_internal(host: str) -> bool:
+    """A private address (as Zhihu's services name each other), never a name."""
+    try:
+        return ipaddress.ip_address(host).is_private
+    except ValueError:
+        return False
+
+
+def with_params(query: str, params: tuple[tuple[str, str], ...]) -> str:
+    """`query` with each of `params` set to our value: in the link's place, else at its end.
+
+    The link's other parameters keep their bytes (a cursor is opaque).
+    """
+    wanted = dict(params)
+    kept: list[str] = []
+    placed: set[str] = set()
+    for piece in query.split("&") if query else ():
+        key = unquote_plus(piece.split("=", 1)[0])
+        if key not in wanted:
+            kept.append(piece)
+        elif key not in placed:
+            placed.add(key)
+            kept.append(urlencode({key: wanted[key]}))
+    kept += [urlencode({k: v}) for k, v in params if k not in placed]
+    return "&".join(piece for piece in kept if piece)
+
+
+_POSTS = {"answer": answer_post, "article": article_post, "pin": pin_post}
+_PAGES = {"article": "https://zhuanlan.zhihu.com/p/{id}", "pin": "https://www.zhihu.com/pin/{id}"}
+
+
+def listing_entry(entry: Any) -> Post | ItemRef | Skip:
+    """One entry of a list: an answer, an article or a pin as a Post, or as an ItemRef when the
+    list cut its content; anything else a Skip."""
     item = _unwrap(entry)
     if not isinstance(item, dict):
         return Skip("unexpected_shape", "a list entry is not an object")
     kind = item.get("type")
-    if kind == "answer":
-        return answer_post(item)
-    if kind == "article":
-        return article_post(item)
-    if kind == "pin":
-        return pin_post(item)
+    if isinstance(kind, str) and kind in _POSTS:
+        return item_ref(item, kind) or _POSTS[kind](item)
     what = kind if isinstance(kind, str) and kind else "an item without a type"
     item_id = as_id(item.get("id")) or str(item.get("id") or "")
     title = get_path(item, "title") or get_path(item, "question", "title") or ""
     detail = f"{what} {item_id}".strip() + (f" ({title!s:.60})" if title else "")
     return Skip("unsupported_kind", f"{detail}: not archived (answers, articles and pins are)")
+
+
+def listing_item(entry: Any) -> Post | Skip:
+    """One entry as a list gives it: what is cut is no post (its own endpoint has it)."""
+    result = listing_entry(entry)
+    if isinstance(result, ItemRef):
+        return Skip("read_apart", f"{result.kind} {result.id}: {result.why}")
+    return result
+
+
+def item_ref(item: dict[str, Any], kind: str) -> ItemRef | None:
+    """The entry as an item to read from its own endpoint, if the list cut or left out its
+    content; None if the list's copy is whole (or unusable anyway: its parser says why)."""
+    item_id = as_id(item.get("id"))
+    if not item_id or item.get("is_deleted") is True:
+        return None
+    if item.get("content_need_truncated") is True:
+        why = "the list cuts its content"
+    elif not _has_content(item, kind):
+        why = "the list gives no content"
+    else:
+        return None
+    if kind == "answer":
+        question_id = as_id(get_path(item, "question", "id"))
+        url = answer_url(question_id, item_id)
+        updated = as_int(item.get("updated_time")) or as_int(item.get("created_time"))
+        return ItemRef(kind, item_id, url, why, question_id, updated)
+    # Articles and pins say `updated`/`created`, without the `_time` of answers.
+    updated = as_int(item.get("updated")) or as_int(item.get("created"))
+    return ItemRef(kind, item_id, _PAGES[kind].format(id=item_id), why, updated=updated)
+
+
+def _has_content(item: dict[str, Any], kind: str) -> bool:
+    content = item.get("content")
+    if kind == "pin":
+        # A repin's own blocks may well be empty: the pin it repeats is its content.
+        return isinstance(content, list) and bool(
+            content or isinstance(item.get("origin_pin"), dict)
+        )
+    return isinstance(content, str) and bool(content.strip())
 
 
 def _unwrap(entry: Any) -> Any:
