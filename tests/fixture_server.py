@@ -59,6 +59,8 @@ TYPES = {
 # The challenge token the stand-in Zhihu has "issued": others are stale and challenged.
 ZSE_CK = "004_TESTZSECKSECRETnV9dXk5Ym1sYzJWMGRHbHVaM009-fixturemetatoken"
 ZHIHU_HOSTS = ("www.zhihu.com", "zhuanlan.zhihu.com", "api.zhihu.com")
+# The APIs Zhihu's web client signs (x-zse-96): answers, articles, pins and every list.
+SIGNED = ("/api/v4/", "/api/v5.1/")
 CHALLENGE_META = "fixturemetatoken"
 OUR_SCRIPT = f"zse-ck/v4/{'0' * 64}.js"  # tests/fixtures/static.zhihu.com/zse-ck/v4/
 
@@ -163,7 +165,7 @@ class ZhihuGate:
             return challenge
         if not cookie_value(cookie, "z_c0"):
             return _error(401, 101, "身份未经过验证", "AuthenticationError"), "login"
-        if path.startswith("/api/v4/") and not self.signed(target, headers, cookie):
+        if path.startswith(SIGNED) and not self.signed(target, headers, cookie):
             return _error(403, 10003, "请求参数异常，请升级客户端后重试。"), "signature"
         return None, ""
 

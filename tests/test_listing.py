@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 
-from archiver.items import Post, Skip
+from archiver.items import ItemRef, Post, Skip
 from archiver.zhihu.jsonutil import ZhihuFormatError
 from archiver.zhihu.listing import (
+    LIST_PATH,
     Listing,
+    listing_entry,
     listing_item,
     listings_of,
     next_url,
     parse_follow_config,
     parse_listing_page,
+    with_params,
 )
 from archiver.zhihu.pins import TITLE_LENGTH, first_line, parse_pin, pin_post
 from archiver.zhihu.targets import parse_target
@@ -53,8 +57,11 @@ def test_the_lists_of_each_kind_of_url():
     assert [p for p, _ in paths("https://www.zhihu.com/people/lin")] == [
         "/api/v4/members/lin/answers",
         "/api/v4/members/lin/articles",
-        "/api/v4/members/lin/pins",
+        "/api/v4/v2/members/lin/pins",  # where Zhihu moved them (issue 25.6)
     ]
+    [pins] = listings_of(parse_target("https://www.zhihu.com/people/lin/pins"))
+    assert pins.fallback is not None and pins.fallback.path == "/api/v4/members/lin/pins"
+    assert pins.fallback.referer == "https://www.zhihu.com/people/lin/pins"
     assert paths("https://www.zhihu.com/people/lin/posts") == [
         ("/api/v4/members/lin/articles", "https://www.zhihu.com/people/lin/posts")
     ]
@@ -106,7 +113,7 @@ def test_a_page_its_skips_and_its_next_page():
         COLUMN,
         "https://mirror.example",
     )
-    assert [p.id for p in result.posts] == ["1"]
+    assert [p.id for p in result.items] == ["1"]
     assert [s.reason for s in result.skipped] == ["unsupported_kind"]
     # rebased onto the base URL, Zhihu's own query kept (offset or cursor)
     assert (
@@ -121,7 +128,7 @@ def test_the_end_of_a_list():
     empty = parse_listing_page(
         page([], {"is_end": False, "next": BASE + COLUMN.path}), COLUMN, BASE
     )
-    assert empty.next_url is None and empty.posts == [] and empty.refused_next == ""
+    assert empty.next_url is None and empty.items == [] and empty.refused_next == ""
 
 
 @pytest.mark.parametrize(
@@ -140,7 +147,159 @@ def test_a_paging_link_elsewhere_is_never_followed(raw):
     assert next_url(raw, COLUMN, BASE) is None
     result = parse_listing_page(page([ANSWER], {"is_end": False, "next": raw}), COLUMN, BASE)
     assert result.next_url is None and result.refused_next == raw
-    assert [p.id for p in result.posts] == ["1"]  # the page's own items still count
+    assert [p.id for p in result.items] == ["1"]  # the page's own items still count
+
+
+TOPIC = listings_of(parse_target("https://www.zhihu.com/topic/19554298/top-answers"))[0]
+ARTICLES = listings_of(parse_target("https://www.zhihu.com/people/chen/posts"))[0]
+INCLUDE = dict(ARTICLES.kind.query)["include"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Zhihu's internal origin, never requested: its path is read on the public API (25.3)
+        (
+            "https://172.16.201.121:80/topics/19554298/feeds/essence_v4?offset=20&limit=20",
+            "https://www.zhihu.com/api/v4/topics/19554298/feeds/essence_v4?offset=20&limit=20",
+        ),
+        (
+            "http://www.zhihu.com/api/v4/topics/19554298/feeds/essence_v4?offset=40&limit=20",
+            "https://www.zhihu.com/api/v4/topics/19554298/feeds/essence_v4?offset=40&limit=20",
+        ),
+        (
+            "https://www.zhihu.com/api/v5.1/topics/19554298/feeds/top_activity/v2?cursor=a%2Bb",
+            "https://www.zhihu.com/api/v5.1/topics/19554298/feeds/top_activity/v2?cursor=a%2Bb",
+        ),
+    ],
+)
+def test_a_topic_feed_goes_on_where_zhihu_moves_it(raw, expected):
+    assert next_url(raw, TOPIC, BASE) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # an internal link to another list, or to another topic: never followed
+        "https://172.16.201.121:80/topics/19554298/feeds/timeline_activity?offset=20",
+        "https://172.16.201.121:80/topics/1/feeds/essence_v4?offset=20&limit=20",
+        "https://172.16.201.121:80/me?offset=20",
+        # a name is no internal address, whatever it spells
+        "https://172.16.201.121.evil.example/topics/19554298/feeds/essence_v4?offset=20",
+        "https://8.8.8.8/topics/19554298/feeds/essence_v4?offset=20",
+        "https://www.zhihu.com/topics/19554298/feeds/essence_v4/../../../me",
+    ],
+)
+def test_an_internal_link_elsewhere_is_refused(raw):
+    assert next_url(raw, TOPIC, BASE) is None
+
+
+def test_every_page_carries_the_parameters_of_the_first():
+    # Zhihu's link to page 2 of a person's articles leaves out our include (25.2)
+    raw = "https://www.zhihu.com/api/v4/members/chen/articles?offset=20&limit=20&sort_by=created"
+    url = next_url(raw, ARTICLES, BASE)
+    assert url is not None
+    query = parse_qs(urlsplit(url).query)
+    assert query == {
+        "offset": ["20"],
+        "limit": ["20"],
+        "sort_by": ["created"],
+        "include": [INCLUDE],
+    }
+    # ours win over the link's, in the link's place; a page's own offset and cursor stay
+    raw = "http://www.zhihu.com/members/chen/articles?include=data%5B*%5D.excerpt&offset=40&sort_by=voteups"
+    url = next_url(raw, ARTICLES, BASE)
+    assert url is not None and urlsplit(url).path == "/api/v4/members/chen/articles"
+    assert parse_qsl(urlsplit(url).query) == [
+        ("include", INCLUDE),
+        ("offset", "40"),
+        ("sort_by", "created"),
+    ]
+
+
+def test_with_params():
+    assert with_params("", (("a", "1"),)) == "a=1"
+    assert with_params("cursor=x%2By&a=2&a=3", (("a", "1"),)) == "cursor=x%2By&a=1"
+    assert with_params("b=&&c", ()) == "b=&c"
+    assert with_params("include=old", (("include", "data[*].content"),)) == (
+        "include=data%5B%2A%5D.content"
+    )
+
+
+def test_a_paging_link_with_escaped_ampersands():
+    # `\u0026` in the JSON text is a plain `&` once decoded
+    text = (
+        '{"data": [{"id": 1, "type": "answer", "question": {"id": 2, "title": "问"},'
+        ' "content": "<p>答</p>", "updated_time": 1}], "paging": {"is_end": false, "next":'
+        ' "http://www.zhihu.com/api/v4/columns/dushu-biji/items?limit=20\\u0026offset=20"}}'
+    )
+    result = parse_listing_page(text, COLUMN, BASE)
+    assert result.next_url == f"{BASE}/api/v4/columns/dushu-biji/items?limit=20&offset=20"
+
+
+CUT = {**ANSWER, "id": "1940000000000000001", "content_need_truncated": True}
+EXCERPT_ONLY = {k: v for k, v in ARTICLE.items() if k != "content"} | {"excerpt": "文…"}
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (
+            CUT,
+            ItemRef(
+                "answer",
+                "1940000000000000001",
+                "https://www.zhihu.com/question/2/answer/1940000000000000001",
+                "the list cuts its content",
+                "2",
+                1700000000,
+            ),
+        ),
+        (
+            {"created": "2026-01-01T10:00:00+08:00", "content": EXCERPT_ONLY},
+            ItemRef(
+                "article",
+                "3",
+                "https://zhuanlan.zhihu.com/p/3",
+                "the list gives no content",
+                updated=1700000000,
+            ),
+        ),
+        (
+            {"type": "topic_feed", "target": {**ANSWER, "content": ""}},
+            ItemRef(
+                "answer",
+                "1",
+                "https://www.zhihu.com/question/2/answer/1",
+                "the list gives no content",
+                "2",
+                1700000000,
+            ),
+        ),
+        (
+            {"id": "4", "type": "pin", "updated": 5},
+            ItemRef(
+                "pin", "4", "https://www.zhihu.com/pin/4", "the list gives no content", updated=5
+            ),
+        ),
+    ],
+)
+def test_an_entry_cut_or_without_content_is_read_on_its_own(entry, expected):
+    assert listing_entry(entry) == expected
+    # what a captured list page holds for it is no post (rerender reads the item's own capture)
+    assert isinstance(listing_item(entry), Skip)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"id": "5", "type": "pin", "updated": 1, "content": [], "origin_pin": PIN},  # a repin
+        {"id": "6", "type": "pin", "updated": 1, "content": [], "is_deleted": True},
+        {"type": "answer", "content_need_truncated": True},  # no id: its parser says why
+    ],
+)
+def test_entries_whose_list_copy_is_final(entry):
+    assert not isinstance(listing_entry(entry), ItemRef)
 
 
 def test_not_a_list():
@@ -255,6 +414,24 @@ def test_a_bad_follow_config_says_what(text, says):
     with pytest.raises(ValueError, match=None) as info:
         parse_follow_config(text)
     assert says in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("path", "is_list"),
+    [
+        ("/api/v4/columns/c_1290000000000000001/items", True),
+        ("/api/v4/collections/795000001/items", True),
+        ("/api/v4/members/lin/answers", True),
+        ("/api/v4/v2/members/lin/pins", True),
+        ("/api/v4/members/lin/pins", True),  # the old endpoint, still read where it answers
+        ("/api/v5.1/topics/19554298/feeds/top_activity/v2", True),
+        ("/api/v4/topics/19554298/feeds/essence_v4", True),
+        ("/api/v4/members/lin/followers", False),
+        ("/api/v4/columns/a/items/x", False),
+    ],
+)
+def test_which_captures_are_pages_of_a_list(path, is_list):
+    assert bool(LIST_PATH.match(path)) is is_list
 
 
 def test_listing_is_hashable_and_named_by_its_path():
