@@ -216,3 +216,38 @@ def test_a_rerender_dates_each_story_by_its_listing_and_changes_nothing(first_ru
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.match(r"Rerender: \d+ posts: 0 changed, 3 unchanged, 0 failed", done.stdout)
     assert posts(copy) == posts(archive)
+
+
+# One story by its URL (`archive`), as `crawl daily` archives it.
+STORY_URLS = (
+    "https://daily.zhihu.com/story/9800101",
+    "http://news-at.zhihu.com/api/4/news/9800102",
+    "http://daily.zhihu.com/story/9800091?utm_source=wechat",  # a story's share_url
+)
+
+
+def test_a_story_by_its_url_is_the_post_crawl_daily_makes(first_run, tmp_path):
+    crawled, _ = first_run
+    run = crawl(tmp_path, command=("archive", *STORY_URLS), env={"ZHIHU_COOKIE": ""})
+    assert run.code == 0, run.log
+    assert "Progress: 3/3 archived, 0 failed" in run.log
+    made = posts(tmp_path)
+    assert set(made) == {f"{CATEGORY}/daily-{i}.md" for i in ("9800101", "9800102", "9800091")}
+    for story in ("9800101", "9800102"):  # same file, same bytes as the day's crawl wrote
+        assert (
+            made[f"{CATEGORY}/daily-{story}.md"] == posts(crawled)[f"{CATEGORY}/daily-{story}.md"]
+        )
+    # Dated by its publish_time, as the crawl of its day would.
+    assert "\ndate: Sat, 28 Nov 2026 02:00:31 GMT\n" in text(tmp_path, "9800091")
+    assert sorted(stories(run)) == [f"{API}/news/{i}" for i in ("9800091", "9800101", "9800102")]
+    assert listings(run) == []
+
+
+def test_a_story_that_only_links_elsewhere_fails_its_url(tmp_path):
+    run = crawl(tmp_path, command=("archive", "https://daily.zhihu.com/story/9800103"))
+    assert run.code == 1
+    # ZHIHU_COOKIE is set: news-at.zhihu.com is sent none of it all the same.
+    [seen] = [s for s in run.server.seen if s.host == "news-at.zhihu.com"]
+    assert "cookie" not in {name.lower() for name in seen.headers}
+    assert "Skipped (external_link): story 9800103 links to https://www.example.org/" in run.log
+    assert "Progress: 0/1 archived, 1 failed (https://daily.zhihu.com/story/9800103)" in run.log

@@ -59,8 +59,14 @@ def test_accepted(url, target):
         ("https://www.zhihu.com/topic/19550517", "not supported"),
         ("https://www.zhihu.com/zvideo/1500000000000000001", "not supported"),
         ("https://www.zhihu.com/question/abc", "not supported"),
-        ("www.zhihu.com/question/1", "not a URL"),
         ("ftp://www.zhihu.com/question/1", "not a URL"),
+        ("question/1", "not a URL"),
+        # Python's parser and the HTTP client's disagree on the host: nobody's Zhihu URL.
+        ("https://www.zhihu.com\\@example.org/question/1", "not a Zhihu URL"),
+        ("www.zhihu.com@example.org/question/1", "not a Zhihu URL"),
+        ("https://www.zhihu.com/question/١٢٣", "not supported"),  # ids are ASCII digits
+        ("https://daily.zhihu.com/story/abc", "not supported"),
+        ("https://news-at.zhihu.com/api/4/stories/latest", "not supported"),
     ],
 )
 def test_refused_with_the_url_and_what_is_accepted(url, says):
@@ -69,6 +75,38 @@ def test_refused_with_the_url_and_what_is_accepted(url, says):
     message = str(info.value)
     assert message.startswith(url) and says in message
     assert "https://zhuanlan.zhihu.com/p/<id>" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        # Without a scheme, as a browser's address bar reads it (https).
+        ("zhihu.com/question/1/answer/2", ("answer", "2", "1")),
+        ("www.zhihu.com/question/2088649572151194406", ("question", "2088649572151194406", "")),
+        ("zhuanlan.zhihu.com/p/1", ("article", "1", "")),
+        ("www.zhihu.com/pin/1800000000000000001", ("pin", "1800000000000000001", "")),
+        ("//www.zhihu.com/answer/2583412650", ("answer", "2583412650", "")),
+        ("WWW.ZHIHU.COM./question/1", ("question", "1", "")),
+        # The mobile site's answers, questions, articles and pins.
+        (
+            "https://m.zhihu.com/question/546512789/answer/2583412650",
+            ("answer", "2583412650", "546512789"),
+        ),
+        ("m.zhihu.com/question/546512789", ("question", "546512789", "")),
+        ("https://m.zhihu.com/answer/2583412650", ("answer", "2583412650", "")),
+        ("https://m.zhihu.com/p/23141946", ("article", "23141946", "")),
+        ("https://m.zhihu.com/pin/1800000000000000001", ("pin", "1800000000000000001", "")),
+        # Zhihu Daily: the story's page, its share link, its API.
+        ("https://daily.zhihu.com/story/9800101", ("daily", "9800101", "")),
+        ("http://daily.zhihu.com/story/9800101?utm_source=wechat", ("daily", "9800101", "")),
+        ("http://news-at.zhihu.com/story/9800101", ("daily", "9800101", "")),
+        ("https://news-at.zhihu.com/api/4/news/9800101", ("daily", "9800101", "")),
+    ],
+)
+def test_accepted_as_a_browser_reads_them(url, target):
+    parsed = parse_target(url)
+    assert (parsed.kind, parsed.id, parsed.question_id) == target
+    assert parsed.url == url  # said back as the user wrote it
 
 
 def test_duplicates_are_archived_once_in_input_order():

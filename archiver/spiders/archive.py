@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 
-from scrapy.http import Request
+from scrapy.http import Request, Response
 
 from archiver.config import Check, whole_number
 from archiver.items import Post
+from archiver.spiders.base import response_time
 from archiver.spiders.listings import ListingSpider, Walk
+from archiver.zhihu.daily import ZONE, parse_story, story_url
 from archiver.zhihu.targets import Target, parse_targets
 
 
@@ -40,6 +43,9 @@ class ArchiveSpider(ListingSpider):
         if errors:
             raise ValueError("; ".join(errors))
         self.targets = list(targets or ()) + parsed
+        if self.targets and all(t.kind == "daily" for t in self.targets):
+            # Zhihu Daily's API is open (as for `crawl daily`): such a run needs no ZHIHU_COOKIE.
+            self.zhihu_cookies = ()
         self.open_questions = {t.id: t for t in self.targets if t.kind == "question"}
         self.answers = int(answers) if answers else None
         self.limit = int(limit) if limit else None  # posts per listing URL; None: all
@@ -74,7 +80,22 @@ class ArchiveSpider(ListingSpider):
             request.errback = self.target_failed
             request.meta["target"] = target
             return request
+        if target.kind == "daily":
+            # news-at.zhihu.com, as `crawl daily` asks it: never sent a cookie (OPEN_HOSTS).
+            return Request(
+                story_url(target.id),
+                callback=self.parse_story,
+                errback=self.target_failed,
+                meta={"target": target},
+            )
         return self.item_request(target)
+
+    def parse_story(self, response: Response) -> Iterator[Post]:
+        """A Zhihu Daily story by its URL: dated as `crawl daily` dates it, its `publish_time`;
+        one without (before 2023) by its `ga_prefix` in the year nearest the day it was served,
+        as `rerender` dates a story no captured listing names."""
+        day = response_time(response).astimezone(ZONE).date()
+        return self.parse_target(response, functools.partial(parse_story, day=day))
 
     def answers_done(self, question_id: str, archived: int, *, more: bool) -> None:
         # A question succeeds with its first answer through the pipelines, fails when its pages
@@ -110,9 +131,11 @@ class ArchiveSpider(ListingSpider):
         self.progress(target, ok=False)
 
     def categories_setting_for(self, post: Post) -> str:
-        return {"article": "ZHIHU_ARTICLE_CATEGORIES", "pin": "ZHIHU_PIN_CATEGORIES"}.get(
-            post.kind, "ZHIHU_ANSWER_CATEGORIES"
-        )
+        return {
+            "article": "ZHIHU_ARTICLE_CATEGORIES",
+            "pin": "ZHIHU_PIN_CATEGORIES",
+            "daily": "ZHIHU_DAILY_CATEGORIES",
+        }.get(post.kind, "ZHIHU_ANSWER_CATEGORIES")
 
     def progress(self, target: Target, *, ok: bool) -> None:
         self.done += ok

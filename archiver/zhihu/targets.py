@@ -1,5 +1,6 @@
-"""What a user may point `scrapy archive` at: Zhihu answers, questions, column articles and pins,
-and the listings that hold them (columns, collections, people, a topic's essence)."""
+"""What a user may point `scrapy archive` at: Zhihu answers, questions, column articles, pins and
+Zhihu Daily stories, and the listings that hold them (columns, collections, people, a topic's
+essence)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,24 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from archiver.wire import wire_host
+
 ACCEPTED = (
     "https://www.zhihu.com/question/<id>/answer/<id>, https://www.zhihu.com/answer/<id>, "
     "https://www.zhihu.com/question/<id>, https://zhuanlan.zhihu.com/p/<id>, "
     "https://www.zhihu.com/pin/<id>, https://zhuanlan.zhihu.com/<column>, "
     "https://www.zhihu.com/collection/<id>, https://www.zhihu.com/people/<token> "
-    "(and its /answers, /posts, /pins), https://www.zhihu.com/topic/<id>/top-answers "
-    "(http or https, with or without a query string, and the api.zhihu.com forms)"
+    "(and its /answers, /posts, /pins), https://www.zhihu.com/topic/<id>/top-answers, "
+    "https://daily.zhihu.com/story/<id> (http or https or none, with or without a query "
+    "string, the m.zhihu.com, api.zhihu.com and news-at.zhihu.com forms)"
 )
 # Kinds that name a list of items, walked page by page (archiver/zhihu/listing.py).
 LISTING_KINDS = frozenset({"column", "collection", "people", "topic"})
 
 _WWW = {"www.zhihu.com", "zhihu.com", "m.zhihu.com"}
 _API = {"api.zhihu.com", "www.zhihu.com", "zhihu.com"}
-_ID = r"(\d+)"
+# ASCII digits only: `\d` would take "١٢٣" too, and ids stay text from here to the API URL.
+_ID = r"([0-9]+)"
 # A column's slug and a person's url_token: letters, digits, `-`, `_` (tokens also `.`, as in
 # "St.Pancras"); never a dot first, so never `.` or `..`.
 _SLUG = r"([A-Za-z0-9_][A-Za-z0-9_-]{0,63})"
@@ -34,7 +39,7 @@ _FORMS: list[tuple[set[str], re.Pattern[str], str]] = [
     (_API, re.compile(rf"(?:/api/v4)?/answers/{_ID}/?"), "answer"),
     (_WWW, re.compile(rf"/question/{_ID}/?"), "question"),
     (_API, re.compile(rf"(?:/api/v4)?/questions/{_ID}/?"), "question"),
-    ({"zhuanlan.zhihu.com"}, re.compile(rf"/p/{_ID}/?"), "article"),
+    ({"zhuanlan.zhihu.com", "m.zhihu.com"}, re.compile(rf"/p/{_ID}/?"), "article"),
     (_API, re.compile(rf"(?:/api/v4)?/articles/{_ID}/?"), "article"),
     ({"zhuanlan.zhihu.com"}, re.compile(rf"/api/articles/{_ID}/?"), "article"),
     (_WWW, re.compile(rf"/pin/{_ID}/?"), "pin"),
@@ -44,7 +49,12 @@ _FORMS: list[tuple[set[str], re.Pattern[str], str]] = [
     (_WWW, re.compile(rf"/collection/{_ID}/?"), "collection"),
     (_WWW, re.compile(rf"/people/{_TOKEN}(?:/(answers|posts|pins))?/?"), "people"),
     (_WWW, re.compile(rf"/topic/{_ID}/top-answers/?"), "topic"),
+    # Zhihu Daily: a story's page (its `url`, `share_url`) and its API (archiver/zhihu/daily.py)
+    ({"daily.zhihu.com", "news-at.zhihu.com"}, re.compile(rf"/story/{_ID}/?"), "daily"),
+    ({"news-at.zhihu.com"}, re.compile(rf"/api/4/news/{_ID}/?"), "daily"),
 ]
+# A scheme as a URL starts with it; without one a URL is read as a browser's address bar does.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 class TargetError(ValueError):
@@ -53,7 +63,7 @@ class TargetError(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "answer" | "question" | "article" | "pin", or one of LISTING_KINDS
+    kind: str  # "answer" | "question" | "article" | "pin" | "daily", or one of LISTING_KINDS
     id: str  # a number, a column's slug or a person's url_token
     url: str  # as the user gave it
     question_id: str = ""
@@ -71,10 +81,15 @@ class Target:
 
 def parse_target(text: str) -> Target:
     url = text.strip()
-    parts = urlsplit(url)
+    parts = urlsplit(with_scheme(url))
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TargetError(f"{url}: not a URL; accepted: {ACCEPTED}")
-    host = parts.hostname.lower()
+    # The host an HTTP client connects to: where two parsers read it differently
+    # (`www.zhihu.com\@example.org`), it is nobody's Zhihu URL.
+    host = parts.hostname.lower().removesuffix(".")
+    read = wire_host(f"{parts.scheme}://{parts.netloc}/")
+    if read is None or read.removesuffix(".") != host:
+        raise TargetError(f"{url}: not a Zhihu URL; accepted: {ACCEPTED}")
     if host != "zhihu.com" and not host.endswith(".zhihu.com"):
         raise TargetError(f"{url}: not a Zhihu URL; accepted: {ACCEPTED}")
     for hosts, pattern, kind in _FORMS:
@@ -87,6 +102,17 @@ def parse_target(text: str) -> Target:
                 return Target(kind, match[1], url, tab=match[2] or "")
             return Target(kind, match[1], url)
     raise TargetError(f"{url}: this kind of Zhihu URL is not supported; accepted: {ACCEPTED}")
+
+
+def with_scheme(url: str) -> str:
+    """`url` as a browser's address bar reads it: `zhihu.com/question/1` is https://, `//host/`
+    is https: too; a URL with a scheme, or text with no host before its first `/`, is itself."""
+    if _SCHEME.match(url):
+        return url
+    if url.startswith("//"):
+        return f"https:{url}"
+    host = re.split(r"[/?#]", url, maxsplit=1)[0]
+    return f"https://{url}" if "." in host.strip(".") else url
 
 
 def read_lines(text: str) -> list[str]:
