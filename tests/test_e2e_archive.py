@@ -91,7 +91,7 @@ def test_urls_from_a_file_and_from_standard_input(tmp_path):
     [
         ("https://example.com/some/page", "not a Zhihu URL"),
         ("https://www.zhihu.com/zvideo/15", "this kind of Zhihu URL is not supported"),
-        ("zhihu.com/question/1", "not a URL"),
+        ("question/1", "not a URL"),  # a scheme-less URL is read as https (issue 24.9)
     ],
 )
 def test_bad_input_stops_everything_before_a_request(tmp_path, url, says):
@@ -102,6 +102,26 @@ def test_bad_input_stops_everything_before_a_request(tmp_path, url, says):
     )
     assert run.server.seen == []
     assert posts(tmp_path) == {}
+
+
+def test_urls_as_a_newcomer_pastes_them(good, tmp_path):
+    """Without a scheme, and the mobile site's: the same posts as their www forms."""
+    archive_dir, _ = good
+    run = archive(
+        tmp_path,
+        "zhihu.com/question/546512789/answer/2583412650",
+        "m.zhihu.com/answer/3100000000000000001",
+        "https://m.zhihu.com/p/23141946",
+    )
+    assert run.code == 0, run.log
+    assert "Progress: 3/3 archived, 0 failed" in run.log
+    made, before = posts(tmp_path), posts(archive_dir)
+    assert set(made) == {
+        f"{ANSWERS}/answer-2583412650.md",
+        f"{ANSWERS}/answer-3100000000000000001.md",
+        f"{ARTICLES}/article-23141946.md",
+    }
+    assert all(made[path] == before[path] for path in made)
 
 
 def test_a_missing_input_file_is_bad_input(tmp_path):
