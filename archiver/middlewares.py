@@ -51,6 +51,7 @@ from archiver.zhihu.challenge import (
 from archiver.zhihu.cookies import (
     CHALLENGE,
     DEVICE,
+    LOGIN,
     ROLES,
     Identity,
     cookie_value,
@@ -221,6 +222,16 @@ CHALLENGE_UNSOLVED = "archiver_challenge_unsolved"  # request meta: why the solv
 CHALLENGE_RETRY = "archiver_challenge_retry"  # request meta: sent again with a solved token
 CHALLENGE_SCRIPT = "archiver_challenge_script"  # request meta: the challenge's script
 FALLBACK_ON = "archiver_fallback_on"  # request meta: block causes the spider works around
+FALLBACK_URL = "archiver_fallback_url"  # request meta: where else the spider reads the same data
+FALLBACK_OF = "archiver_fallback_of"  # request meta of a fallback: the Block it stands in for
+# Refusals that say "not this endpoint" only of a request that carried a login: without one, they
+# mean what they say (log in), and no other endpoint would answer either.
+LOGIN_REFUSALS = frozenset({"login_required", "forbidden"})
+
+
+def sent_login(request: Request) -> bool:
+    """Whether the request went out with the login cookie (as sent, after every middleware)."""
+    return cookie_value(request.headers.get("Cookie", b"").decode("latin-1"), LOGIN) is not None
 
 
 class Blocked(IgnoreRequest):
@@ -260,9 +271,12 @@ class ZhihuBlockMiddleware:
             return response
         if block.cause == "challenge" and (why := request.meta.get(CHALLENGE_UNSOLVED)):
             block = dataclasses.replace(block, what=f"{challenge_line(block)}, and {why}")
-        if block.cause in request.meta.get(FALLBACK_ON, ()):
+        if block.cause in request.meta.get(FALLBACK_ON, ()) and (
+            block.cause not in LOGIN_REFUSALS or sent_login(request)
+        ):
             # The spider has another way to this content (an article's page when its API wants
-            # a signature): this refusal is the spider's to handle, not the end of the crawl.
+            # a signature, an endpoint Zhihu moved to): this refusal is the spider's to handle,
+            # not the end of the crawl, unless the other way fails too (FALLBACK_OF).
             raise Refused(block)
         stop_crawl(self.crawler, block)
         raise Blocked(block.message)

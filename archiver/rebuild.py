@@ -95,7 +95,8 @@ _PARSERS: tuple[tuple[re.Pattern[str], Parse], ...] = (
     (re.compile(r"^/api/4/news/\d+$"), _story),
 )
 _QUESTION = re.compile(r"^/api/v4/questions/(\d+)/")
-_HOT_LIST = re.compile(r"^/api/v3/feed/topstory/hot-lists/total$")
+# www.zhihu.com's, or the app host's where the crawl fell back to it (archiver/zhihu/urls.py)
+_HOT_LIST = re.compile(r"^(/api/v3/feed)?/topstory/hot-lists/total$")
 _DAILY_LISTING = re.compile(r"^/api/4/stories/(latest|before/\d{8})$")
 
 
@@ -170,7 +171,7 @@ class Captured:
         latest = {capture.url: n for n, capture in enumerate(captures)}
         for n, capture in enumerate(captures):
             self.figures[capture.url] = capture
-            if "/api/" not in capture.url:
+            if "/api/" not in capture.url and "/topstory/" not in capture.url:
                 continue  # a figure or a page: nothing holds items there (a quick test first)
             path = urlsplit(capture.url).path
             if _HOT_LIST.match(path):

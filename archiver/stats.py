@@ -6,6 +6,7 @@ FAILED = "archiver/failed"  # /<reason>: downloads that failed, items that could
 # (and /list/<reason>: lists not read whole, each once, by the reason of its first problem)
 LISTS = "archiver/lists"  # /read_apart: items a list cut, read from their own endpoint
 BLOCKED = "archiver/blocked"  # the cause, when Zhihu refused us; /<cause> counts the responses
+FALLBACK = "archiver/fallback"  # /<endpoint>: requests sent elsewhere after Zhihu turned one away
 EXIT_CODE = "archiver/exit_code"
 FIGURES = "archiver/figures"  # /stored, /refused_host, /deferred, /failed/<reason>
 VIDEOS = "archiver/videos"  # /stored, /uptodate, /refused_host, /deferred, /failed/<reason>

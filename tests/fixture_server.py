@@ -141,12 +141,12 @@ class ZhihuGate:
         """A refusal, or None when Zhihu would answer; `headers` are read case-insensitively."""
         if not self.enforce or host not in ZHIHU_HOSTS:
             return None
-        refusal, reason = self._judge(target, headers)
+        refusal, reason = self._judge(host, target, headers)
         if refusal is not None:
             self.refused.append(f"{reason} {host}{target}")
         return refusal
 
-    def _judge(self, target: str, headers: Message) -> tuple[Refusal | None, str]:
+    def _judge(self, host: str, target: str, headers: Message) -> tuple[Refusal | None, str]:
         if not headers.get("User-Agent", "").startswith("Mozilla/5.0"):
             return Refusal(400, b"<html><body>400 Bad Request</body></html>", TYPES["html"]), "ua"
         cookie = headers.get("Cookie", "")
@@ -157,7 +157,8 @@ class ZhihuGate:
             accepted = token == self.zse_ck
         challenge = Refusal(403, challenge_page(self.script.path), TYPES["html"]), "challenge"
         path = urlsplit(target).path
-        if not path.startswith("/api/"):
+        # The app's host is all API (`/topstory/hot-lists/total`): it wants the login, unsigned.
+        if not path.startswith("/api/") and host != "api.zhihu.com":
             if path == "/equation" or accepted:
                 return None, ""
             return challenge

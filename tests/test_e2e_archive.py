@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from crawling import crawl, posts
+from crawling import SECRET, crawl, posts
 
 ANSWERS = "_posts/社交媒体/知乎/知乎回答"
 ARTICLES = "_posts/社交媒体/知乎/知乎专栏"
@@ -189,3 +189,43 @@ def test_a_post_that_cannot_be_written_fails_the_url_and_the_run(tmp_path):
     [line] = [ln for ln in run.log.splitlines() if "Dropped:" in ln]
     assert "unsafe_path: answer 2583412650 ('ai作画到了什么水平了？目前有哪些应用？')" in line
     assert "<p" not in line  # the item's HTML is never dumped into the log
+
+
+def test_a_questions_answers_from_feeds_where_answers_is_refused(tmp_path):
+    # scenarios/moved: /answers 403 although logged in; /feeds, cursor-paged, has the answer.
+    url = "www.zhihu.com/question/2088649572151194406"  # 19 digits, kept as text throughout
+    run = crawl(tmp_path, "moved", command=("archive", url))
+    assert run.code == 0, run.log
+    assert set(posts(tmp_path)) == {f"{ANSWERS}/answer-2090000000000000001.md"}
+    assert "Progress: 1/1 archived, 0 failed" in run.log
+    assert "'archiver/fallback/question_feeds': 1" in run.log
+    assert run.server.gate.refused == []
+
+
+def test_without_a_login_a_refusal_is_the_block_it_always_was(tmp_path):
+    anonymous = "; ".join(p for p in SECRET.split("; ") if not p.startswith("z_c0="))
+    run = crawl(
+        tmp_path,
+        "moved",
+        command=("archive", "https://www.zhihu.com/question/2088649572151194406"),
+        env={"ZHIHU_COOKIE": anonymous},
+    )
+    assert run.code == 3, run.log
+    assert "Blocked: Zhihu requires a login for this request (HTTP 401, code 101" in run.log
+    assert not any("/feeds" in p for p in run.requested("www.zhihu.com"))
+    assert "archiver/fallback" not in run.log
+
+
+def test_where_feeds_fails_too_the_refusal_of_answers_is_the_block(tmp_path):
+    run = crawl(tmp_path, "moved", command=("archive", "https://www.zhihu.com/question/623456789"))
+    assert run.code == 3, run.log
+    [feeds] = [p for p in run.requested("www.zhihu.com") if "/feeds" in p]
+    assert feeds.startswith("/api/v4/questions/623456789/feeds?")
+    assert (
+        run.log.count(
+            "Blocked: Zhihu requires a login for this request (HTTP 401, code 101, "
+            "at https://www.zhihu.com/api/v4/questions/623456789/answers?"
+        )
+        == 1
+    )
+    assert "Progress: 0/1 archived, 1 failed" in run.log

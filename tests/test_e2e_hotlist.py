@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import SEED_POST
-from crawling import SECRET, Run, assert_no_secret, crawl
+from crawling import PROJECT, SECRET, Run, assert_no_secret, crawl
 from crawling import posts as all_posts
 
 CATEGORY = "_posts/社交媒体/知乎/知乎热榜"
@@ -157,6 +160,100 @@ def test_blocked_runs_stop_loudly_and_write_nothing(tmp_path, scenario, says):
     assert "To fix:" in run.log and "exit status 3" in run.log
     assert posts(tmp_path) == {}
     assert "TOPSECRETVALUE" not in run.log
+
+
+MOVED_ANSWER = f"{CATEGORY}/answer-2090000000000000001.md"
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory) -> tuple[Path, Run]:
+    """Zhihu moved the core path: www.zhihu.com's hot list answers 401 although logged in, a
+    question's /answers 403; the app host's hot list and /feeds answer (scenarios/moved)."""
+    archive = tmp_path_factory.mktemp("moved")
+    return archive, crawl(archive, "moved")
+
+
+def test_where_zhihu_moved_the_hot_list_and_answers_the_run_follows(moved):
+    archive, run = moved
+    assert run.code == 0, run.log
+    assert set(posts(archive)) == {f"{CATEGORY}/answer-2583412650.md", MOVED_ANSWER}
+    hot = run.requested("api.zhihu.com")
+    assert hot == ["/topstory/hot-lists/total?limit=50&reverse_order=0"]
+    feeds = [p for p in run.requested("www.zhihu.com") if "/feeds" in p]
+    assert [p.split("?")[0] for p in feeds] == ["/api/v4/questions/2088649572151194406/feeds"] * 2
+    assert "cursor=5d1c3b7a9e2f4068a1b3c5d7e9f10243" in feeds[1]  # cursor paging followed
+    # Each fallback counted, and said once.
+    assert "'archiver/fallback/hot_list_app': 1" in run.log
+    assert "'archiver/fallback/question_feeds': 1" in run.log
+    assert run.log.count("with a login; reading it from api.zhihu.com, as RSSHub does") == 1
+    assert run.log.count("with a login; reading it from /feeds, as Zhihu's web page does") == 1
+    assert "Blocked:" not in run.log
+    # A card that holds no answer is said and counted, not archived.
+    assert (
+        "Skipped (not_an_answer): a question's feed card of zvideo 2090000000000000777" in run.log
+    )
+
+
+def test_the_fallbacks_are_sent_as_their_clients_send_them(moved):
+    _, run = moved
+    assert run.server.gate.refused == []  # the login everywhere, /feeds signed
+    [app] = [s for s in run.server.seen if s.host == "api.zhihu.com"]
+    headers = {k.lower(): v for k, v in app.headers.items()}
+    assert "z_c0=" in headers["cookie"] and "x-zse-96" not in headers  # RSSHub: the cookie alone
+    [feeds, _] = [s for s in run.server.seen if "/feeds" in s.path]
+    assert feeds.headers["Referer"] == "https://www.zhihu.com/question/2088649572151194406"
+
+
+def test_an_area_shaped_hot_list_gives_its_entries_title_and_image(moved):
+    archive, _ = moved
+    text = posts(archive)[MOVED_ANSWER].decode()
+    assert "\ntitle: '为什么家里的猫总在半夜跑酷？'\n" in text
+    assert "屋顶上的猫的回答<br><br>" in text
+    # The answer has no figure of its own: its entry's `image_area.url` is its head image.
+    image = "https://pic2.zhimg.com/80/v2-9e8d7c6b5a4f30211203f4e5d6c7b8a9_720w.png"
+    assert f"\nheadimg: '{image}'\n" in text and f"\nthumbnail: '{image}'\n" in text
+    with sqlite3.connect(archive / ".archiver" / "index.sqlite3") as db:
+        rows = db.execute(
+            "SELECT rank, question_id, title, heat FROM hotlist ORDER BY rank"
+        ).fetchall()
+    assert rows == [
+        (1, "546512789", "ai作画到了什么水平了？目前有哪些应用？", "1512 万热度"),
+        (2, "2088649572151194406", "为什么家里的猫总在半夜跑酷？", "806 万热度"),
+    ]
+
+
+def test_a_rerender_of_the_moved_run_changes_nothing(moved, tmp_path):
+    """The app host's hot list and /feeds are read back from the WARC as the crawl read them:
+    the entry's image, the feed card's answer."""
+    archive, _ = moved
+    copy = tmp_path / "archive"
+    shutil.copytree(archive, copy)
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "rerender", "-s", f"ARCHIVE_DIR={copy}"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 changed, 2 unchanged, 0 failed" in done.stdout
+    assert posts(copy) == posts(archive)
+
+
+def test_a_fallback_that_fails_too_is_the_block_it_was(tmp_path):
+    # login-required: www.zhihu.com's hot list 401, and nothing at api.zhihu.com either.
+    run = crawl(tmp_path, "login-required")
+    assert run.code == 3, run.log
+    assert run.requested("api.zhihu.com") == ["/topstory/hot-lists/total?limit=50&reverse_order=0"]
+    assert (
+        run.log.count(
+            "Blocked: Zhihu requires a login for this request (HTTP 401, code 101, "
+            "at https://www.zhihu.com/api/v3/feed/topstory/hot-lists/total"
+        )
+        == 1
+    )
+    assert "'archiver/fallback/hot_list_app': 1" in run.log
+    assert posts(tmp_path) == {}
 
 
 def test_a_stale_challenge_token_stops_the_run_with_what_to_copy(tmp_path):

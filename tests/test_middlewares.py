@@ -10,9 +10,12 @@ from scrapy.http import Request, TextResponse
 from twisted.internet import defer
 
 from archiver.middlewares import (
+    FALLBACK_ON,
+    FALLBACK_URL,
     VIDEO_META,
     BackoffRetryMiddleware,
     FigureAllowlistMiddleware,
+    Refused,
     RefusedFigure,
     ZhihuBlockMiddleware,
     ZhihuHosts,
@@ -219,6 +222,34 @@ def test_block_stops_the_crawl_once_and_counts(caplog):
     assert crawler.stats.get_value("archiver/blocked") == "login_required"
     assert crawler.stats.get_value("archiver/blocked/login_required") == 2
     assert len([r for r in caplog.records if r.message.startswith("Blocked:")]) == 1
+
+
+@pytest.mark.parametrize(
+    ("cookie", "status", "body", "worked_around"),
+    [
+        ("z_c0=ticket; d_c0=device", 401, b'{"error":{"code":101,"message":"x"}}', True),
+        ("z_c0=ticket; d_c0=device", 403, b'{"error":{"code":403,"message":"x"}}', True),
+        # without the login, a 401 or 403 means what it says: no other endpoint would answer
+        ("d_c0=device", 401, b'{"error":{"code":101,"message":"x"}}', False),
+        ("d_c0=device", 403, b"{}", False),
+        # a block of another cause is never worked around this way
+        ("z_c0=ticket", 403, b'{"error":{"code":40362,"message":"x"}}', False),
+    ],
+)
+def test_a_declared_fallback_takes_refusals_of_a_logged_in_request(
+    cookie, status, body, worked_around
+):
+    mw, crawler = block_middleware()
+    url = f"{BASE}/api/v4/questions/1/answers"
+    request = Request(
+        url,
+        headers={"Cookie": cookie},
+        meta={FALLBACK_ON: ("login_required", "forbidden"), FALLBACK_URL: f"{url}/feeds"},
+    )
+    with pytest.raises(IgnoreRequest) as info:
+        mw.process_response(request, TextResponse(url, status=status, body=body))
+    assert isinstance(info.value, Refused) is worked_around
+    assert crawler.engine.closed == ([] if worked_around else ["blocked"])
 
 
 def test_other_hosts_are_never_a_block():

@@ -8,7 +8,13 @@ from archiver.items import HotQuestion, Post, Skip
 from archiver.zhihu.answers import answer_post, parse_answers_page
 from archiver.zhihu.hotlist import parse_hot_list
 from archiver.zhihu.jsonutil import ZhihuFormatError
-from archiver.zhihu.urls import answers_url, hot_list_url, rebase
+from archiver.zhihu.urls import (
+    answers_url,
+    app_hot_list_url,
+    hot_list_url,
+    question_feeds_url,
+    rebase,
+)
 
 
 def desktop_entry(qid, title="标题", heat="1233 万热度"):
@@ -69,6 +75,27 @@ def test_hot_list_entry_image_is_its_first_childs_thumbnail():
 def test_hot_list_area_shape():
     questions, _ = parse_hot_list(json.dumps({"data": [area_entry(438830539)]}))
     assert questions == [HotQuestion(1, "438830539", "区域标题", "4975 万热度")]
+
+
+def test_hot_list_area_shape_image_is_its_image_area():
+    image = "https://pic3.zhimg.com/50/v2-4201aa2f_b.jpg"
+    with_image = area_entry(302347850)
+    with_image["target"]["image_area"] = {"url": image}
+    entries = [with_image, area_entry(301329162), {**area_entry(5), "children": []}]
+    questions, _ = parse_hot_list(json.dumps({"data": entries}))
+    assert [(q.question_id, q.image) for q in questions] == [
+        ("302347850", image),
+        ("301329162", ""),  # "" where the entry shows no picture
+        ("5", ""),
+    ]
+
+
+def test_hot_list_of_the_app_host_in_the_flat_shape():
+    # RSSHub reads api.zhihu.com's list by `target.url` (an API URL) or `target.id`.
+    entry = desktop_entry("2088649572151194406")
+    del entry["target"]["type"]
+    questions, _ = parse_hot_list(json.dumps({"data": [entry]}))
+    assert [q.question_id for q in questions] == ["2088649572151194406"]
 
 
 def test_hot_list_entry_with_only_a_card_id_and_no_optional_fields():
@@ -175,6 +202,37 @@ def test_answers_page_with_feed_wrapped_answers_and_skips():
     assert [s.reason for s in page.skipped] == ["truncated", "unexpected_shape"]
 
 
+def test_answers_page_of_question_feed_cards():
+    # /api/v4/questions/{id}/feeds: each answer a card; cards of other kinds are no answers.
+    data = [
+        {
+            "type": "question_feed_card",
+            "target_type": "answer",
+            "position": 0,
+            "cursor": "4fc59e44",
+            "target": answer(id="2090000000000000001"),
+        },
+        {
+            "type": "question_feed_card",
+            "target_type": "zvideo",
+            "position": 1,
+            "target": {"id": "2090000000000000777", "type": "zvideo"},
+        },
+        {"type": "question_feed_card", "target": answer(id=7)},  # target_type left out
+    ]
+    nxt = "https://www.zhihu.com/api/v4/questions/9/feeds?cursor=4fc59e44&limit=5&offset=2"
+    page = parse_answers_page(
+        json.dumps({"data": data, "paging": {"page": 2, "is_end": False, "next": nxt}})
+    )
+    assert [p.id for p in page.answers] == ["2090000000000000001", "7"]
+    assert page.next_url == nxt
+    [skip] = page.skipped
+    assert (skip.reason, skip.detail) == (
+        "not_an_answer",
+        "a question's feed card of zvideo 2090000000000000777",
+    )
+
+
 def test_answers_page_that_is_not_one():
     with pytest.raises(ZhihuFormatError) as info:
         parse_answers_page('{"data": [{"id": 1, "content": "<p>断')
@@ -188,6 +246,15 @@ def test_urls_follow_the_base():
     url = answers_url("https://www.zhihu.com", "9", 30)
     assert url.startswith("https://www.zhihu.com/api/v4/questions/9/answers?include=")
     assert "limit=20&offset=0&sort_by=default" in url
+    feeds = question_feeds_url("https://www.zhihu.com", "2088649572151194406", 30)
+    assert feeds.startswith(
+        "https://www.zhihu.com/api/v4/questions/2088649572151194406/feeds?include="
+    )
+    assert "limit=20&offset=0&order=default&platform=desktop" in feeds
+    # Zhihu's own host, whatever ZHIHU_BASE_URL (as RSSHub asks it)
+    assert app_hot_list_url(50) == (
+        "https://api.zhihu.com/topstory/hot-lists/total?limit=50&reverse_order=0"
+    )
     assert rebase("http://www.zhihu.com/api/v4/q?a=1&b=2", "http://127.0.0.1:5") == (
         "http://127.0.0.1:5/api/v4/q?a=1&b=2"
     )

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 
 from scrapy.http import Request, Response
+from twisted.python.failure import Failure
 
 from archiver.config import Check, whole_number
 from archiver.items import Post
@@ -77,7 +78,7 @@ class ArchiveSpider(ListingSpider):
         if target.kind == "question":
             wanted = self.answers or self.settings.getint("ZHIHU_ANSWERS_PER_QUESTION")
             request = self.answers_request(target.id, "", wanted)
-            request.errback = self.target_failed
+            request.errback = self.question_failed
             request.meta["target"] = target
             return request
         if target.kind == "daily":
@@ -124,6 +125,13 @@ class ArchiveSpider(ListingSpider):
         """A question with no answer in the pipelines and no page to come has failed."""
         if not self.in_flight.get(question_id) and question_id not in self.paging:
             self.progress(self.open_questions.pop(question_id), ok=False)
+
+    def question_failed(self, failure: Failure) -> Iterator[Request]:
+        """A question's first page of answers failed: /feeds, where Zhihu moved it, or lost."""
+        if fallback := self.answers_fallback(failure):
+            yield fallback
+            return
+        yield from self.target_failed(failure)
 
     def target_lost(self, target: Target) -> None:
         if target.kind == "question":

@@ -17,11 +17,23 @@ from twisted.python.failure import Failure
 from archiver import stats as keys
 from archiver.config import Check, argument_problems
 from archiver.items import Post, Skip
-from archiver.middlewares import Blocked
+from archiver.middlewares import (
+    FALLBACK_OF,
+    FALLBACK_ON,
+    FALLBACK_URL,
+    LOGIN_REFUSALS,
+    Blocked,
+    Refused,
+    sent_login,
+    stop_crawl,
+)
 from archiver.webarchive import NotInArchive
 from archiver.zhihu.answers import parse_answers_page
 from archiver.zhihu.jsonutil import ZhihuFormatError
-from archiver.zhihu.urls import answers_url, question_page, rebase
+from archiver.zhihu.urls import answers_url, question_feeds_url, question_page, rebase
+
+# Request meta a fallback keeps: what the spider's own callbacks and errbacks read.
+CARRIED_META = ("target",)
 
 
 def categories_setting(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -49,6 +61,27 @@ def body_text(response: Response) -> str:
     if isinstance(response, TextResponse):
         return response.text
     return response.body.decode("utf-8", errors="replace")
+
+
+def moved(failure: Failure) -> bool:
+    """Whether Zhihu turned a request away as an endpoint it no longer serves this client: a
+    refusal the request declared it works around (with a login where it takes one, see
+    ZhihuBlockMiddleware), or HTTP 404 to a request that carried the login."""
+    if failure.check(Refused):
+        return True
+    if failure.check(HttpError) and failure.value.response.status == 404:
+        return sent_login(failure.request)
+    return False
+
+
+def refusal(failure: Failure) -> str:
+    """`HTTP 401, code 101`: how Zhihu refused, for the line that says so."""
+    if failure.check(Refused):
+        block = failure.value.block
+        return f"HTTP {block.status}" + (f", code {block.code}" if block.code is not None else "")
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    return failure.getErrorMessage()
 
 
 class ArchiverSpider(scrapy.Spider):
@@ -81,13 +114,58 @@ class ArchiverSpider(scrapy.Spider):
     def answers_request(
         self, question_id: str, title: str, wanted: int, url: str | None = None
     ) -> Request:
-        """The next `wanted` answers of a question, from `url` or from its first page."""
+        """The next `wanted` answers of a question, from `url` or from its first page.
+
+        The first page is asked of `/answers`, as ever; should Zhihu turn that away although
+        logged in (401, 403, 404), of `/feeds`, where Zhihu's web page reads them now.
+        """
+        meta: dict[str, Any] = {}
+        if url is None:
+            meta[FALLBACK_ON] = tuple(LOGIN_REFUSALS)
+            meta[FALLBACK_URL] = question_feeds_url(self.base_url, question_id, wanted)
         return Request(
             url or answers_url(self.base_url, question_id, wanted),
             callback=self.parse_answers,
-            errback=self.request_failed,
+            errback=self.answers_failed,
             headers={"Referer": question_page(question_id)},
             cb_kwargs={"question_id": question_id, "title": title, "wanted": wanted},
+            meta=meta,
+        )
+
+    def answers_failed(self, failure: Failure) -> Iterator[Request]:
+        if fallback := self.answers_fallback(failure):
+            yield fallback
+            return
+        self.request_failed(failure)
+
+    def answers_fallback(self, failure: Failure) -> Request | None:
+        return self.fallback(failure, "question_feeds", "/feeds, as Zhihu's web page does")
+
+    def fallback(self, failure: Failure, stat: str, instead: str) -> Request | None:
+        """The failed request again at its FALLBACK_URL, when Zhihu turned it away as an endpoint
+        it no longer serves this client; None otherwise. Counted (`archiver/fallback/<stat>`),
+        said once a run; should the fallback fail too, it fails as the first request did."""
+        request = failure.request
+        url = request.meta.get(FALLBACK_URL)
+        if not url or not moved(failure):
+            return None
+        assert self.crawler.stats is not None
+        key = f"{keys.FALLBACK}/{stat}"
+        if not self.crawler.stats.get_value(key):
+            self.logger.warning(
+                "Zhihu turned %s away (%s) with a login; reading it from %s (each time counted "
+                "as %s)",
+                request.url,
+                refusal(failure),
+                instead,
+                key,
+            )
+        self.crawler.stats.inc_value(key)
+        meta = {name: request.meta[name] for name in CARRIED_META if name in request.meta}
+        meta[FALLBACK_OF] = failure.value.block if failure.check(Refused) else None
+        referer = request.headers.get("Referer")
+        return request.replace(
+            url=url, meta=meta, headers={"Referer": referer} if referer else {}, dont_filter=True
         )
 
     def parse_answers(
@@ -120,6 +198,11 @@ class ArchiverSpider(scrapy.Spider):
     def count_failure(self, failure: Failure) -> str:
         """`request_failed`, and the reason it counted (a stats key suffix; "blocked" for a
         refusal the `Blocked:` line has said). Not an errback: it returns a value."""
+        original = failure.request.meta.get(FALLBACK_OF)
+        if original is not None and not failure.check(Blocked):
+            # The other endpoint did not answer either: the refusal stands, a block.
+            stop_crawl(self.crawler, original)
+            return "blocked"
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = "not_found" if status == 404 else f"http_{status}"

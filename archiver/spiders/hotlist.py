@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from scrapy.http import Request, Response
+from twisted.python.failure import Failure
 
 from archiver.items import HotListSnapshot, Post, Skip
+from archiver.middlewares import FALLBACK_ON, FALLBACK_URL, LOGIN_REFUSALS
 from archiver.spiders.base import ArchiverSpider, body_text, response_time
 from archiver.zhihu.hotlist import parse_hot_list
 from archiver.zhihu.jsonutil import ZhihuFormatError
-from archiver.zhihu.urls import hot_list_url
+from archiver.zhihu.urls import app_hot_list_url, hot_list_url
 
 
 class HotlistSpider(ArchiverSpider):
@@ -27,12 +29,21 @@ class HotlistSpider(ArchiverSpider):
         self.entry_images: dict[str, str] = {}  # question id -> the image its entry shows
 
     async def start(self) -> AsyncIterator[Request]:
+        limit = self.settings.getint("ZHIHU_HOTLIST_LIMIT")
         yield Request(
-            hot_list_url(self.base_url, self.settings.getint("ZHIHU_HOTLIST_LIMIT")),
+            hot_list_url(self.base_url, limit),
             callback=self.parse_hot_list,
-            errback=self.request_failed,
+            errback=self.hot_list_failed,
             headers={"Referer": "https://www.zhihu.com/hot"},
+            # Zhihu has answered 401 here to clients it still serves at api.zhihu.com.
+            meta={FALLBACK_ON: tuple(LOGIN_REFUSALS), FALLBACK_URL: app_hot_list_url(limit)},
         )
+
+    def hot_list_failed(self, failure: Failure) -> Iterator[Request]:
+        if fallback := self.fallback(failure, "hot_list_app", "api.zhihu.com, as RSSHub does"):
+            yield fallback
+            return
+        self.request_failed(failure)
 
     def parse_hot_list(self, response: Response) -> Iterator[Any]:
         try:

@@ -1,4 +1,11 @@
-"""Answers (`/api/v4/questions/{qid}/answers`, `/api/v4/answers/{id}`) to Post items."""
+"""Answers (`/api/v4/questions/{qid}/answers` or `/feeds`, `/api/v4/answers/{id}`) to Post items.
+
+`/answers` gives the answer objects themselves; `/feeds`, where Zhihu's web page reads a
+question's answers now (cursor-paged), wraps each as a card: `{"type": "question_feed_card",
+"target_type": "answer", "target": {<answer>}, "cursor": ..., "position": ...}` (the shape
+zhihu-plus-plus parses, `QuestionFeedCard` in shared/.../data/Feed.kt, 2026), formerly as
+`{"type": "feed", "target": {<answer>}}`. A card of another target type is not an answer.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +33,28 @@ def parse_answers_page(text: str, fallback_title: str = "") -> AnswersPage:
         raise ZhihuFormatError("unexpected_shape", "answers page has no `data` array")
     page = AnswersPage(next_url=next_page(data.get("paging"), bool(entries)))
     for entry in entries:
-        # the cursor-paged /feeds endpoint wraps each answer as {"type": "feed", "target": {...}}
-        answer = entry.get("target") if get_path(entry, "type") == "feed" else entry
-        result = answer_post(answer, fallback_title)
+        answer = feed_target(entry)
+        result = answer_post(answer, fallback_title) if answer is not None else not_an_answer(entry)
         (page.answers if isinstance(result, Post) else page.skipped).append(result)
     return page
+
+
+def feed_target(entry: Any) -> Any:
+    """The answer object of one entry: a card's target, else the entry itself; None for a card
+    that holds no answer."""
+    kind = get_path(entry, "type")
+    if kind == "feed":
+        return entry.get("target")
+    if kind == "question_feed_card":
+        target_type = entry.get("target_type") or get_path(entry, "target", "type")
+        return entry.get("target") if target_type == "answer" else None
+    return entry
+
+
+def not_an_answer(entry: dict[str, Any]) -> Skip:
+    target_type = text_of(entry.get("target_type")) or "?"
+    target_id = as_id(get_path(entry, "target", "id")) or "?"
+    return Skip("not_an_answer", f"a question's feed card of {target_type} {target_id}")
 
 
 def parse_answer(text: str) -> Post | Skip:

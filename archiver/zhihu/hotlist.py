@@ -1,4 +1,7 @@
-"""The hot list (`/api/v3/feed/topstory/hot-lists/total`), in both shapes Zhihu has served."""
+"""The hot list (`/api/v3/feed/topstory/hot-lists/total`, or the app's
+`api.zhihu.com/topstory/hot-lists/total`), in both shapes Zhihu has served: the flat desktop one
+(`target.title`, `detail_text`, `children[0].thumbnail`) and the "area" one (`target.title_area`,
+`metrics_area`, `image_area`, `link`)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from typing import Any
 from archiver.items import HotQuestion, Skip
 from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, get_path, load_object, text_of
 
-_QUESTION_URL = re.compile(r"/questions?/(\d+)")
+# ASCII digits: a question id is text from here to the API URL (19 digits now).
+_QUESTION_URL = re.compile(r"/questions?/([0-9]+)")
 
 
 def parse_hot_list(text: str) -> tuple[list[HotQuestion], list[Skip]]:
@@ -46,11 +50,15 @@ def hot_question(rank: int, entry: Any) -> HotQuestion | Skip:
 
 
 def _thumbnail(entry: dict[str, Any]) -> str:
-    """The picture the hot list shows beside the entry, as Zhihu gives it (query and all)."""
+    """The picture the hot list shows beside the entry, as Zhihu gives it (query and all): the
+    first child's `thumbnail` (desktop shape), else the target's `image_area.url` (area shape,
+    `""` when the entry has none)."""
     children = entry.get("children")
     first = children[0] if isinstance(children, list) and children else None
-    url = first.get("thumbnail") if isinstance(first, dict) else None
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else ""
+    for url in (get_path(first, "thumbnail"), get_path(entry, "target", "image_area", "url")):
+        if isinstance(url, str) and url.startswith(("https://", "http://")):
+            return url
+    return ""
 
 
 def _question_id(entry: dict[str, Any], target: dict[str, Any]) -> str:

@@ -18,8 +18,18 @@ def api_url(base_url: str, path: str, **params: str | int) -> str:
     return f"{base_url.rstrip('/')}{path}" + (f"?{query}" if query else "")
 
 
+# Where the app, and clients maintained in 2025-26, read the hot list (RSSHub's
+# lib/routes/zhihu/hot.ts: this URL and the login cookie, no signature): the fallback of
+# hot_list_url, which has answered 401 to some of them. Zhihu's own host, whatever the base.
+APP_HOT_LIST = "https://api.zhihu.com/topstory/hot-lists/total"
+
+
 def hot_list_url(base_url: str, limit: int) -> str:
     return api_url(base_url, "/api/v3/feed/topstory/hot-lists/total", limit=limit, desktop="true")
+
+
+def app_hot_list_url(limit: int) -> str:
+    return api_url(APP_HOT_LIST, "", limit=limit, reverse_order=0)
 
 
 def answers_url(base_url: str, question_id: str, limit: int) -> str:
@@ -30,6 +40,20 @@ def answers_url(base_url: str, question_id: str, limit: int) -> str:
         limit=min(limit, PAGE_LIMIT),
         offset=0,
         sort_by="default",
+        platform="desktop",
+    )
+
+
+def question_feeds_url(base_url: str, question_id: str, limit: int) -> str:
+    """A question's answers as Zhihu's web page reads them now (and zhihu-plus-plus, 2026):
+    `/feeds`, cursor-paged, each answer a `question_feed_card`; the fallback of answers_url."""
+    return api_url(
+        base_url,
+        f"/api/v4/questions/{question_id}/feeds",
+        include=ANSWER_INCLUDE,
+        limit=min(limit, PAGE_LIMIT),
+        offset=0,
+        order="default",
         platform="desktop",
     )
 
