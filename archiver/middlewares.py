@@ -59,6 +59,7 @@ from archiver.zhihu.cookies import (
     missing_message,
 )
 from archiver.zhihu.signing import ZSE_93, sign
+from archiver.zhihu.videos import PLAY_INFO_PATH
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -215,7 +216,11 @@ class ZhihuSigningMiddleware:
             # Nothing to sign with (a spider that needs no identity): Zhihu will say no.
             request.headers.pop("x-zse-96", None)
             return
-        request.headers["x-zse-96"] = sign(wire_target(request.url), d_c0, self.signature_byte)
+        # A body (the video play-info's JSON) is signed too, as Zhihu's web client signs it.
+        body = request.body.decode("utf-8", errors="replace")
+        request.headers["x-zse-96"] = sign(
+            wire_target(request.url), d_c0, self.signature_byte, body=body
+        )
 
 
 CHALLENGE_UNSOLVED = "archiver_challenge_unsolved"  # request meta: why the solver could not
@@ -262,8 +267,9 @@ class ZhihuBlockMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        # Figures (equation images live on www.zhihu.com) fail on their own; they never block.
-        if request.url not in self.hosts or "archiver_figure" in request.meta:
+        # Figures (equation images live on www.zhihu.com) and videos (the web player's
+        # play-info) fail on their own; they never block.
+        if request.url not in self.hosts or _media(request):
             return response
         location = response.headers.get("Location", b"").decode("latin-1")
         block = detect_block(response.status, response.url, response.body, location)
@@ -325,7 +331,8 @@ def backoff_delay(retry_times: int, base: float, cap: float) -> float:
 
 FIGURE_META = "archiver_figure"  # request meta of every figure download (FiguresPipeline)
 VIDEO_META = "archiver_video"  # request meta of every video download (VideosPipeline): lens id
-# Where a video request may go besides ARCHIVE_VIDEO_HOSTS: the play-info's own host.
+# Where a video request may go besides ARCHIVE_VIDEO_HOSTS: the play-info endpoints (the lens
+# host, and the web player's path on the ZHIHU_BASE_URL host).
 VIDEO_INFO_HOSTS = ("lens.zhihu.com",)
 
 
@@ -352,10 +359,11 @@ class FigureAllowlistMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
+        web_player = f"{urlsplit(settings['ZHIHU_BASE_URL']).hostname}{PLAY_INFO_PATH}"
         return cls(
             crawler,
             settings.getlist("FIGURES_ALLOWED_HOSTS"),
-            settings.getlist("ARCHIVE_VIDEO_HOSTS"),
+            [*settings.getlist("ARCHIVE_VIDEO_HOSTS"), web_player],
         )
 
     def process_request(self, request: Request) -> None:
@@ -552,6 +560,11 @@ _DOWNLOAD_ERRORS = (
     ResponseDataLossError,
     OSError,
 )
+
+
+def _media(request: Request) -> bool:
+    """A figure or a video's request: never a block of the crawl."""
+    return FIGURE_META in request.meta or VIDEO_META in request.meta
 
 
 def _own_request(request: Request) -> bool:

@@ -212,6 +212,9 @@ class WarcCaptureMiddleware:
         request_record = self.writer.create_warc_record(
             request.url,
             "request",
+            # A POST's body (the video play-info's JSON) is part of what was asked.
+            payload=BytesIO(request.body) if request.body else None,
+            length=len(request.body) if request.body else None,
             http_headers=StatusAndHeaders(
                 f"{request.method} {target} HTTP/1.1",
                 header_pairs(request.headers),

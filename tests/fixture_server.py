@@ -137,16 +137,18 @@ class ZhihuGate:
     script: ChallengeScript = field(default_factory=ChallengeScript)  # the one its page names
     refused: list[str] = field(default_factory=list)  # "<reason> <host><target>", in order
 
-    def check(self, host: str, target: str, headers: Message) -> Refusal | None:
+    def check(self, host: str, target: str, headers: Message, body: bytes = b"") -> Refusal | None:
         """A refusal, or None when Zhihu would answer; `headers` are read case-insensitively."""
         if not self.enforce or host not in ZHIHU_HOSTS:
             return None
-        refusal, reason = self._judge(host, target, headers)
+        refusal, reason = self._judge(host, target, headers, body)
         if refusal is not None:
             self.refused.append(f"{reason} {host}{target}")
         return refusal
 
-    def _judge(self, host: str, target: str, headers: Message) -> tuple[Refusal | None, str]:
+    def _judge(
+        self, host: str, target: str, headers: Message, body: bytes = b""
+    ) -> tuple[Refusal | None, str]:
         if not headers.get("User-Agent", "").startswith("Mozilla/5.0"):
             return Refusal(400, b"<html><body>400 Bad Request</body></html>", TYPES["html"]), "ua"
         cookie = headers.get("Cookie", "")
@@ -166,17 +168,18 @@ class ZhihuGate:
             return challenge
         if not cookie_value(cookie, "z_c0"):
             return _error(401, 101, "身份未经过验证", "AuthenticationError"), "login"
-        if path.startswith(SIGNED) and not self.signed(target, headers, cookie):
+        if path.startswith(SIGNED) and not self.signed(target, headers, cookie, body):
             return _error(403, 10003, "请求参数异常，请升级客户端后重试。"), "signature"
         return None, ""
 
     @staticmethod
-    def signed(target: str, headers: Message, cookie: str) -> bool:
+    def signed(target: str, headers: Message, cookie: str, body: bytes = b"") -> bool:
+        """Signed over the target, d_c0 and (a POST's) body, as received."""
         d_c0 = cookie_value(cookie, "d_c0")
         return (
             d_c0 is not None
             and headers.get("x-zse-93") == ZSE_93
-            and verify(headers.get("x-zse-96", ""), target, d_c0)
+            and verify(headers.get("x-zse-96", ""), target, d_c0, body=body.decode("utf-8"))
         )
 
 
@@ -198,6 +201,8 @@ class Seen:
     host: str
     path: str
     headers: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
 
     @property
     def url(self) -> str:
@@ -226,15 +231,20 @@ class FixtureServer:
                 host = url.netloc or self.tunnel_host or server.host
                 path = f"{url.path}?{url.query}" if url.query else url.path
                 headers = dict(self.headers.items())
-                server.seen.append(Seen(host, path, headers))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                server.seen.append(Seen(host, path, headers, self.command, body))
                 time.sleep(server.delay)
                 # The request target as received (origin-form), which is what Zhihu signs.
                 target = self.path if not url.netloc else path
-                refusal = server.gate.check(host, target, self.headers)
+                refusal = server.gate.check(host, target, self.headers, body)
                 if refusal is not None:
                     server.send(self, refusal.status, refusal.body, refusal.content_type)
                     return
+                # A POST (the video play-info) is answered by the fixture of its URL.
                 server.respond(self, host, url.path, url.query)
+
+            do_POST = do_GET
 
             def do_CONNECT(self) -> None:
                 self.send_response(200, "Connection established")

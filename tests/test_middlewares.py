@@ -156,6 +156,17 @@ def test_api_requests_are_signed_over_what_is_sent():
     assert not verify(headers["X-Zse-96"], wire_target(request.url), D_C0.strip('"'))
 
 
+def test_a_body_is_signed_with_the_target():
+    # The video play-info's POST: Zhihu's client signs its JSON body after d_c0.
+    url = "https://www.zhihu.com/api/v4/video/play_info?r=1"
+    body = b'{"content_id":"2","video_id":"1"}'
+    request = Request(url, method="POST", body=body, headers={"Cookie": 'd_c0="dev"'})
+    signer().process_request(request)
+    header = request.headers["x-zse-96"].decode()
+    assert verify(header, "/api/v4/video/play_info?r=1", '"dev"', body=body.decode())
+    assert not verify(header, "/api/v4/video/play_info?r=1", '"dev"')
+
+
 def test_a_retry_or_a_new_d_c0_is_signed_again():
     mw = signer()
     first = Request(f"{BASE}/api/v4/me", headers={"Cookie": f"d_c0={D_C0}"})
@@ -252,6 +263,15 @@ def test_a_declared_fallback_takes_refusals_of_a_logged_in_request(
     assert crawler.engine.closed == ([] if worked_around else ["blocked"])
 
 
+def test_a_figure_or_a_video_is_never_a_block():
+    # The web player's play-info lives on www.zhihu.com: its refusal is the video's alone.
+    mw, crawler = block_middleware()
+    url = f"{BASE}/api/v4/video/play_info?r=1"
+    response = TextResponse(url, status=401, body=b'{"error":{"code":101,"message":"x"}}')
+    assert mw.process_response(Request(url, meta={VIDEO_META: "1"}), response) is response
+    assert crawler.engine.closed == []
+
+
 def test_other_hosts_are_never_a_block():
     mw, crawler = block_middleware()
     url = "https://pic1.zhimg.com/a.jpg"
@@ -297,6 +317,7 @@ def test_the_video_play_info_is_open_no_cookie_and_no_signature(monkeypatch):
         "https://127.0.0.1/v.mp4",  # a play-info's or a redirect's target
         "https://pic1.zhimg.com/a.mp4",  # a figure host is no video host
         "https://www.zhihu.com/api/v4/me",
+        "https://www.zhihu.com/api/v4/video/play_info/../../me",
         "https://vzuu.com.evil.example/HD/a.mp4",
     ],
 )
@@ -309,5 +330,6 @@ def test_video_requests_go_to_the_video_hosts_only(url):
     for allowed in (
         "https://vdn1.vzuu.com/HD/a.mp4?auth_key=1-0-0-ab",
         "https://lens.zhihu.com/api/v4/videos/1",
+        "https://www.zhihu.com/api/v4/video/play_info?r=1",  # the web player's, that path only
     ):
         assert middleware.process_request(Request(allowed, meta={VIDEO_META: "1"})) is None

@@ -1,5 +1,7 @@
 """The play-info of a video (archiver/zhihu/videos.py): which MP4 to archive, from plain strings
-in the shapes public clients read (yt-dlp's Zhihu extractor, the greasyfork user script)."""
+in the shapes public clients read (the web player's `video_play` of zhihu-plus-plus and
+wx_channels_download; the lens `playlist` of yt-dlp's Zhihu extractor and the greasyfork user
+script)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from archiver.zhihu.videos import (
     Variant,
     best_variant,
     choose,
+    lens_url,
     looks_like_mp4,
-    play_info_url,
+    play_info_call,
     variants,
 )
 
@@ -127,12 +130,102 @@ def test_equal_pixels_prefer_the_higher_bitrate_then_the_player_order():
 
 
 def test_the_play_info_url_takes_digits_only():
-    assert play_info_url("1400000000000000001") == (
+    assert lens_url("1400000000000000001") == (
         "https://lens.zhihu.com/api/v4/videos/1400000000000000001"
     )
     for bad in ("", "12/../../x", "١٢٣", "1?x=1", "@evil.example"):
         with pytest.raises(ValueError):
-            play_info_url(bad)
+            lens_url(bad)
+        with pytest.raises(ValueError):
+            play_info_call("https://www.zhihu.com", bad, "answer", "1")
+
+
+def test_the_web_players_request_names_the_video_and_its_content():
+    call = play_info_call("https://www.zhihu.com/", "2072359233719482104", "article", "1992203")
+    assert call is not None
+    assert call.url == "https://www.zhihu.com/api/v4/video/play_info?r=2072359233719482104"
+    assert json.loads(call.body) == {
+        "content_id": "1992203",
+        "content_type_str": "article",
+        "video_id": "2072359233719482104",
+        "scene_code": "article_detail_web",
+        "is_only_video": True,
+    }
+    assert b" " not in call.body  # compact, as the player sends it (the signature covers it)
+    # Content the player never shows videos of, or an id that is no id: the lens endpoint only.
+    assert play_info_call("https://www.zhihu.com", "1", "daily", "9800101") is None
+    assert play_info_call("https://www.zhihu.com", "1", "feed", "abc") is None
+    assert play_info_call("https://www.zhihu.com", "1", "answer", "١٢") is None
+
+
+def web(*entries: dict, video_id: str = "2072359233719482104") -> bytes:
+    return json.dumps({"video_play": {"id": video_id, "playlist": {"mp4": list(entries)}}}).encode()
+
+
+def mp4_entry(key: int, quality: str, codec: str, width: int, height: int, size: int, *urls):
+    return {
+        "key": key,
+        "quality": quality,
+        "format": "mp4",
+        "codec": codec,
+        "bitrate": size // 1000,
+        "width": width,
+        "height": height,
+        "size": size,
+        "fps": 30,
+        "url": list(urls),
+    }
+
+
+def test_the_web_play_info_prefers_h264_and_keeps_the_mirrors():
+    body = web(
+        mp4_entry(21012, "HD", "H265", 720, 1280, 3 * MB, "https://vdn5.vzuu.com/720-h265.mp4"),
+        mp4_entry(21013, "FHD", "H265", 1080, 1920, 4 * MB, "https://vdn5.vzuu.com/1080-h265.mp4"),
+        mp4_entry(20011, "SD", "H264", 478, 848, 2 * MB, "https://vdn6.vzuu.com/480-h264.mp4"),
+        mp4_entry(
+            20012,
+            "HD",
+            "H264",
+            720,
+            1280,
+            5 * MB,
+            "https://vdn6.vzuu.com/720-h264.mp4",
+            "javascript:x",
+            "https://backup.vzuu.com/720.mp4",
+        ),
+    )
+    chosen = choose(body, 50 * MB, "2072359233719482104")
+    # H.264 HD over the larger H.265 FHD: every browser plays it.
+    assert (chosen.quality, chosen.codec, chosen.width) == ("HD", "H264", 720)
+    assert chosen.urls == ("https://vdn6.vzuu.com/720-h264.mp4", "https://backup.vzuu.com/720.mp4")
+    # H.264 HD too large: H.264 SD, still before any H.265.
+    assert choose(body, 4 * MB).quality == "SD"
+    # No H.264 small enough: the best H.265 that is.
+    smaller = web(
+        mp4_entry(21012, "HD", "H265", 720, 1280, 3 * MB, "https://vdn5.vzuu.com/720-h265.mp4"),
+        mp4_entry(20012, "HD", "H264", 720, 1280, 5 * MB, "https://vdn6.vzuu.com/720-h264.mp4"),
+    )
+    assert choose(smaller, 4 * MB).codec == "H265"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            web(mp4_entry(1, "HD", "H264", 1, 1, 1, "https://v/a.mp4"), video_id="9"),
+            "bad_play_info",
+        ),
+        (web(), "no_playlist"),
+        (b'{"video_play": {"playlist": {"mp4": null}}}', "no_playlist"),
+        (b'{"video_play": "x"}', "no_playlist"),
+        (web({"quality": "HD", "format": "mp4", "url": []}), "no_mp4"),
+        (web({"quality": "HD", "format": "hls", "url": ["https://v/a.m3u8"]}), "no_mp4"),
+    ],
+)
+def test_what_is_no_web_play_info(body, reason):
+    with pytest.raises(NoVariant) as caught:
+        choose(body, 50 * MB, "2072359233719482104")
+    assert caught.value.reason == reason
 
 
 def test_an_mp4_starts_with_its_ftyp_box():

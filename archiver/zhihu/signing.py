@@ -65,15 +65,19 @@ class SignatureError(ValueError):
     """A header that is not a Zhihu signature."""
 
 
-def signed_string(path: str, d_c0: str, zse_93: str = ZSE_93) -> str:
-    return f"{zse_93}+{path}+{d_c0}"
+def signed_string(path: str, d_c0: str, zse_93: str = ZSE_93, body: str = "") -> str:
+    """What is signed; a request's body, when it has one (a POST's JSON), is its last part (as
+    zhihu-plus-plus signs the video play-info, ZhihuFetchSignature.kt)."""
+    return f"{zse_93}+{path}+{d_c0}" + (f"+{body}" if body else "")
 
 
-def sign(path: str, d_c0: str, r: int = DEFAULT_BYTE, zse_93: str = ZSE_93) -> str:
+def sign(
+    path: str, d_c0: str, r: int = DEFAULT_BYTE, zse_93: str = ZSE_93, *, body: str = ""
+) -> str:
     """The `x-zse-96` header for a request to `path` (path and query exactly as sent)."""
     if not 0 <= r <= 255:
         raise ValueError(f"the signature byte is 0-255, not {r}")
-    digest = hashlib.md5(signed_string(path, d_c0, zse_93).encode("utf-8")).hexdigest()
+    digest = hashlib.md5(signed_string(path, d_c0, zse_93, body).encode("utf-8")).hexdigest()
     plain = bytes([r, 0]) + digest.encode("ascii") + _PAD
     return PREFIX + _encode(_cbc_encrypt(plain))
 
@@ -91,9 +95,9 @@ def signed_md5(header: str) -> str:
     return digest
 
 
-def verify(header: str, path: str, d_c0: str, zse_93: str = ZSE_93) -> bool:
-    """Whether `header` signs this path and d_c0 (with any `r`)."""
-    expected = hashlib.md5(signed_string(path, d_c0, zse_93).encode("utf-8")).hexdigest()
+def verify(header: str, path: str, d_c0: str, zse_93: str = ZSE_93, *, body: str = "") -> bool:
+    """Whether `header` signs this path, d_c0 and body (with any `r`)."""
+    expected = hashlib.md5(signed_string(path, d_c0, zse_93, body).encode("utf-8")).hexdigest()
     try:
         return signed_md5(header) == expected
     except SignatureError:
