@@ -227,11 +227,13 @@ CHALLENGE_UNSOLVED = "archiver_challenge_unsolved"  # request meta: why the solv
 CHALLENGE_RETRY = "archiver_challenge_retry"  # request meta: sent again with a solved token
 CHALLENGE_SCRIPT = "archiver_challenge_script"  # request meta: the challenge's script
 FALLBACK_ON = "archiver_fallback_on"  # request meta: block causes the spider works around
-FALLBACK_URL = "archiver_fallback_url"  # request meta: where else the spider reads the same data
-FALLBACK_OF = "archiver_fallback_of"  # request meta of a fallback: the Block it stands in for
-# Refusals that say "not this endpoint" only of a request that carried a login: without one, they
-# mean what they say (log in), and no other endpoint would answer either.
-LOGIN_REFUSALS = frozenset({"login_required", "forbidden"})
+# Request meta: another endpoint of the same data, where Zhihu moved it. Zhihu turns a client away
+# from an endpoint it no longer serves it with the refusals of LOGIN_REFUSALS; they say "not this
+# endpoint" only of a request that carried the login: without it, they mean what they say (log
+# in), and the other endpoint would not answer either.
+FALLBACK_URL = "archiver_fallback_url"
+FALLBACK_OF = "archiver_fallback_of"  # request meta of a fallback: the Block (or 404) it replaces
+LOGIN_REFUSALS = ("login_required", "forbidden")
 
 
 def sent_login(request: Request) -> bool:
@@ -278,7 +280,7 @@ class ZhihuBlockMiddleware:
         if block.cause == "challenge" and (why := request.meta.get(CHALLENGE_UNSOLVED)):
             block = dataclasses.replace(block, what=f"{challenge_line(block)}, and {why}")
         if block.cause in request.meta.get(FALLBACK_ON, ()) and (
-            block.cause not in LOGIN_REFUSALS or sent_login(request)
+            FALLBACK_URL not in request.meta or sent_login(request)
         ):
             # The spider has another way to this content (an article's page when its API wants
             # a signature, an endpoint Zhihu moved to): this refusal is the spider's to handle,

@@ -53,6 +53,10 @@ def test_a_vanished_answer_keeps_its_post(tmp_path):
     run = crawl(tmp_path, "vanished")
     assert run.code == 0, run.log
     assert "HTTP 404 (deleted, or never existed)" in run.log
+    # /feeds is asked too (a 404 to a logged-in request may be an endpoint Zhihu moved); it
+    # answers 404 as well: the failure said is the first one's.
+    assert "Failed https://www.zhihu.com/api/v4/questions/546512789/answers?" in run.log
+    assert "'archiver/fallback/question_feeds': 1" in run.log
     assert posts(tmp_path)[SEED] == before
     assert index(tmp_path).execute(
         "SELECT count(*) FROM posts WHERE key = 'answer:2583412650'"

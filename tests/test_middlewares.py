@@ -247,7 +247,7 @@ def test_block_stops_the_crawl_once_and_counts(caplog):
         ("z_c0=ticket", 403, b'{"error":{"code":40362,"message":"x"}}', False),
     ],
 )
-def test_a_declared_fallback_takes_refusals_of_a_logged_in_request(
+def test_another_endpoint_takes_refusals_of_a_logged_in_request(
     cookie, status, body, worked_around
 ):
     mw, crawler = block_middleware()
@@ -261,6 +261,16 @@ def test_a_declared_fallback_takes_refusals_of_a_logged_in_request(
         mw.process_response(request, TextResponse(url, status=status, body=body))
     assert isinstance(info.value, Refused) is worked_around
     assert crawler.engine.closed == ([] if worked_around else ["blocked"])
+
+
+def test_a_fallback_of_the_spiders_own_takes_its_refusals_as_declared():
+    # A private collection's 403 is the collection's, login or not (listings.py).
+    mw, crawler = block_middleware()
+    url = f"{BASE}/api/v4/collections/7/items"
+    request = Request(url, headers={"Cookie": "d_c0=device"}, meta={FALLBACK_ON: ("forbidden",)})
+    with pytest.raises(Refused):
+        mw.process_response(request, TextResponse(url, status=403, body=b"{}"))
+    assert crawler.engine.closed == []
 
 
 def test_a_figure_or_a_video_is_never_a_block():

@@ -29,6 +29,7 @@ from archiver.middlewares import (
 )
 from archiver.webarchive import NotInArchive
 from archiver.zhihu.answers import parse_answers_page
+from archiver.zhihu.blocks import Block
 from archiver.zhihu.jsonutil import ZhihuFormatError
 from archiver.zhihu.urls import answers_url, question_feeds_url, question_page, rebase
 
@@ -121,7 +122,7 @@ class ArchiverSpider(scrapy.Spider):
         """
         meta: dict[str, Any] = {}
         if url is None:
-            meta[FALLBACK_ON] = tuple(LOGIN_REFUSALS)
+            meta[FALLBACK_ON] = LOGIN_REFUSALS
             meta[FALLBACK_URL] = question_feeds_url(self.base_url, question_id, wanted)
         return Request(
             url or answers_url(self.base_url, question_id, wanted),
@@ -162,7 +163,7 @@ class ArchiverSpider(scrapy.Spider):
             )
         self.crawler.stats.inc_value(key)
         meta = {name: request.meta[name] for name in CARRIED_META if name in request.meta}
-        meta[FALLBACK_OF] = failure.value.block if failure.check(Refused) else None
+        meta[FALLBACK_OF] = failure.value.block if failure.check(Refused) else failure
         referer = request.headers.get("Referer")
         return request.replace(
             url=url, meta=meta, headers={"Referer": referer} if referer else {}, dont_filter=True
@@ -200,9 +201,12 @@ class ArchiverSpider(scrapy.Spider):
         refusal the `Blocked:` line has said). Not an errback: it returns a value."""
         original = failure.request.meta.get(FALLBACK_OF)
         if original is not None and not failure.check(Blocked):
-            # The other endpoint did not answer either: the refusal stands, a block.
-            stop_crawl(self.crawler, original)
-            return "blocked"
+            # The other endpoint did not answer either: the first refusal stands, a block, or
+            # the failure it was (a 404).
+            if isinstance(original, Block):
+                stop_crawl(self.crawler, original)
+                return "blocked"
+            failure = original
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = "not_found" if status == 404 else f"http_{status}"

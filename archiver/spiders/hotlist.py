@@ -36,7 +36,7 @@ class HotlistSpider(ArchiverSpider):
             errback=self.hot_list_failed,
             headers={"Referer": "https://www.zhihu.com/hot"},
             # Zhihu has answered 401 here to clients it still serves at api.zhihu.com.
-            meta={FALLBACK_ON: tuple(LOGIN_REFUSALS), FALLBACK_URL: app_hot_list_url(limit)},
+            meta={FALLBACK_ON: LOGIN_REFUSALS, FALLBACK_URL: app_hot_list_url(limit)},
         )
 
     def hot_list_failed(self, failure: Failure) -> Iterator[Request]:
