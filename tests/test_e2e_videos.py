@@ -130,6 +130,21 @@ def test_the_play_info_is_asked_as_the_web_player_asks_it(downloaded):
     assert_no_secret(run, path)
 
 
+def test_the_play_info_request_is_captured_with_its_body(downloaded):
+    from warcio.archiveiterator import ArchiveIterator
+
+    path, run = downloaded
+    [web] = [s for s in run.server.seen if "/video/play_info" in s.path]
+    captured = []
+    for warc in sorted((path / ".archiver" / "warc").glob("*.warc.gz")):
+        with warc.open("rb") as handle:
+            for record in ArchiveIterator(handle):
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                if record.rec_type == "request" and uri == WEB_URL:
+                    captured.append((record.http_headers.protocol, record.content_stream().read()))
+    assert captured == [("POST", web.body)]
+
+
 def verify(path: Path) -> subprocess.CompletedProcess:
     argv = [sys.executable, "-m", "scrapy", "verify", "-s", f"ARCHIVE_DIR={path}"]
     return subprocess.run(argv, cwd=PROJECT, capture_output=True, text=True, timeout=300)
