@@ -99,12 +99,23 @@ def _is_signin(url: str) -> bool:
 
 def _error_code(body: bytes) -> int | None:
     """`error.code` of Zhihu's JSON error bodies."""
+    return zhihu_error(body)[0]
+
+
+def zhihu_error(body: bytes) -> tuple[int | None, str]:
+    """`error.code` and `error.message` of Zhihu's JSON error bodies: (None, "") for any other
+    body. The message is what Zhihu said, for people; its texts change over the years."""
     if body.lstrip()[:1] != b"{":
-        return None
+        return None, ""
     try:
         data = json.loads(body)
     except ValueError:
-        return None
+        return None, ""
     error = data.get("error") if isinstance(data, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    return code if isinstance(code, int) and not isinstance(code, bool) else None
+    if not isinstance(error, dict):
+        return None, ""
+    code, message = error.get("code"), error.get("message")
+    return (
+        code if isinstance(code, int) and not isinstance(code, bool) else None,
+        message.strip() if isinstance(message, str) else "",
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # What the answers endpoint must include for a post; the rest of Zhihu's long list is not needed.
 ANSWER_FIELDS = (
@@ -10,12 +10,27 @@ ANSWER_FIELDS = (
     "content_need_truncated"
 )
 ANSWER_INCLUDE = f"data[*].{ANSWER_FIELDS}"
+# What an answer's own fields say of its state (archiver/zhihu/gone.py): Zhihu gives them only to
+# a client that asks, as public clients do (zhihuhelp, zhihu-plus-plus list them in `include`).
+STATE_FIELDS = "is_normal,suggest_edit,is_collapsed,collapse_reason,collapsed_by"
 PAGE_LIMIT = 20  # the most answers the endpoint returns per page
 
 
 def api_url(base_url: str, path: str, **params: str | int) -> str:
     query = urlencode(params)
     return f"{base_url.rstrip('/')}{path}" + (f"?{query}" if query else "")
+
+
+def with_included(url: str, fields: str) -> str:
+    """`url` asking for `fields` too, after those of its `include`."""
+    parts = urlsplit(url)
+    query = [
+        (name, f"{value},{fields}" if name == "include" and value else value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    if not any(name == "include" for name, _ in query):
+        query.append(("include", fields))
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 # Where the app, and clients maintained in 2025-26, read the hot list (RSSHub's
