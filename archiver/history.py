@@ -3,6 +3,7 @@ any day with their charts, and tell one question's story."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -21,7 +22,7 @@ from archiver.post.daily import (
     page_text,
     without_repeats,
 )
-from archiver.post.paths import post_relpath
+from archiver.post.paths import post_relpath, post_slug
 from archiver.post.periods import (
     Period,
     QuestionTime,
@@ -31,7 +32,9 @@ from archiver.post.periods import (
     question_times,
 )
 from archiver.post.render import PostOptions, shipped_default
+from archiver.post.vanished import LABELS
 from archiver.storage import atomic_write, read_bytes
+from archiver.vanishings import CheckLog, Vanishing
 from archiver.writer import PostWriter
 
 # Charts live here in the archive, at these site paths (ARCHIVE_DIR is the site's source/).
@@ -135,6 +138,7 @@ class Trajectory:
     stats: QuestionTime
     sightings: list[Sighting]
     posts: list[str]  # its archived posts, paths in the archive
+    vanished: tuple[tuple[str, Vanishing], ...] = ()  # (a post's path, its going), oldest first
 
 
 def trajectory(index: ArchiveIndex, question_id: str, zone: ZoneInfo) -> Trajectory | None:
@@ -150,7 +154,8 @@ def trajectory(index: ArchiveIndex, question_id: str, zone: ZoneInfo) -> Traject
     after = [t for t in times if t > last][:1]
     [stats] = question_times(sightings, zone, [t for t in times if t <= last] + after)
     posts = [entry.path for entry in index.posts_of_question(question_id)]
-    return Trajectory(stats, sightings, posts)
+    gone = tuple((entry.path, going) for going, entry in CheckLog(index).of_question(question_id))
+    return Trajectory(stats, sightings, posts, gone)
 
 
 def trajectory_text(story: Trajectory, zone: ZoneInfo) -> str:
@@ -167,10 +172,23 @@ def trajectory_text(story: Trajectory, zone: ZoneInfo) -> str:
         f"best rank {q.best_rank}; on the list about {q.hours:g} hours, in {q.lists} hot lists;"
         f" highest heat {q.heat or 'unknown'}",
         *(f"archived: {path}" for path in story.posts),
+        *(_vanished_line(path, going, clock) for path, going in story.vanished),
         "time              rank  heat",
         *(f"{clock(s.fetched_at)}  {s.rank:>4}  {s.heat}" for s in story.sightings),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _vanished_line(path: str, going: Vanishing, clock: Callable[[datetime], str]) -> str:
+    """One answer of the question that vanished from Zhihu (`recheck`), and how."""
+    line = (
+        f"vanished: {path}: {going.state} ({LABELS[going.state]}),"
+        f" noticed {clock(datetime.fromisoformat(going.noticed_at))}"
+    )
+    if going.ended_at:
+        ended = clock(datetime.fromisoformat(going.ended_at))
+        line += f", {'back' if going.ended_as == 'back' else going.ended_as} {ended}"
+    return line
 
 
 def trajectory_chart(story: Trajectory, zone: ZoneInfo) -> RankChart:
@@ -216,7 +234,7 @@ def _daily_slugs(
         entry = writer.index.get(f"page:hotlist-{day.isoformat()}")
         path = entry.path if entry else relpath.as_posix()
         if (writer.archive_dir / path).is_file():
-            found[day] = _slug(path)
+            found[day] = post_slug(path)
         day += timedelta(days=1)
     return found
 
@@ -224,11 +242,7 @@ def _daily_slugs(
 def _slugs(writer: PostWriter, question_id: str) -> list[str]:
     """Hexo slugs of the question's posts that exist: a link to a missing post breaks a build."""
     return [
-        _slug(entry.path)
+        post_slug(entry.path)
         for entry in writer.index.posts_of_question(question_id)
         if (writer.archive_dir / entry.path).is_file()
     ]
-
-
-def _slug(path: str) -> str:
-    return PurePosixPath(path).relative_to("_posts").with_suffix("").as_posix()

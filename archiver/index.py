@@ -68,7 +68,36 @@ CREATE TABLE IF NOT EXISTS figure_failures (  -- figures that failed, retried wi
     failures      INTEGER NOT NULL,      -- how many runs it failed in a row
     last_failed   TEXT NOT NULL          -- UTC, ISO 8601
 );
+CREATE TABLE IF NOT EXISTS checks (      -- `recheck`: the last time each item was asked again
+    key           TEXT PRIMARY KEY,      -- the post's key, as in posts
+    checked_at    TEXT NOT NULL,         -- when Zhihu answered, UTC, ISO 8601
+    state         TEXT NOT NULL,         -- archiver.zhihu.gone.CLASSES: unchanged, gone, ...
+    status        INTEGER NOT NULL,      -- the evidence: HTTP status,
+    code          TEXT NOT NULL,         -- Zhihu's error code or the deciding field,
+    message       TEXT NOT NULL          -- and what Zhihu said
+);
+CREATE TABLE IF NOT EXISTS vanished (    -- items gone from Zhihu after they were archived
+    key           TEXT NOT NULL,         -- the post's key, as in posts (one row per going)
+    state         TEXT NOT NULL,         -- gone | hidden | question_gone | author_gone
+    noticed_at    TEXT NOT NULL,         -- first noticed so, UTC, ISO 8601
+    status        INTEGER NOT NULL,      -- the evidence, as in checks,
+    code          TEXT NOT NULL,
+    message       TEXT NOT NULL,
+    warc_file     TEXT NOT NULL,         -- and the response in the WARC files
+    warc_record   TEXT NOT NULL,         -- its WARC-Record-ID
+    author        TEXT NOT NULL,         -- as the kept post names it
+    ended_at      TEXT NOT NULL DEFAULT '',  -- '' while it lasts; when it ended,
+    ended_as      TEXT NOT NULL DEFAULT ''   -- and how: "back", or the state that followed
+);
+CREATE INDEX IF NOT EXISTS vanished_key ON vanished (key);
+CREATE TABLE IF NOT EXISTS check_sources (  -- items `recheck` archived again (edited)
+    key           TEXT PRIMARY KEY,      -- the post's key, as in posts
+    warc_file     TEXT NOT NULL          -- the WARC file of the response it archived
+);
 """
+# The schema's version (PRAGMA user_version). Every table is made if missing when an index is
+# opened, so an archive made by an older version gains the new ones; 0: made before versions.
+SCHEMA_VERSION = 1
 
 
 # Keys asked about in one query: well below SQLite's limit of variables in a statement.
@@ -125,6 +154,8 @@ class ArchiveIndex:
         # WAL: a reader (or a killed writer) never sees a half-applied transaction.
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(_SCHEMA)
+        if self.db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.db.commit()
 
     def sync_at_checkpoints(self) -> None:

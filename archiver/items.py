@@ -126,3 +126,17 @@ class ListingPage:
     next_url: str | None = None  # already checked: Zhihu's API, the list's own path
     # A `paging.next` that is not a page of this list (refused, never requested); "" if none.
     refused_next: str = ""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What `recheck` found of one archived item (archiver/zhihu/gone.py), to record."""
+
+    key: str  # the post's key in the index, "<kind>:<id>"
+    state: str  # a class of archiver.zhihu.gone.CLASSES
+    checked_at: str  # when Zhihu answered (its Date header), UTC, ISO 8601
+    status: int  # the evidence: the HTTP status,
+    code: str = ""  # Zhihu's error code or the field that decided,
+    message: str = ""  # what Zhihu said,
+    warc_file: str = ""  # and the response's WARC record
+    warc_record: str = ""

@@ -33,3 +33,8 @@ def safe_segment(segment: str) -> str:
     if not cleaned or cleaned.lower().split(".")[0] in _RESERVED:
         cleaned = f"-{cleaned}"
     return cleaned
+
+
+def post_slug(relpath: str) -> str:
+    """Hexo's name of a post (`{% post_link %}`): its path under `_posts/`, without `.md`."""
+    return PurePosixPath(relpath).relative_to("_posts").with_suffix("").as_posix()
