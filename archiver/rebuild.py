@@ -14,7 +14,7 @@ import dataclasses
 import gzip
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Runs whose captures are evidence, not sources (their WARC files' names start so).
+CHECK_RUNS = "recheck-"
 # A record's HTTP headers as rebuilding reads them: lower-case names, a repeated one's last
 # value (Scrapy's Headers cost a third of reading a record, for the two it asks about).
 Fields = dict[bytes, bytes]
@@ -98,6 +100,16 @@ _QUESTION = re.compile(r"^/api/v4/questions/(\d+)/")
 # www.zhihu.com's, or the app host's where the crawl fell back to it (archiver/zhihu/urls.py)
 _HOT_LIST = re.compile(r"^(/api/v3/feed)?/topstory/hot-lists/total$")
 _DAILY_LISTING = re.compile(r"^/api/4/stories/(latest|before/\d{8})$")
+
+
+def _readable(capture: Capture) -> bool:
+    """Whether a capture may hold items: what the crawl could read (a 200)."""
+    return capture.status in (0, 200)
+
+
+def _checked(capture: Capture) -> bool:
+    """Whether a capture is a recheck's (its run's WARC file says so)."""
+    return run_name(capture.path).startswith(CHECK_RUNS)
 
 
 def parser_for(url: str) -> Parse | None:
@@ -157,9 +169,18 @@ class Captured:
     """
 
     def __init__(
-        self, warc_dir: Path, hotlist_categories: tuple[str, ...], *, parse: bool = True
+        self,
+        warc_dir: Path,
+        hotlist_categories: tuple[str, ...],
+        *,
+        parse: bool = True,
+        check_sources: Mapping[str, str] | None = None,
     ) -> None:
         self.hotlist_categories = hotlist_categories
+        # What a `recheck` run captured is evidence of what Zhihu shows now (an account gone,
+        # an answer hidden), never what a post was made from; but for the items it archived
+        # (edited): "<kind>:<id>" -> the WARC file it archived each from (the index's record).
+        self.check_sources = check_sources or {}
         self.posts: dict[str, Post] = {}  # "<kind>:<id>" -> the latest capture of the item
         self.taken: dict[str, int] = {}  # "<kind>:<id>" -> its capture's place (Source.n)
         self.hot_lists = HotLists()
@@ -168,7 +189,10 @@ class Captured:
         self.sources: list[Source] = []
         self.lookup = Lookup()
         captures = list(captures_of(warc_dir, self.lookup)) if warc_dir.exists() else []
-        latest = {capture.url: n for n, capture in enumerate(captures)}
+        # A URL's latest capture that holds something: a later 404 never hides what an earlier
+        # run kept, nor does a recheck's (evidence: read only from the files it archived from).
+        latest = {c.url: n for n, c in enumerate(captures) if _readable(c) and not _checked(c)}
+        archived_from = set(self.check_sources.values())
         for n, capture in enumerate(captures):
             self.figures[capture.url] = capture
             if "/api/" not in capture.url and "/topstory/" not in capture.url:
@@ -180,7 +204,10 @@ class Captured:
                 self.hot_lists.add(capture)
             elif _DAILY_LISTING.match(path):
                 self.daily.add(n, capture)
-            elif latest[capture.url] == n and (read := _parser_of(path)) is not None:
+            elif (
+                latest.get(capture.url) == n
+                or (capture.path.name in archived_from and _readable(capture))
+            ) and (read := _parser_of(path)) is not None:
                 # A page captured by many runs is read once, at its latest capture.
                 question = _QUESTION.match(path)
                 self.sources.append(
@@ -199,8 +226,11 @@ class Captured:
     def parse(self, sources: list[Source]) -> None:
         """Read the items of these sources (in capture order: the latest capture wins)."""
         for source in sources:
+            checked = _checked(source.capture)
             for post in items_of(source.capture, source.parse, _Known(self, source)):
                 key = f"{post.kind}:{post.id}"
+                if checked and self.check_sources.get(key) != source.capture.path.name:
+                    continue  # a recheck's capture of an item it did not archive
                 self.posts[key] = post
                 self.taken[key] = source.n
 

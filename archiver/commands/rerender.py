@@ -23,6 +23,7 @@ from archiver.rebuild import Captured, Tally, post_pipeline
 from archiver.shards import Rendered, WorkerFailed, Workers, default_jobs
 from archiver.spiders.base import categories_setting
 from archiver.storage import sweep_temporaries
+from archiver.vanishings import CheckLog
 from archiver.writer import PostWriter
 
 _STAGED = 256  # changed posts put in place together (their temporary files, at most)
@@ -77,7 +78,8 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         started = time.monotonic()
         hot = categories_setting(self.settings["ZHIHU_HOTLIST_CATEGORIES"])
-        captured = Captured(warc_dir, hot, parse=False)  # the items are read by the workers
+        # The items are read by the workers; a recheck's captures only for what it archived.
+        captured = Captured(warc_dir, hot, parse=False, check_sources=CheckLog(index).sources())
         entries = index.entries()
         stats = Tally()
         pipeline = post_pipeline(self.settings, stats)

@@ -23,6 +23,7 @@ from archiver.lock import ArchiveBusy, ArchiveLock
 from archiver.rebuild import Captured, Tally, payload, post_pipeline
 from archiver.spiders.base import categories_setting
 from archiver.storage import atomic_write
+from archiver.vanishings import CheckLog
 from archiver.verify import Problem, problems
 from archiver.warcindex import write_cdxj
 
@@ -85,7 +86,8 @@ class Repairer:
     def captured(self) -> Captured:
         if self._captured is None:  # read the captures once, and only when needed
             hot = categories_setting(self.settings["ZHIHU_HOTLIST_CATEGORIES"])
-            self._captured = Captured(self.warc_dir, hot)
+            sources = CheckLog(self.index).sources()  # a recheck's: what it archived
+            self._captured = Captured(self.warc_dir, hot, check_sources=sources)
         return self._captured
 
     def repair(self, problem: Problem) -> str | None:
