@@ -195,6 +195,8 @@ SETTINGS: dict[str, Check] = {
     "ARCHIVE_VIDEOS": one_of(*VIDEO_MODES),
     "ARCHIVE_VIDEO_MAX_SIZE": whole_number(1),
     "ARCHIVE_VIDEO_HOSTS": allowed_hosts,
+    "ARCHIVE_VANISHED_CATEGORIES": category_path,
+    "ARCHIVE_VANISHED_NOTE": boolean,
     "FIGURES_ENABLED": boolean,
     "FIGURES_ALLOWED_HOSTS": allowed_hosts,
     "FIGURES_MAX_SIZE": whole_number(1),

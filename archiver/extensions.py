@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Self
 from scrapy import signals
 
 from archiver import stats as keys
+from archiver.zhihu.gone import CLASSES
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -47,11 +48,18 @@ class RunSummary:
         # Anything lost (a request that failed for good, a post that could not be written) fails
         # the run, but content Zhihu no longer has (404) is not ours to lose; a strict spider
         # (scrapy archive) fails for every URL not archived, that one included.
-        if getattr(spider, "strict", False):
+        archived, checks = sum(counts.values()), ""
+        if getattr(spider, "checks", False):
+            # recheck: its checks are the run, so archiving nothing fails nothing, nor does an
+            # item found gone; an item it could not check (a failed request, an answer nothing
+            # explains) does.
+            checks = checks_part(stats)
+            archived, incomplete = 1, failed + _count(stats, f"{keys.CHECKS}/unknown")
+        elif getattr(spider, "strict", False):
             incomplete = failed + getattr(spider, "incomplete", 0)
         else:
             incomplete = failed - stats.get(f"{keys.FAILED}/not_found", 0)
-        self.exit_code = outcome(reason, blocked, sum(counts.values()), incomplete)
+        self.exit_code = outcome(reason, blocked, archived, incomplete)
         self.crawler.stats.set_value(keys.EXIT_CODE, self.exit_code)
         figures = (
             stats.get(f"{keys.FIGURES}/stored", 0),
@@ -60,12 +68,13 @@ class RunSummary:
         )
         logger.log(
             logging.INFO if self.exit_code == EXIT_OK else logging.ERROR,
-            "Summary: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, "
+            "Summary: %(checks)s%(new)d new, %(updated)d updated, %(unchanged)d unchanged, "
             "%(skipped)d skipped, %(failed)d failed, blocked: %(blocked)s; "
             "figures: %(stored)d stored, %(figures_failed)d failed, %(refused)d refused; "
             "%(videos)sexit status %(code)d",
             {
                 **counts,
+                "checks": checks,
                 "skipped": skipped,
                 "failed": failed,
                 "blocked": blocked or "no",
@@ -85,6 +94,19 @@ def _videos(stats: dict[str, object]) -> str:
     stored = stats.get(f"{keys.VIDEOS}/stored", 0)
     failed = _sum_prefixed(stats, f"{keys.VIDEOS}/failed")
     return f"videos: {stored} stored, {failed} failed; "
+
+
+def checks_part(stats: dict[str, object]) -> str:
+    """The summary's count of each class of check (recheck), and of the items back on Zhihu."""
+    counts = {name: _count(stats, f"{keys.CHECKS}/{name}") for name in CLASSES}
+    each = ", ".join(f"{n} {name}" for name, n in counts.items())
+    back = _count(stats, f"{keys.CHECKS}/back")
+    return f"{sum(counts.values())} checked ({each}; {back} back); "
+
+
+def _count(stats: dict[str, object], key: str) -> int:
+    value = stats.get(key, 0)
+    return value if isinstance(value, int) else 0
 
 
 def outcome(reason: str, blocked: str | None, archived: int, incomplete: int = 0) -> int:

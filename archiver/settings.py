@@ -57,6 +57,8 @@ ITEM_PIPELINES = {
     "archiver.pipelines.videos.VideosPipeline": 400,
     "archiver.pipelines.posts.PostPipeline": 800,
     "archiver.pipelines.history.HotListPipeline": 900,
+    # Only for `recheck`: what it found, recorded at the end of a run that was not blocked.
+    "archiver.pipelines.vanished.RecheckPipeline": 950,
 }
 # Log lines name an item (kind, id, title) instead of printing a whole answer's HTML.
 LOG_FORMATTER = "archiver.logformatter.ArchiveLogFormatter"
@@ -124,6 +126,10 @@ ARCHIVE_VIDEOS = "keep"  # or "poster": a video card as its poster, linking to t
 # or "download": that, and the video file archived (videos/<id>.mp4), played in local mode
 ARCHIVE_VIDEO_MAX_SIZE = 50 * 1024 * 1024  # the best rendition up to this many bytes
 ARCHIVE_VIDEO_HOSTS = ["vzuu.com"]  # where video files may be fetched from (vdn*.vzuu.com)
+# What vanished from Zhihu (`recheck`): a page per month, under this category path; and, when
+# True, a one-line note at the top of each vanished post and a `vanished:` front-matter key.
+ARCHIVE_VANISHED_CATEGORIES = "社交媒体/知乎/知乎消失内容"
+ARCHIVE_VANISHED_NOTE = False
 
 # Hot-list history: every hot list is recorded in the index; a daily page lists each day's
 HISTORY_ENABLED = True

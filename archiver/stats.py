@@ -11,3 +11,4 @@ EXIT_CODE = "archiver/exit_code"
 FIGURES = "archiver/figures"  # /stored, /refused_host, /deferred, /failed/<reason>
 VIDEOS = "archiver/videos"  # /stored, /uptodate, /refused_host, /deferred, /failed/<reason>
 COMMENTS = "archiver/comments"  # /captured, /failed/<reason> (ZHIHU_COMMENTS)
+CHECKS = "archiver/checks"  # /<class of archiver.zhihu.gone.CLASSES>, /back (recheck)

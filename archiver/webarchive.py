@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REDACTED = "<redacted>"
+# Request meta: (WARC file name, WARC-Record-ID) of the response as captured, for evidence.
+WARC_RECORD = "archiver_warc_record"
 # Request headers that carry credentials; Set-Cookie values of responses too (names stay).
 _SECRET_HEADERS = {"cookie", "authorization", "proxy-authorization"}
 # Hop-by-hop framing that no longer describes the (de-chunked) body Scrapy hands us.
@@ -235,6 +237,9 @@ class WarcCaptureMiddleware:
         self.writer.write_request_response_pair(request_record, response_record)
         # Each record is a gzip member of its own, flushed: a crash leaves every whole record.
         self.handle.flush()
+        assert self.path is not None
+        record_id = response_record.rec_headers.get_header("WARC-Record-ID")
+        request.meta[WARC_RECORD] = (self.path.name, record_id)
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("archiver/warc/records", 2)
         if self.max_size and self.handle.tell() >= self.max_size:

@@ -16,6 +16,7 @@ from archiver.spiders.daily import DailySpider
 from archiver.spiders.feed import FeedSpider
 from archiver.spiders.follow import FollowSpider
 from archiver.spiders.hotlist import HotlistSpider
+from archiver.spiders.recheck import RecheckSpider
 
 README = (TESTS.parent / "README.md").read_text(encoding="utf-8")
 SETTINGS_TABLE = README.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
@@ -26,6 +27,7 @@ SPIDERS = {
     "feed": FeedSpider,
     "follow": FollowSpider,
     "hotlist": HotlistSpider,
+    "recheck": RecheckSpider,
 }
 
 # One value per setting that must be refused (as typed on the command line).
@@ -61,6 +63,8 @@ BAD_SETTINGS = {
     "ARCHIVE_VIDEOS": "download-all",
     "ARCHIVE_VIDEO_MAX_SIZE": "50MB",
     "ARCHIVE_VIDEO_HOSTS": "https://vdn1.vzuu.com",
+    "ARCHIVE_VANISHED_CATEGORIES": "/",
+    "ARCHIVE_VANISHED_NOTE": "on",
     "FIGURES_ENABLED": "maybe",
     "FIGURES_ALLOWED_HOSTS": "https://zhimg.com",
     "FIGURES_MAX_SIZE": "20MB",
@@ -97,6 +101,8 @@ BAD_ARGUMENTS = {
     ("feed", "config"): ["/nowhere/feeds.toml"],
     ("feed", "categories"): ["/"],
     ("feed", "source"): [" "],
+    ("recheck", "limit"): ["0", "-1", "all"],
+    ("recheck", "since"): ["0", "a week", "7d"],
 }
 
 

@@ -13,7 +13,7 @@ from scrapy.exceptions import DropItem
 
 from archiver import stats as keys
 from archiver.assets import install_shipped_image
-from archiver.hexo import site_timezone
+from archiver.hexo import named_zone, site_timezone
 from archiver.index import ArchiveIndex, IndexEntry, index_path
 from archiver.items import Post
 from archiver.logformatter import describe
@@ -21,10 +21,14 @@ from archiver.post.content import Body
 from archiver.post.figures import is_allowed
 from archiver.post.render import PostOptions, body_for, needs_shipped_image, render
 from archiver.post.rich import RichOptions
+from archiver.post.vanished import with_note
 from archiver.storage import UnsafePath
+from archiver.vanishings import CheckLog, Vanishing, note_of
 from archiver.writer import PostWriter
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
@@ -81,6 +85,7 @@ class PostPipeline:
         stats: StatsCollector,
         local_thumbnail: str | None = None,
         allowed_hosts: tuple[str, ...] = (),
+        vanished_note: ZoneInfo | None = None,
     ) -> None:
         self.archive_dir = archive_dir
         self.index_file = index_file
@@ -89,6 +94,9 @@ class PostPipeline:
         # Local-image mode, with the thumbnail size the front matter names; None: remote mode.
         self.local_thumbnail = local_thumbnail
         self.allowed_hosts = allowed_hosts  # local mode: a reader is never sent anywhere else
+        # ARCHIVE_VANISHED_NOTE: the zone of the note's days; None: no note.
+        self.vanished_note = vanished_note
+        self.vanished: dict[str, Vanishing] = {}  # the goings that last, by post key
         self.index: ArchiveIndex | None = None
         self.writer: PostWriter | None = None
         self.shipped_image_installed = False
@@ -110,6 +118,11 @@ class PostPipeline:
             crawler.stats,
             local_thumbnail=(sizes[0] if sizes else "") if mode == "local" else None,
             allowed_hosts=tuple(settings.getlist("FIGURES_ALLOWED_HOSTS")),
+            vanished_note=(
+                named_zone(settings["HISTORY_TIMEZONE"], "HISTORY_TIMEZONE")
+                if settings.getbool("ARCHIVE_VANISHED_NOTE")
+                else None
+            ),
         )
 
     def open_spider(self, spider: Spider | None = None, *, read_only: bool = False) -> None:
@@ -120,6 +133,8 @@ class PostPipeline:
             # by the next run (the file there already holds the same bytes): no sync per post.
             self.index.sync_at_checkpoints()
         self.writer = PostWriter(self.archive_dir, self.index)
+        if self.vanished_note is not None:
+            self.vanished = CheckLog(self.index).lasting()
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.index is not None:
@@ -156,7 +171,20 @@ class PostPipeline:
         if self.local_thumbnail is not None:
             body, thumbnail = self._localised(item)
         data = render(item, body, self.options, thumbnail).encode("utf-8")
-        return data, needs_shipped_image(item, body, self.options)
+        return self._noted(item, data), needs_shipped_image(item, body, self.options)
+
+    def _noted(self, item: Post, data: bytes) -> bytes:
+        """ARCHIVE_VANISHED_NOTE: the post of an item gone from Zhihu says so (the index's
+        record, archiver/vanishings.py), whoever renders it: a crawl, rerender, repair."""
+        vanishing = self.vanished.get(f"{item.kind}:{item.id}")
+        if vanishing is None or self.vanished_note is None:
+            return data
+        assert self.writer is not None
+        entry = self.writer.known(item)
+        if entry is None:
+            return data
+        noted = with_note(data.decode("utf-8"), note_of(vanishing, entry, self.vanished_note))
+        return data if noted is None else noted.encode("utf-8")
 
     def written(self, item: Post, data: bytes, shipped: bool = False) -> Post:
         """The rendered post in the archive (`shipped`: with the default image beside it)."""
