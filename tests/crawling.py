@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from fixture_server import FIXTURES, ZSE_CK, FixtureServer, ZhihuGate
 from served_images import write_image_root
+from tls import ca_file
 
 PROJECT = Path(__file__).parent.parent
 # A browser's Cookie header as a user copies it: the challenge token the fixture server issued,
@@ -57,11 +59,15 @@ def scrapy_argv(
     return argv
 
 
-def scrapy_env(server: FixtureServer, env: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a test crawl: the fixture server as its proxy, a secret cookie."""
-    own = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+def scrapy_env(server: FixtureServer, env: dict[str, str | None] | None = None) -> dict[str, str]:
+    """The environment of a test crawl: the fixture server as its proxy, trusted as a user trusts
+    a corporate proxy's CA (SSL_CERT_FILE: the tests' CA only), a secret cookie. A None in `env`
+    removes that variable."""
+    own = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and "SSL_CERT" not in k}
     proxy = {"https_proxy": server.base_url, "http_proxy": server.base_url}
-    return {**own, **proxy, "ZHIHU_COOKIE": SECRET, **(env or {})}
+    trust = {"SSL_CERT_FILE": str(ca_file())}
+    merged = {**own, **proxy, **trust, "ZHIHU_COOKIE": SECRET, **(env or {})}
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 def crawl(
@@ -69,17 +75,23 @@ def crawl(
     *scenarios: str,
     command: tuple[str, ...] = ("crawl", "hotlist"),
     settings: tuple[str, ...] = (),
-    env: dict[str, str] | None = None,
+    env: dict[str, str | None] | None = None,
     stdin: str = "",
     extra_roots: tuple[Path, ...] = (),
     gate: ZhihuGate | None = None,
+    certificates: dict[str, ssl.SSLContext] | None = None,
 ) -> Run:
     """`scrapy <command>` into `archive`, with the fixtures of `scenarios` over the base set.
 
     The crawl keeps its real URLs (https://www.zhihu.com, https://pic1.zhimg.com...): the
     environment's https_proxy points at the fixture server, as a user's proxy would.
+    `certificates`: a host's own TLS in the tunnel (tests/tls.py), instead of the test CA's leaf.
     """
-    server = FixtureServer([*extra_roots, *roots(*scenarios)], gate=gate or ZhihuGate())
+    server = FixtureServer(
+        [*extra_roots, *roots(*scenarios)],
+        gate=gate or ZhihuGate(),
+        certificates=certificates or {},
+    )
     with server:
         done = subprocess.run(
             scrapy_argv(archive, command, settings),

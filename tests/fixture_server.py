@@ -2,9 +2,9 @@
 
 It is also an HTTP(S) proxy, the way users reach the Internet from behind one: with
 `https_proxy` pointing at it, Scrapy opens CONNECT tunnels for https://www.zhihu.com,
-https://pic1.zhimg.com and so on, and the server answers inside the tunnel (TLS with a throwaway
-certificate) from the fixtures of that host. So the crawl runs with its real default URLs, and
-nothing ever leaves 127.0.0.1.
+https://pic1.zhimg.com and so on, and the server answers inside the tunnel (TLS with a certificate
+of the tests' own CA, tests/tls.py, which the crawl verifies) from the fixtures of that host. So the
+crawl runs with its real default URLs, and nothing ever leaves 127.0.0.1.
 
 A fixture file is named after the URL it stands for: `<host>/<path>`, then `@<query>` when the
 URL has a query (without `include`, Zhihu's long field list, which does not choose the response),
@@ -217,6 +217,9 @@ class FixtureServer:
     seen: list[Seen] = field(default_factory=list)
     served_once: set[Path] = field(default_factory=set)
     gate: ZhihuGate = field(default_factory=ZhihuGate)
+    # A host's own TLS (another CA's leaf, a wrong name...) instead of the test CA's leaf
+    certificates: dict[str, ssl.SSLContext] = field(default_factory=dict)
+    tunnels: list[str] = field(default_factory=list)  # the host of each CONNECT, in order
 
     def __post_init__(self) -> None:
         server = self
@@ -247,10 +250,13 @@ class FixtureServer:
             do_POST = do_GET
 
             def do_CONNECT(self) -> None:
+                host = self.path.split(":")[0]
+                server.tunnels.append(host)
                 self.send_response(200, "Connection established")
                 self.end_headers()
-                tls = server_context().wrap_socket(self.connection, server_side=True)
-                host = self.path.split(":")[0]
+                context = server.certificates.get(host) or server_context()
+                # A client that refuses the certificate ends here (ssl.SSLError), unheard.
+                tls = context.wrap_socket(self.connection, server_side=True)
                 type("TunnelHandler", (Handler,), {"tunnel_host": host})(
                     tls, self.client_address, server.httpd
                 )
