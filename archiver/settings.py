@@ -26,6 +26,9 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
+# Every https connection is verified, chain and host name, before anything is sent: against the
+# system's CA store, or SSL_CERT_FILE / SSL_CERT_DIR (a corporate proxy's CA) as OpenSSL reads them.
+DOWNLOAD_VERIFY_CERTIFICATES = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
@@ -36,6 +39,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Ours replaces the stock retry middleware: the same policy, plus exponential backoff.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "archiver.middlewares.BackoffRetryMiddleware": 550,
+    # Before the retry middleware sees it: a refused certificate, one line, never retried.
+    "archiver.tls.CertificateCheckMiddleware": 560,
     # After CookiesMiddleware (700), which rewrites the Cookie header from its jar.
     "archiver.middlewares.ZhihuSessionMiddleware": 710,
     # After every middleware that may change a URL or the cookies: it signs what is sent.

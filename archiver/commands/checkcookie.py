@@ -1,7 +1,8 @@
 """`scrapy checkcookie`: is the identity in ZHIHU_COOKIE complete, and does Zhihu accept it?
 
 Exit 0 yes; 3 a cookie is missing or Zhihu refuses it (with what to do); 5 Zhihu could not be
-reached (network, proxy, DNS); 1 Zhihu answered something this command cannot read.
+reached (network, proxy, DNS, or a TLS certificate not trusted); 1 Zhihu answered something this
+command cannot read.
 """
 
 from __future__ import annotations
@@ -112,6 +113,13 @@ class Command(ScrapyCommand):
             return EXIT_BLOCKED
         if spider.user:
             return EXIT_OK
+        if spider.untrusted:
+            self._say(
+                f"{spider.untrusted}; nothing was sent. To fix: if your network's proxy inspects "
+                "TLS, give its CA in SSL_CERT_FILE; otherwise someone is in the way: do not run "
+                "from this network."
+            )
+            return EXIT_UNREACHABLE
         if spider.unreachable:
             self._say(
                 f"could not reach Zhihu ({spider.unreachable}). To fix: check the network, "

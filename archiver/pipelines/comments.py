@@ -24,6 +24,7 @@ from archiver import stats as keys
 from archiver.index import ArchiveIndex, index_path, utc_now
 from archiver.items import Comment, Post
 from archiver.middlewares import FALLBACK_ON, Blocked, Refused
+from archiver.tls import CertificateRefused
 from archiver.webarchive import NotInArchive
 from archiver.zhihu.comments import (
     RESOURCES,
@@ -112,6 +113,8 @@ class CommentsPipeline:
             raise CommentFailed("not_in_warc") from exc
         except IgnoreRequest as exc:
             raise CommentFailed("ignored") from exc
+        except CertificateRefused as exc:
+            raise CommentFailed("tls") from exc
         except Exception as exc:  # the downloader's own (timeouts, refused connections...)
             raise CommentFailed(type(exc).__name__) from exc
         return self._parse(response)

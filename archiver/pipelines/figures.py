@@ -70,6 +70,7 @@ class FiguresPipeline(IndexedMediaPipeline):
             "too_many_figures",
             "over_post_bytes",
             "over_run_bytes",
+            "tls",  # a certificate refused on this run's network says nothing of the figure
         }
     )
     FAILURE = FigureFailed

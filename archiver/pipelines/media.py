@@ -25,6 +25,7 @@ from archiver.middlewares import RefusedFigure
 from archiver.pipelines.posts import rich_options
 from archiver.post.figures import retry_due
 from archiver.storage import atomic_write
+from archiver.tls import CertificateRefused
 from archiver.webarchive import NotInArchive
 
 if TYPE_CHECKING:
@@ -216,6 +217,8 @@ def waiting_for_retry(index: ArchiveIndex, key: str, now: datetime) -> FigureFai
 def failure_reason(failure: Failure) -> str:
     if failure.check(NotInArchive):
         return "not_in_warc"
+    if failure.check(CertificateRefused):
+        return "tls"
     if failure.check(IgnoreRequest):
         return "filtered"
     # Scrapy cancels a download that announces or reaches more than download_maxsize bytes.

@@ -81,7 +81,7 @@ class VideosPipeline(IndexedMediaPipeline):
     MAX_SIZE_SETTING = "ARCHIVE_VIDEO_MAX_SIZE"
     STATS_PREFIX = keys.VIDEOS
     FAILED_META = "archiver_video_failed"
-    RUN_SCOPED = frozenset({"not_in_warc", "filtered"})
+    RUN_SCOPED = frozenset({"not_in_warc", "filtered", "tls"})
     FAILURE = VideoFailed
 
     def __init__(self, store_uri: str, *, crawler: Any) -> None:

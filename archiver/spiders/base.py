@@ -27,6 +27,7 @@ from archiver.middlewares import (
     sent_login,
     stop_crawl,
 )
+from archiver.tls import CertificateRefused
 from archiver.webarchive import NotInArchive
 from archiver.zhihu.answers import parse_answers_page
 from archiver.zhihu.blocks import Block
@@ -215,6 +216,8 @@ class ArchiverSpider(scrapy.Spider):
             reason, message = "not_in_warc", "not in the replayed WARC files"
         elif failure.check(Blocked):
             return "blocked"  # ZhihuBlockMiddleware has said why, once
+        elif failure.check(CertificateRefused):
+            reason, message = "tls", failure.getErrorMessage()  # names the host and why
         elif failure.check(IgnoreRequest):
             # Dropped on the way (a body over its size limit, once decompressed): said here.
             message = failure.getErrorMessage()

@@ -10,6 +10,7 @@ from twisted.python.failure import Failure
 
 from archiver.middlewares import Blocked
 from archiver.spiders.base import ArchiverSpider, body_text
+from archiver.tls import CertificateRefused
 from archiver.zhihu.jsonutil import ZhihuFormatError, get_path, load_object, text_of
 from archiver.zhihu.urls import api_url
 
@@ -27,6 +28,7 @@ class CookieSpider(ArchiverSpider):
     user: str = ""  # who Zhihu says we are
     unreachable: str = ""  # why no answer came at all (network, proxy, DNS)
     unusable: str = ""  # what was wrong with the answer that came (HTTP error, no account)
+    untrusted: str = ""  # why Zhihu's TLS certificate was refused (nothing was sent)
 
     async def start(self) -> AsyncIterator[Request]:
         yield Request(
@@ -53,5 +55,7 @@ class CookieSpider(ArchiverSpider):
         self.request_failed(failure)
         if failure.check(HttpError):
             self.unusable = f"it answered HTTP {failure.value.response.status}"
+        elif failure.check(CertificateRefused):
+            self.untrusted = failure.getErrorMessage()
         elif not failure.check(Blocked):
             self.unreachable = failure.getErrorMessage().rstrip(".")
