@@ -53,7 +53,11 @@ HEADLINES: dict[str, tuple[str, ...]] = {
     "bench_convert": ("convert_vs_lxml",),
     "bench_warc": ("capture_overhead",),
     "bench_thumbnails": ("thumbs_vs_libvips", "thumbs_vs_scrapy", "thumb_quality"),
-    "bench_crawl": ("crawl_answers_per_s_ratio_vs_single_thread", "peak_rss_mb"),
+    "bench_crawl": (
+        "crawl_answers_per_s_ratio_vs_single_thread",
+        "peak_rss_mb",
+        "crawl_tls_verification_cost",
+    ),
     "bench_rerender": ("rerender_vs_conversion_*", "rerender_peak_rss_mb"),
     "bench_archive": ("replay_startup_speedup",),
     "bench_charts": ("charts_run_end_s", "charts_run_end_unchanged_s"),
