@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from w3lib.url import safe_url_string
 
+from archiver.browser import HOSTNAME, host_and_port
 from archiver.wire import wire_host
 
 # pic1-pic4, pica, picx, picd...; an optional size bucket (/50/, /80/); a size suffix; a query.
@@ -20,10 +23,11 @@ _ZHIMG = re.compile(
     re.IGNORECASE,
 )
 _EXTENSIONS = {"jpeg": "jpg"}
-# A DNS name as the HTTP client will resolve it: lower-case labels, no trailing dot, no `%`,
-# and a last label that starts with a letter, so no IP address in any spelling (127.0.0.1,
-# 2130706433, 0x7f.1, [::1]) can pass for a host name.
-_HOSTNAME = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z](?:[a-z0-9-]*[a-z0-9])?$")
+# FIGURES_ALLOWED_HOSTS by default (archiver/settings.py): what a post's images are judged by
+# where no setting is at hand (a post rendered by a test, a benchmark).
+DEFAULT_ALLOWED_HOSTS = ("zhimg.com", "www.zhihu.com/equation")
+# ARCHIVE_VIDEO_HOSTS by default: where Zhihu's video files (and the GIFs it plays as videos) are.
+DEFAULT_VIDEO_HOSTS = ("vzuu.com",)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Most figure URLs: a lower-case host without port or userinfo, then only characters a URL may
 # hold as they are (`%` too: safe_url_string never re-encodes one, as a formula's `tex=%5C...`).
@@ -94,12 +98,21 @@ def is_allowed(url: str, allowlist: list[str] | tuple[str, ...]) -> bool:
     """Whether `url` is on the allowlist: `host` (and its subdomains), or `host/path` exactly.
 
     Anything else (127.0.0.1, a private address, another site) is never requested: a post's
-    HTML is written by strangers, and must not steer the crawler at the user's own network.
-    The URL judged is the one Scrapy will request, and its host must be the same for Python's
-    parser and for Twisted's, which connects: where the two read a URL differently, it is refused.
-    A `host/path` entry admits that path and a query, nothing under it: it stands for an
-    endpoint of a host that also gets the login cookie (www.zhihu.com/equation).
+    HTML is written by strangers, and must not steer the crawler at the user's own network, nor
+    a reader's browser anywhere but the allowed hosts. The URL judged is the one Scrapy will
+    request, and its host must be the same for Python's parser, for Twisted's, which connects,
+    and for a browser's (archiver/browser.py), which loads it in a post: where they could read
+    it differently, it is refused. A `host/path` entry admits that path and a query, nothing
+    under it: it stands for an endpoint of a host that also gets the login cookie
+    (www.zhihu.com/equation).
     """
+    if plain := _PLAIN_URL.match(url):
+        # Most figure URLs: a lower-case host alone between `//` and `/`, nothing any of the
+        # three readers could take apart differently (tests/test_figures.py checks it).
+        host, path = plain["host"], plain["path"] or ""
+        if not _named(host) or has_dot_segment(path):
+            return False
+        return any(_on_list(host, path, entry) for entry in allowlist)
     target = request_url(url)
     if target is None:
         return False
@@ -107,18 +120,27 @@ def is_allowed(url: str, allowlist: list[str] | tuple[str, ...]) -> bool:
     host = parts.hostname or ""
     if (
         parts.scheme not in _DEFAULT_PORTS
-        or "@" in parts.netloc  # userinfo: the two parsers disagree on the host
+        or "@" in parts.netloc  # userinfo: the parsers disagree on the host
         or host != wire_host(target)
-        or not _HOSTNAME.match(host)
+        or not HOSTNAME.match(host)
         or parts.port not in (None, _DEFAULT_PORTS[parts.scheme])
+        or host_and_port(url) != (host, _DEFAULT_PORTS[parts.scheme])
         or has_dot_segment(parts.path)
     ):
         return False
     return any(_on_list(host, parts.path, entry) for entry in allowlist)
 
 
+def refuser(allowlist: list[str] | tuple[str, ...]) -> Callable[[str], bool]:
+    """The judge of the URLs a reader's browser may be sent to: True for those off `allowlist`."""
+    hosts = tuple(allowlist)
+    return lambda url: not is_allowed(url, hosts)
+
+
 def has_dot_segment(path: str) -> bool:
     """Whether a server may read `..` or `.` in `path` (raw, percent-encoded, or after a `;`)."""
+    if "%" not in path and "/." not in path and "\\." not in path and path[:1] != ".":
+        return False  # most paths: no segment starts with a dot, none is encoded
     for _ in range(3):  # %252e%252e is %2e%2e to a server that decodes twice
         for segment in re.split(r"[/\\]", path):
             if segment.split(";", 1)[0] in (".", ".."):
@@ -127,6 +149,11 @@ def has_dot_segment(path: str) -> bool:
         if path == before:
             break
     return False
+
+
+@lru_cache(maxsize=1024)  # a post's figures come from a few hosts; bounded: hosts are strangers'
+def _named(host: str) -> bool:
+    return HOSTNAME.match(host) is not None
 
 
 def _on_list(host: str, path: str, entry: str) -> bool:
