@@ -28,7 +28,7 @@ from archiver.index import ArchiveIndex, IndexEntry
 from archiver.items import Post, Skip
 from archiver.pipelines.comments import stored_comments
 from archiver.pipelines.posts import PostPipeline
-from archiver.post.render import body_for, default_image, head_image
+from archiver.post.render import default_image, head_image
 from archiver.post.rich import video_key
 from archiver.warcindex import Capture, Lookup, captures_of, run_name
 from archiver.webarchive import load_response
@@ -482,7 +482,7 @@ def with_figures(
     and videos (and comments), from the index. `comments` False: the index keeps none."""
     if comments and post.kind in RESOURCES:
         post.comments = stored_comments(index, f"{post.kind}:{post.id}")  # as the crawl renders
-    post.body = body_for(post, rich=pipeline.options.rich)
+    post.body = pipeline.body(post)
     keys = [f.key for f in post.body.figures] + [video_key(i) for i in post.body.videos]
     post.stored_figures |= index.figures_of([k for k in keys if k not in post.stored_figures])
     return post

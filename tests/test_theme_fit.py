@@ -102,7 +102,8 @@ def test_local_mode_refused_figures_become_their_alt_text():
 
 
 def test_remote_mode_and_feeds():
-    assert "archiver-refused-figure" not in clean_content(REFUSED_HTML).html  # as the seed
+    # Issue 23.8: remote mode (the default) refuses what local mode refuses (it kept them).
+    assert clean_content(REFUSED_HTML).html.count("archiver-refused-figure") == 3
     feed = feed_body(REFUSED_HTML, {}, refused)
     assert feed.html.count("archiver-refused-figure") == 3
     assert feed_body("<p>no image</p>", {}, refused).html == "<p>no image</p>"

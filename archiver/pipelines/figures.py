@@ -116,8 +116,9 @@ class FiguresPipeline(IndexedMediaPipeline):
         self.posts[id(item)] = wanted  # filled below, as requests are made
         over_count = 0
         # Parsed once here and kept on the item for PostPipeline.
-        item.body = body_for(item, rich=self.rich)
-        for figure in item.body.figures:
+        item.body = body_for(item, None, self.refused, self.rich, self.refused_video)
+        # The images the sanitizer refused in the post are refused here too, and counted.
+        for figure in item.body.figures + item.body.refused:
             if figure.key in seen:
                 continue
             seen.add(figure.key)

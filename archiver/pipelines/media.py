@@ -22,7 +22,7 @@ from scrapy.pipelines.media import FileException
 from archiver.index import ArchiveIndex, FigureFailure, index_path, utc_now
 from archiver.items import Post, StoredFigure
 from archiver.middlewares import RefusedFigure
-from archiver.pipelines.posts import rich_options
+from archiver.pipelines.posts import refusals, rich_options
 from archiver.post.figures import retry_due
 from archiver.storage import atomic_write
 from archiver.tls import CertificateRefused
@@ -84,6 +84,7 @@ class IndexedMediaPipeline(FilesPipeline):
         self.allowlist: list[str] = settings.getlist(self.ALLOWLIST_SETTING)
         self.max_size = settings.getint(self.MAX_SIZE_SETTING)
         self.rich = rich_options(settings)
+        self.refused, self.refused_video = refusals(settings)
         self.index_file = index_path(self.archive_dir, settings["ARCHIVE_INDEX"])
         self.index: ArchiveIndex | None = None
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests set a fake

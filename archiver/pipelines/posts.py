@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Self
@@ -18,7 +18,7 @@ from archiver.index import ArchiveIndex, IndexEntry, index_path
 from archiver.items import Post
 from archiver.logformatter import describe
 from archiver.post.content import Body
-from archiver.post.figures import is_allowed
+from archiver.post.figures import DEFAULT_ALLOWED_HOSTS, DEFAULT_VIDEO_HOSTS, refuser
 from archiver.post.render import PostOptions, body_for, needs_shipped_image, render
 from archiver.post.rich import RichOptions
 from archiver.post.vanished import with_note
@@ -60,6 +60,15 @@ def post_options(settings: BaseSettings) -> PostOptions:
     )
 
 
+def refusals(settings: BaseSettings) -> tuple[Callable[[str], bool], Callable[[str], bool]]:
+    """What a post may not send a reader's browser to, for the sanitizer: images and posters off
+    FIGURES_ALLOWED_HOSTS, video files off ARCHIVE_VIDEO_HOSTS."""
+    return (
+        refuser(settings.getlist("FIGURES_ALLOWED_HOSTS")),
+        refuser(settings.getlist("ARCHIVE_VIDEO_HOSTS")),
+    )
+
+
 def rich_options(settings: BaseSettings) -> RichOptions:
     """ARCHIVE_FORMULAS, ARCHIVE_LINK_CARDS, ARCHIVE_REFERENCES, ARCHIVE_VIDEOS."""
     return RichOptions(
@@ -84,8 +93,9 @@ class PostPipeline:
         options: PostOptions,
         stats: StatsCollector,
         local_thumbnail: str | None = None,
-        allowed_hosts: tuple[str, ...] = (),
+        allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS,
         vanished_note: ZoneInfo | None = None,
+        video_hosts: tuple[str, ...] = DEFAULT_VIDEO_HOSTS,
     ) -> None:
         self.archive_dir = archive_dir
         self.index_file = index_file
@@ -93,7 +103,9 @@ class PostPipeline:
         self.stats = stats
         # Local-image mode, with the thumbnail size the front matter names; None: remote mode.
         self.local_thumbnail = local_thumbnail
-        self.allowed_hosts = allowed_hosts  # local mode: a reader is never sent anywhere else
+        # A reader's browser is never sent anywhere else (the sanitizer refuses it)
+        self.refused = refuser(allowed_hosts)
+        self.refused_video = refuser(video_hosts)
         # ARCHIVE_VANISHED_NOTE: the zone of the note's days; None: no note.
         self.vanished_note = vanished_note
         self.vanished: dict[str, Vanishing] = {}  # the goings that last, by post key
@@ -123,6 +135,7 @@ class PostPipeline:
                 if settings.getbool("ARCHIVE_VANISHED_NOTE")
                 else None
             ),
+            video_hosts=tuple(settings.getlist("ARCHIVE_VIDEO_HOSTS")),
         )
 
     def open_spider(self, spider: Spider | None = None, *, read_only: bool = False) -> None:
@@ -161,7 +174,7 @@ class PostPipeline:
         """The post's bytes, and whether it shows the shipped default image; DropItem for an
         item with nothing to show."""
         assert self.writer is not None
-        body = body_for(item, rich=self.options.rich)
+        body = self.body(item)
         if body.blank:
             self._drop("empty_body", f"{item.kind} {item.id} has no text and no image")
         if not item.dated and (known := self.writer.known(item)):
@@ -185,6 +198,10 @@ class PostPipeline:
             return data
         noted = with_note(data.decode("utf-8"), note_of(vanishing, entry, self.vanished_note))
         return data if noted is None else noted.encode("utf-8")
+
+    def body(self, item: Post) -> Body:
+        """The item's body as the figures pipeline made it, or made here with the same settings."""
+        return body_for(item, None, self.refused, self.options.rich, self.refused_video)
 
     def written(self, item: Post, data: bytes, shipped: bool = False) -> Post:
         """The rendered post in the archive (`shipped`: with the default image beside it)."""
@@ -221,8 +238,9 @@ class PostPipeline:
         body = body_for(
             item,
             {key: f"/{f.path}" for key, f in stored.items()},
-            refused=lambda url: not is_allowed(url, self.allowed_hosts),
-            rich=self.options.rich,
+            self.refused,
+            self.options.rich,
+            self.refused_video,
         )
         # The head image's own thumbnail: the body's first figure, never a comment's image.
         head = body.figures[0] if body.figures and body.figures[0].src == body.first_image else None

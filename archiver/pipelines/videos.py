@@ -103,7 +103,7 @@ class VideosPipeline(IndexedMediaPipeline):
         if not isinstance(item, Post):
             return []
         # The body the figures pipeline parsed (parsed here when figures are off).
-        item.body = body_for(item, rich=self.rich)
+        item.body = body_for(item, None, self.refused, self.rich, self.refused_video)
         wanted = [lens_id for lens_id in item.body.videos if not self._deferred(video_key(lens_id))]
         self.posts[id(item)] = [video_key(lens_id) for lens_id in wanted]
         return [self._play_info_request(lens_id, item) for lens_id in wanted]

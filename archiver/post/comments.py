@@ -54,13 +54,17 @@ def with_comments(
     comments: tuple[Comment, ...],
     local: Mapping[str, str] | None = None,
     refused: Callable[[str], bool] | None = None,
+    refused_video: Callable[[str], bool] | None = None,
 ) -> Body:
     """The body with the 评论 section after it. The section goes through the same content rules
     (its images are figures, archived and pointed at the archive like the body's), but the post's
     head image and whether it is blank stay the body's own."""
     if not comments:
         return body
-    section = clean_content(comments_section(comments), local, refused)
+    section = clean_content(comments_section(comments), local, refused, refused_video=refused_video)
     return dataclasses.replace(
-        body, html=body.html + section.html, figures=body.figures + section.figures
+        body,
+        html=body.html + section.html,
+        figures=body.figures + section.figures,
+        refused=body.refused + section.refused,
     )

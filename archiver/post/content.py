@@ -6,11 +6,16 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
-from archiver.post.figures import Figure, figure_key
+from archiver.post.figures import DEFAULT_ALLOWED_HOSTS, Figure, figure_key, refuser
 from archiver.post.rich import RichOptions, enrich, redirect_target
+from archiver.post.sanitize import ELEMENTS, Cleaned, sanitize, settable
+from archiver.post.sanitize import REFUSED_ATTRIBUTE as REFUSED_ATTRIBUTE  # where it was
+from archiver.post.sanitize import REFUSED_CLASS as REFUSED_CLASS
+from archiver.post.text import without_controls
 
 _CONTENT_IMAGE_CLASSES = frozenset(
     {"origin_image", "content_image", "content-image", "data-actualsrc"}
@@ -23,11 +28,24 @@ _DOWNLOAD_ORDER = ("data-original", "data-actualsrc", "src")
 _WRAPPER = "div"
 # What lxml's fragment parser takes for a whole document rather than a fragment.
 _FULL_HTML = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
+# lxml.html's parser, choosing each element's class in C: lxml.html's own choice (a Python
+# call for every element object made, for its form classes) costs the sanitizer's walk over
+# every element as much as the walk itself, and no post keeps a form.
+_PARSER = lxml_html.HTMLParser()
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=lxml_html.HtmlElement,
+        comment=lxml_html.HtmlComment,
+        pi=lxml_html.HtmlProcessingInstruction,
+        entity=lxml_html.HtmlEntity,
+    )
+)
 # The rich options that leave the tree as it is (rich.py: every default does).
 _NO_REWRITES = RichOptions()
-# Local-image mode: a refused figure becomes its alt text, its URL kept in this attribute.
-REFUSED_ATTRIBUTE = "data-archiver-refused-src"
-REFUSED_CLASS = "archiver-refused-figure"
+# The judge where the caller names none: the default FIGURES_ALLOWED_HOSTS.
+_DEFAULT_REFUSED = refuser(DEFAULT_ALLOWED_HOSTS)
+# A start tag's name, as an HTML tokenizer reads it (up to blank, `/` or `>`).
+_START_TAG = re.compile(r"<([A-Za-z][^\t\n\f\r />]*)")
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,8 @@ class Body:
     blank: bool = False  # no text and no image: nothing worth a post
     figures: tuple[Figure, ...] = ()  # every image to archive, in document order
     videos: tuple[str, ...] = ()  # lens ids of the videos to archive (ARCHIVE_VIDEOS=download)
+    # Images the sanitizer refused (off FIGURES_ALLOWED_HOSTS): never fetched, counted as such
+    refused: tuple[Figure, ...] = ()
 
 
 def parse_fragment(fragment: str) -> HtmlElement:
@@ -48,9 +68,8 @@ def parse_fragment(fragment: str) -> HtmlElement:
     tree (the text before the first child kept only when not blank, as there) without that walk.
     """
     if not _FULL_HTML.match(fragment):
-        bodies = lxml_html.document_fromstring(f"<html><body>{fragment}</body></html>").findall(
-            "body"
-        )
+        document = f"<html><body>{fragment}</body></html>"
+        bodies = lxml_html.document_fromstring(document, _PARSER).findall("body")
         if len(bodies) == 1 and not bodies[0].attrib:
             root = bodies[0]
             if root.text is not None and not root.text.strip():
@@ -59,7 +78,7 @@ def parse_fragment(fragment: str) -> HtmlElement:
             root.tag = _WRAPPER
             return root
     # A whole document, or a body with attributes of its own: lxml's way.
-    return lxml_html.fragment_fromstring(fragment, create_parent=_WRAPPER)
+    return lxml_html.fragment_fromstring(fragment, create_parent=_WRAPPER, parser=_PARSER)
 
 
 def serialise_children(root: HtmlElement) -> str:
@@ -73,96 +92,102 @@ def clean_content(
     local: Mapping[str, str] | None = None,
     refused: Callable[[str], bool] | None = None,
     rich: RichOptions | None = None,
+    refused_video: Callable[[str], bool] | None = None,
 ) -> Body:
     """Apply the five content rules of FORMAT.md to an answer's or article's `content`.
 
-    `local` maps figure keys to the archived copies' site paths (local-image mode): those images
-    point at the archive instead of Zhihu. `refused` (local-image mode) says which URLs a reader
-    must never be sent to (hosts off FIGURES_ALLOWED_HOSTS): an image there shows its alt text.
-    `rich` rewrites formulas, link cards, references and videos (archiver/post/rich.py) before
-    the rules run, so the images it adds are figures like any other.
+    The tree goes through the sanitizer first (archiver/post/sanitize.py): the rules and the
+    rich rewrites only see, and only copy, what is safe. `refused` says which URLs a reader's
+    browser must never be sent to (hosts off FIGURES_ALLOWED_HOSTS; the default list when
+    None): an image there shows its alt text; `refused_video` the same of video files (hosts
+    off ARCHIVE_VIDEO_HOSTS). `local` maps figure keys to the archived copies'
+    site paths (local-image mode): those images point at the archive instead of Zhihu. `rich`
+    rewrites formulas, link cards, references and videos (archiver/post/rich.py) before the
+    rules run, so the images it adds are figures like any other.
     """
     root = parse_fragment(fragment)
-    # One walk finds all the rules touch. Collect first, then mutate: removing nodes while
-    # iterating the tree skips siblings.
-    found = list(root.iter("noscript", "a", "img", "video"))
-    doomed = [el for el in found if _is_doomed(el)]
+    # Rule 1 too: <noscript> goes. Rule 3 before an image is judged (its `data:` placeholder).
+    judge = refused or _DEFAULT_REFUSED
+    cleaned = sanitize(root, judge, refused_video, _large_rendition, fragment)
+    found = cleaned.found if cleaned.found is not None else list(root.iter("a", "img", "video"))
+    # Rule 2. Collect first, then mutate: removing nodes while iterating the tree skips siblings.
+    doomed = [el for el in found if el.get("data-draft-type") == "mcn-link-card"]
     for el in doomed:
         el.drop_tree()  # keeps the element's tail text
     videos = enrich(root, rich, local) if rich is not None else ()
     if doomed or rich not in (None, _NO_REWRITES):
         # The tree changed (nodes went, rich rewrites added and removed images): walk it again.
-        found = list(root.iter("img", "a", "video"))
+        found = list(root.iter("a", "img", "video"))
     figures: list[Figure] = []
     for el in found:
         if el.tag == "a":
             _unwrap_redirect(el)
         elif el.tag == "video":
-            if figure := _archived_video_poster(el, local or {}, refused):
+            if figure := _archived_video_poster(el, local or {}):
                 figures.append(figure)
-        elif (figure := _rewrite_image(el, local or {})) and not _refuse(el, refused):
+        elif figure := _rewrite_image(el, local or {}):
             figures.append(figure)
     first_image = figures[0].src if figures else _first_src(root)
     blank = not first_image and not root.text_content().strip()
-    return Body(serialise_children(root), first_image, blank, tuple(figures), videos)
+    return Body(
+        serialise_children(root), first_image, blank, tuple(figures), videos, _refused(cleaned)
+    )
 
 
 def feed_body(
     fragment: str,
     local: Mapping[str, str] | None = None,
     refused: Callable[[str], bool] | None = None,
+    refused_video: Callable[[str], bool] | None = None,
 ) -> Body:
-    """A feed item's description: kept exactly as it comes, its images found for archiving.
+    """A feed item's description, through the same sanitizer, its images found for archiving.
 
-    Only in local-image mode is it re-serialised, with archived figures pointing at the archive
-    and refused ones as their alt text.
+    Kept exactly as it comes when the sanitizer removes nothing and the text holds nothing an
+    HTML parser might drop without a trace (a start tag off the allowlist: `<body onload>`
+    inside a fragment; a comment, doctype or CDATA): the tree judged is then the one a browser
+    builds from those bytes. Otherwise, and in local-image mode where archived figures point at
+    the archive, it is the sanitized tree, serialised.
     """
+    # The body rules drop these controls after (archiver/post/text.py): what is parsed here
+    # must be what a browser will read.
+    fragment = without_controls(fragment)
     root = parse_fragment(fragment)
+    cleaned = sanitize(root, refused or _DEFAULT_REFUSED, refused_video, source=fragment)
     figures: list[Figure] = []
-    changed = False
+    changed = cleaned.changed or not _plain_markup(fragment)
     for img in list(root.iter("img")):
-        figure = _figure(img, _original(img), local or {})
-        if _refuse(img, refused):
-            changed = True
-        elif figure:
+        if figure := _figure(img, _original(img), local or {}):
             figures.append(figure)
             changed = changed or figure.key in (local or {})
     html = serialise_children(root) if changed else fragment
     first_image = figures[0].src if figures else _first_src(root)
     blank = not first_image and not root.text_content().strip()
-    return Body(html, first_image, blank, tuple(figures))
+    return Body(html, first_image, blank, tuple(figures), refused=_refused(cleaned))
 
 
-def _refuse(img: HtmlElement, refused: Callable[[str], bool] | None) -> bool:
-    """Local-image mode: an image a browser would fetch from a refused host becomes its alt text
-    (`<span class=archiver-refused-figure data-archiver-refused-src=URL>alt</span>`).
-
-    Judged on what a browser loads (`src`, `srcset`) after the archive's copies were put in.
-    """
-    if refused is None:
+def _plain_markup(fragment: str) -> bool:
+    """Whether every start tag of `fragment` (as an HTML tokenizer reads a tag name) is of an
+    allowed element, and it holds no comment, doctype, CDATA or processing instruction."""
+    if "<!" in fragment or "<?" in fragment:
         return False
-    src = img.get("src", "")
-    urls = [src, *(c.split()[0] for c in img.get("srcset", "").split(",") if c.strip())]
-    bad = [
-        u for u in urls if u.strip().lower().startswith(("http:", "https:", "//")) and refused(u)
-    ]
-    if not bad:
-        return False
-    alt = img.get("alt", "")
-    img.attrib.clear()
-    img.tag = "span"
-    img.set("class", REFUSED_CLASS)
-    img.set(REFUSED_ATTRIBUTE, src or bad[0])
-    img.text = alt
-    return True
+    return all(name.lower() in ELEMENTS for name in _START_TAG.findall(fragment))
 
 
-def _archived_video_poster(
-    video: HtmlElement, local: Mapping[str, str], refused: Callable[[str], bool] | None
-) -> Figure | None:
+def _refused(cleaned: Cleaned) -> tuple[Figure, ...]:
+    """The images the sanitizer refused, as figures (so the figure pipeline counts them)."""
+    figures: list[Figure] = []
+    for url in cleaned.refused:
+        try:
+            figures.append(Figure(src="", url=url, key=figure_key(url)))
+        except ValueError:
+            continue  # `http://[x`: no request can be made of it
+    return tuple(figures)
+
+
+def _archived_video_poster(video: HtmlElement, local: Mapping[str, str]) -> Figure | None:
     """The poster of an archived video (rich.video_as_player) is a figure like the card's
-    poster was: its archived copy when there is one; a refused host's is not shown at all.
-    Zhihu's own `<video>` elements are left as they are."""
+    poster was: its archived copy when there is one (a refused host's never got this far: the
+    sanitizer dropped it from the card). Zhihu's own `<video>` elements are left as they are."""
     parent = video.getparent()
     if parent is None or parent.get("class") != "archiver-video" or not video.get("poster"):
         return None
@@ -172,9 +197,6 @@ def _archived_video_poster(
     except ValueError:
         key = ""  # `http://[x`: no request can be made of it
     src = local.get(key, poster) if key else poster
-    if src == poster and refused is not None and refused(poster):
-        del video.attrib["poster"]
-        return None
     video.set("poster", src)
     return Figure(src=src, url=poster, key=key) if key else None
 
@@ -183,25 +205,24 @@ def _first_src(root: HtmlElement) -> str:
     return next((src for img in root.iter("img") if (src := img.get("src"))), "")
 
 
-def _is_doomed(el: HtmlElement) -> bool:
-    # Rule 1: old lazy-image markup duplicates each image in <noscript>; rule 2: ad cards.
-    return el.tag == "noscript" or el.get("data-draft-type") == "mcn-link-card"
+def _large_rendition(img: HtmlElement) -> None:
+    """Rule 3 on one <img>: a content image shows its large rendition, in the order the feed
+    source chose it, without `width`/`height`. Before the sanitizer: the old lazy-image markup's
+    `src` is a `data:` placeholder, and the rendition replaces it."""
+    if not _is_content_image(img):
+        return
+    for attr in ("data-actualsrc", "data-original", "src"):
+        if value := img.get(attr):
+            img.set("src", _large_jpg(value, _SIZE_SUFFIX[attr]))
+            break
+    attrib = img.attrib
+    attrib.pop("width", None)
+    attrib.pop("height", None)
 
 
 def _rewrite_image(img: HtmlElement, local: Mapping[str, str]) -> Figure | None:
-    """Rules 3 and 4 on one <img>; the figure to archive, if it has a web URL."""
-    if not _is_content_image(img):
-        download = img.get("src", "")
-    else:
-        # Rule 3: the large rendition, in the order the feed source chose it.
-        for attr in ("data-actualsrc", "data-original", "src"):
-            if value := img.get(attr):
-                img.set("src", _large_jpg(value, _SIZE_SUFFIX[attr]))
-                break
-        attrib = img.attrib
-        attrib.pop("width", None)
-        attrib.pop("height", None)
-        download = _original(img)
+    """Rule 4 on one <img>; the figure to archive, if it has a web URL."""
+    download = _original(img) if _is_content_image(img) else img.get("src", "")
     # Rule 4: zhimg refuses hotlinks that carry a foreign Referer.
     img.set("referrerpolicy", "no-referrer")
     return _figure(img, download, local)
@@ -244,4 +265,4 @@ def _unwrap_redirect(link: HtmlElement) -> None:
     """Rule 5: link.zhihu.com/?target=<url> becomes <url>, so links outlive the redirector."""
     href = link.get("href")
     if href and (target := redirect_target(href)):
-        link.set("href", target)
+        link.set("href", settable(target))  # decoded: `%01` is a control character

@@ -15,7 +15,7 @@ from archiver.post.content import Body, clean_content, feed_body
 from archiver.post.rich import RichOptions
 from archiver.post.text import body_markup, one_line, parseable
 
-# Body prefixes by kind; a feed item's description is the body as it comes.
+# Body prefixes by kind; a feed item's description is the body as it comes (once sanitized).
 _PREFIX = {"answer": "的回答", "article": "的文章", "pin": "的想法"}
 # Kinds whose content is Zhihu's HTML, through FORMAT.md's content rules. A Zhihu Daily story has
 # no prefix: its body names the author of each of its answers itself.
@@ -60,20 +60,25 @@ def body_for(
     local: Mapping[str, str] | None = None,
     refused: Callable[[str], bool] | None = None,
     rich: RichOptions | None = None,
+    refused_video: Callable[[str], bool] | None = None,
 ) -> Body:
     """The body: the one a pipeline already made for this item, or a new one.
 
-    Zhihu's HTML goes through FORMAT.md's content rules (and the `rich` rewrites); a feed item's
-    description is kept as it comes. `local` maps figure keys to archived copies, `refused`
-    judges the URLs a reader's browser must not be sent to (local-image mode).
+    Every kind goes through the one sanitizer (archiver/post/sanitize.py); Zhihu's HTML then
+    through FORMAT.md's content rules (and the `rich` rewrites); a feed item's description is
+    kept as it comes where the sanitizer finds it safe. `local` maps figure keys to archived
+    copies; `refused` and `refused_video` judge the URLs a reader's browser must not be sent to
+    (FIGURES_ALLOWED_HOSTS, ARCHIVE_VIDEO_HOSTS; their defaults when None). A pipeline's body
+    was made with the same settings: only local-image mode, where figures are now archived,
+    makes another.
     """
-    if post.body is not None and local is None and refused is None:
+    if post.body is not None and local is None:
         return post.body
     content = parseable(post.content)
     if post.kind in _ZHIHU_HTML:
-        body = clean_content(content, local, refused, rich)
-        return with_comments(body, post.comments, local, refused)
-    return feed_body(content, local, refused)
+        body = clean_content(content, local, refused, rich, refused_video)
+        return with_comments(body, post.comments, local, refused, refused_video)
+    return feed_body(content, local, refused, refused_video)
 
 
 def render(post: Post, body: Body, options: PostOptions, thumbnail: str = "") -> str:

@@ -26,12 +26,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from typing import Any
-from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
+from archiver.browser import scheme
 from archiver.items import Comment
 from archiver.post.content import parse_fragment, serialise_children
+from archiver.post.figures import refuser
+from archiver.post.sanitize import sanitize
 from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, as_int, get_path, load_object, text_of
 from archiver.zhihu.urls import api_url
 
@@ -40,19 +42,12 @@ PAGE_LIMIT = 20  # what the web client asks for: one page holds the top 20 root 
 MAX_COMMENTS = PAGE_LIMIT  # ZHIHU_COMMENTS at most: one request per item
 # The kinds of post that have comments, and each one's resource type in the comment API.
 RESOURCES = {"answer": "answers", "article": "articles", "pin": "pins"}
-# Tags a comment keeps; every other tag is unwrapped (its text stays), those of _DROPPED go
-# with their content.
+# Tags a comment keeps of what the sanitizer left; every other tag is unwrapped (its text stays).
 _KEPT = frozenset({"p", "br", "a", "img", "b", "strong", "i", "em", "s", "del", "code"})
-_DROPPED = frozenset(
-    {
-        "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
-        "noscript", "template", "svg", "math", "form", "input", "button", "textarea",
-        "select", "option", "head", "title", "meta", "link", "base", "audio", "video",
-        "source", "track", "canvas", "picture",
-    }
-)  # fmt: skip
 _ATTRIBUTES = {"a": ("href",), "img": ("src", "alt")}
 _IMAGE_LINKS = ("comment_img", "comment_gif")
+# A comment's images are Zhihu's own: on zhimg, read as the crawler and a browser read a URL.
+_OFF_ZHIMG = refuser(("zhimg.com",))
 
 
 def comments_url(base_url: str, kind: str, item_id: str) -> str:
@@ -101,22 +96,20 @@ def comment(entry: Any) -> Comment | None:
 def clean_comment_html(fragment: str) -> str:
     """A comment's HTML with only plain tags, web links and zhimg images left.
 
-    No script, style, event handler, `javascript:` URL, class or data attribute survives, so
-    a comment can neither run code nor reach the reader's browser elsewhere than Zhihu's image
-    host. Braces and line breaks are left to the post's body rules (they apply to the whole body).
+    The one sanitizer (archiver/post/sanitize.py) makes it safe, as every body; a comment then
+    keeps only what Zhihu shows of one: plain tags, no class or data attribute, and an image
+    only from zhimg (any other is its alt text). Braces and line breaks are left to the post's
+    body rules (they apply to the whole body).
     """
     root = parse_fragment(fragment)
     for link in list(root.iter("a")):
         _image_link(link)
-    for el in list(root.iter()):
-        if el is root:
-            continue
-        if not isinstance(el.tag, str) or el.tag in _DROPPED:
-            el.drop_tree()  # comments, processing instructions, scripts: their tail stays
-        elif el.tag not in _KEPT:
+    sanitize(root, _OFF_ZHIMG, source=fragment)
+    for el in list(root.iterdescendants()):
+        if el.tag not in _KEPT:
             el.drop_tag()
         else:
-            _keep_safe_attributes(el)
+            _keep_plain_attributes(el)
     return serialise_children(root).strip()
 
 
@@ -124,7 +117,7 @@ def _image_link(link: HtmlElement) -> None:
     """`<a class="comment_img" href=zhimg>查看图片</a>` becomes that image; a sticker, its text."""
     classes = link.get("class", "").split()
     href = link.get("href", "")
-    if any(c in classes for c in _IMAGE_LINKS) and _on_zhimg(href):
+    if any(c in classes for c in _IMAGE_LINKS) and not _OFF_ZHIMG(href):
         alt = link.text_content().strip() or "图片"
         tail = link.tail
         link.clear()
@@ -137,35 +130,20 @@ def _image_link(link: HtmlElement) -> None:
         link.tag = "span"  # unwrapped below: the sticker's text, [吃瓜], stays
 
 
-def _keep_safe_attributes(el: HtmlElement) -> None:
+def _keep_plain_attributes(el: HtmlElement) -> None:
     kept = {name: el.get(name, "") for name in _ATTRIBUTES.get(el.tag, ()) if el.get(name)}
     el.attrib.clear()
     if el.tag == "img":
-        if not _on_zhimg(kept.get("src", "")):
-            # Not Zhihu's image host: never shown, never fetched; the alt text stays.
-            alt = kept.get("alt", "")
+        if _OFF_ZHIMG(kept.get("src", "")):
+            # Not Zhihu's image host (a site path): never shown, never fetched; the alt text stays.
             el.tag = "span"
-            el.text = alt
+            el.text = kept.get("alt", "")
             el.drop_tag()
             return
         el.set("src", kept["src"])
         el.set("alt", kept.get("alt", ""))
-    elif "href" in kept and _web_url(kept["href"]):
+    elif "href" in kept and scheme(kept["href"]) in ("http", "https"):
         el.set("href", kept["href"].strip())
-
-
-def _web_url(url: str) -> bool:
-    return url.strip().lower().startswith(("http://", "https://"))
-
-
-def _on_zhimg(url: str) -> bool:
-    if not _web_url(url):
-        return False
-    try:
-        host = urlsplit(url.strip()).hostname or ""
-    except ValueError:
-        return False
-    return host.endswith(".zhimg.com")
 
 
 def comments_json(comments: list[Comment] | tuple[Comment, ...]) -> str:
