@@ -1,9 +1,10 @@
 """Pins (想法, `/api/v4/pins/{id}`) to Post items: their blocks rendered as HTML.
 
 A pin's `content` is a list of blocks, not HTML (zhihu-api.md; zhihuhelp's and RSSHub's pin
-types): `{"type": "text", "content": "<html>"}`, `{"type": "image", "url", "original_url"?,
-"width", "height", "is_gif"}`, `{"type": "link", "url", "title", "image_url"}`, `{"type": "video",
-"video_id", "thumbnail"}`. A repin carries the pin it repeats as `origin_pin`.
+types): `{"type": "text", "content": "<html>", "own_text"?: "<html>"}`, `{"type": "image", "url",
+"original_url"?, "width", "height", "is_gif"}`, `{"type": "link", "url", "title", "image_url"}`,
+`{"type": "video", "video_id", "thumbnail"}`. A repin carries the pin it repeats as `origin_pin`.
+What strangers wrote in them is judged when the post is rendered (archiver/post/sanitize.py).
 """
 
 from __future__ import annotations
@@ -79,19 +80,30 @@ def first_line(blocks: Any) -> str:
     """The first non-blank line of the first text block, as plain text, cut at TITLE_LENGTH."""
     for block in blocks if isinstance(blocks, list) else ():
         if isinstance(block, dict) and block.get("type") == "text":
-            text = html.unescape(_TAG.sub("", _BREAK.sub("\n", str(block.get("content") or ""))))
+            text = html.unescape(_TAG.sub("", _BREAK.sub("\n", block_text(block))))
             for line in text.splitlines():
                 if line := " ".join(line.split()):
                     return line if len(line) <= TITLE_LENGTH else line[:TITLE_LENGTH] + "…"
     return ""
 
 
+def block_text(block: dict[str, Any]) -> str:
+    """A text block's HTML as its author wrote it: `own_text` where the block has it. A folded
+    block's `content` ends with the app's own button, `<br><a href="zhihu://pin/feedaction/
+    fold/">收起</a>` (`fold_content`, the cut text, with 展开); `own_text` is the text alone."""
+    for field in ("own_text", "content"):
+        if isinstance(value := block.get(field), str) and value.strip():
+            return value
+    return ""
+
+
 def _block(block: dict[str, Any]) -> str:
     kind = block.get("type")
     if kind == "text":
-        # The text is Zhihu's HTML (`<br>`, hash-tag links), kept as served like an answer's.
-        content = block.get("content")
-        return f"<p>{content}</p>" if isinstance(content, str) and content.strip() else ""
+        # Zhihu's HTML (`<br>`, hash-tag links), as served like an answer's: the sanitizer
+        # judges it with the rest of the post when it is rendered.
+        content = block_text(block)
+        return f"<p>{content}</p>" if content else ""
     if kind == "image":
         return _figure(block)
     if kind == "link":
