@@ -111,7 +111,8 @@ HOSTILE_HTML = (
     f"<IMG SRC=x ONERROR={PAYLOAD.replace(' ', '')}>",
     f'<img/src=x/onerror="{PAYLOAD}">',
     f'<svg onload="{PAYLOAD}"><script>{PAYLOAD}</script></svg>',
-    f'<math><mtext><table><mglyph><style><img src=x onerror="{PAYLOAD}"></style></mglyph>',
+    f'<math><mtext><table><mglyph><style><img src=x onerror="{PAYLOAD}"></style></mglyph>'
+    "</table></mtext></math>",
     f'<iframe src="javascript:{PAYLOAD}"></iframe>',
     f'<iframe srcdoc="<script>{PAYLOAD}</script>"></iframe>',
     f'<object data="{EVIL}/o.swf"></object><embed src="{EVIL}/e.swf">',

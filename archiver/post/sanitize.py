@@ -56,6 +56,9 @@ DROPPED = frozenset(
         "output", "audio", "source", "track", "canvas", "dialog", "slot", "selectedcontent",
     }
 )  # fmt: skip
+# Dropped elements that hold nothing in a browser: what lxml's parser nests in one (it reads
+# `<embed>` as a container) is what follows it, and stays.
+_VOID = frozenset({"embed", "param", "source", "track", "input", "keygen", "link", "meta", "base"})
 GLOBAL_ATTRIBUTES = frozenset({"class", "id", "title", "lang", "dir", "hidden"})
 ELEMENT_ATTRIBUTES = {
     "a": frozenset({"href", "target", "rel", "hreflang"}),
@@ -183,8 +186,8 @@ def sanitize(
                     found.append(el)
             elif (names := el.keys()) and not plain(names):
                 _attributes(el, tag, names, judges, done, gone)
-        elif tag in DROPPED or not isinstance(tag, str):  # comments, processing instructions
-            gone.append(el)
+        elif (tag in DROPPED and tag not in _VOID) or not isinstance(tag, str):
+            gone.append(el)  # with what it holds; comments and processing instructions too
         else:
             unwrap.append(el)
     for el in unwrap:
