@@ -12,8 +12,8 @@ allowed hosts. One allowlist decides, over the parsed tree, in place:
 - **Attributes.** GLOBAL_ATTRIBUTES on every element, ELEMENT_ATTRIBUTES on theirs, `data-*`;
   nothing else (no event handler, no `style`: no CSS at all, so no `@import`, `url()` or
   `expression()`).
-- **URLs**, as a browser reads them (archiver/browser.py): a link (`href`, `cite`, `data-url`...)
-  is a web link, `mailto:` or relative, or loses its URL; `zhihu://` app links become their web
+- **URLs**, as a browser reads them (archiver/browser.py): a link (`href`, `cite`) is a web
+  link, `mailto:` or relative, or loses its URL; `zhihu://` app links become their web
   page where there is one (`zhihu://answers/<id>`, `people/<token>`...), and the app's own
   buttons (`zhihu://pin/feedaction/fold/`, 收起) go. What a browser loads by itself (`src`,
   `srcset`, `poster`) and what a theme's script could load (`data-original`, `data-*src`...)
@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from archiver import browser
@@ -59,6 +60,7 @@ DROPPED = frozenset(
 # Dropped elements that hold nothing in a browser: what lxml's parser nests in one (it reads
 # `<embed>` as a container) is what follows it, and stays.
 _VOID = frozenset({"embed", "param", "source", "track", "input", "keygen", "link", "meta", "base"})
+_CONTAINERS = tuple(sorted(DROPPED - _VOID))
 GLOBAL_ATTRIBUTES = frozenset({"class", "id", "title", "lang", "dir", "hidden"})
 ELEMENT_ATTRIBUTES = {
     "a": frozenset({"href", "target", "rel", "hreflang"}),
@@ -166,8 +168,14 @@ def sanitize(
     done = Cleaned()
     if unsettable(source) if source is not None else _UNSETTABLE.search(root.text_content()):
         _scrub(root)  # rare: before anything moves or copies what a tree cannot take again
+        done.changed = True
     if root.attrib:
         root.attrib.clear()
+        done.changed = True
+    # What goes with all it holds, first and in C (lxml finds at once that a document names
+    # none of them): the walk then never judges what no reader will see.
+    if next(root.iter(*_CONTAINERS), None) is not None:
+        etree.strip_elements(root, *_CONTAINERS, with_tail=False)
         done.changed = True
     found: list[HtmlElement] = []
     unwrap: list[HtmlElement] = []
@@ -186,8 +194,8 @@ def sanitize(
                     found.append(el)
             elif (names := el.keys()) and not plain(names):
                 _attributes(el, tag, names, judges, done, gone)
-        elif (tag in DROPPED and tag not in _VOID) or not isinstance(tag, str):
-            gone.append(el)  # with what it holds; comments and processing instructions too
+        elif not isinstance(tag, str):
+            gone.append(el)  # comments and processing instructions
         else:
             unwrap.append(el)
     for el in unwrap:
