@@ -435,6 +435,8 @@ def _edit_first(node: object) -> bool:
     if isinstance(node, dict):
         if isinstance(node.get("content"), str):
             node["content"] += "<p>补记：编辑过</p>"
+            if isinstance(node.get("own_text"), str):  # a pin's text block: its author's text
+                node["own_text"] += "<p>补记：编辑过</p>"
             for key in ("updated_time", "updated"):
                 if isinstance(node.get(key), int):
                     node[key] += 1000
