@@ -22,7 +22,7 @@ from scrapy.http.request import NO_CALLBACK
 
 from archiver import stats as keys
 from archiver.index import ArchiveIndex, index_path, utc_now
-from archiver.items import Comment, Post
+from archiver.items import Comment, Post, Skip
 from archiver.middlewares import FALLBACK_ON, Blocked, Refused
 from archiver.tls import CertificateRefused
 from archiver.webarchive import NotInArchive
@@ -31,7 +31,7 @@ from archiver.zhihu.comments import (
     comments_from_json,
     comments_json,
     comments_url,
-    parse_comments,
+    read_comments,
 )
 from archiver.zhihu.jsonutil import ZhihuFormatError
 
@@ -75,13 +75,14 @@ class CommentsPipeline:
         key = f"{item.kind}:{item.id}"
         if self.wanted and self._new_or_edited(key, item):
             try:
-                captured = await self._fetch(item)
+                captured, skipped = await self._fetch(item)
             except CommentFailed as exc:
                 self._count(f"failed/{exc}")
                 logger.warning(
                     "Comments failed (%s): %s %s (%s)", exc, item.kind, item.id, item.url
                 )
             else:
+                self._skip(item, skipped)
                 self.index.record_comments(key, item.updated, comments_json(captured), utc_now())
                 self._count("captured")
                 item.comments = tuple(captured)
@@ -94,7 +95,7 @@ class CommentsPipeline:
         known = self.index.get(key)
         return known is None or known.updated_time != item.updated
 
-    async def _fetch(self, item: Post) -> list[Comment]:
+    async def _fetch(self, item: Post) -> tuple[list[Comment], list[Skip]]:
         request = Request(
             comments_url(self.base_url, item.kind, item.id),
             callback=NO_CALLBACK,
@@ -119,15 +120,22 @@ class CommentsPipeline:
             raise CommentFailed(type(exc).__name__) from exc
         return self._parse(response)
 
-    def _parse(self, response: Response) -> list[Comment]:
+    def _parse(self, response: Response) -> tuple[list[Comment], list[Skip]]:
         if response.status == 404:
-            return []  # Zhihu's answer for content without comments
+            return [], []  # Zhihu's answer for content without comments
         if response.status != 200:
             raise CommentFailed(f"http_{response.status}")
         try:
-            return parse_comments(response.text, self.wanted)
+            return read_comments(response.text, self.wanted)
         except (ZhihuFormatError, AttributeError) as exc:  # AttributeError: not a text response
             raise CommentFailed(getattr(exc, "reason", "not_text")) from exc
+
+    def _skip(self, item: Post, skipped: list[Skip]) -> None:
+        """A comment passed over (a number that is no number) is counted as a skip of its own."""
+        assert self.crawler.stats is not None
+        for skip in skipped:
+            self.crawler.stats.inc_value(f"{keys.SKIPPED}/{skip.reason}")
+            logger.warning("Skipped (%s): %s %s: %s", skip.reason, item.kind, item.id, skip.detail)
 
     def _count(self, what: str) -> None:
         assert self.crawler.stats is not None

@@ -158,6 +158,7 @@ class PostPipeline:
             return item
         with self.failures(item):
             self.written(item, *self.rendered(item))
+        self._count_unusable(item)
         return item
 
     @contextmanager
@@ -217,6 +218,13 @@ class PostPipeline:
         assert self.writer is not None
         self.writer.placed(entry)
         self._count("updated", entry.path, entry.title)
+
+    def _count_unusable(self, item: Post) -> None:
+        """The video cards and references the post shows as Zhihu had them, their number being
+        none: a skip each (said once per run that writes the post)."""
+        for detail in body_for(item, rich=self.options.rich).unusable:
+            self.stats.inc_value(f"{keys.SKIPPED}/bad_number")
+            logger.warning("Skipped (bad_number): %s %s: %s", item.kind, item.id, detail)
 
     def _count(self, state: str, relpath: str, title: str) -> None:
         self.stats.inc_value(f"{keys.POSTS}/{state}")

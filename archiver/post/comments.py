@@ -12,6 +12,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from archiver.items import Comment
+from archiver.numbers import timestamp
 from archiver.post.content import Body, clean_content
 
 # Where Zhihu is: a comment's date reads as Zhihu shows it to its readers.
@@ -32,10 +33,12 @@ def _item(comment: Comment) -> str:
         if comment.url_token
         else f'<span class="CommentItem-author">{name}</span>'
     )
-    when = datetime.fromtimestamp(comment.created, _SHANGHAI)
+    # A time the parser would refuse (an index written before it did: 10**13) shows no date.
+    created = timestamp(comment.created)
+    when = datetime.fromtimestamp(created, _SHANGHAI) if created else None
     date = (
         f'<time datetime="{when.isoformat()}">{when.strftime("%Y-%m-%d %H:%M")}</time>'
-        if comment.created
+        if when
         else ""
     )
     meta = " · ".join(part for part in (author, date, f"{comment.likes} 赞") if part)

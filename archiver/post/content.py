@@ -11,7 +11,7 @@ from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 from archiver.post.figures import DEFAULT_ALLOWED_HOSTS, Figure, figure_key, refuser
-from archiver.post.rich import RichOptions, enrich, redirect_target
+from archiver.post.rich import RichOptions, enrich, redirect_target, unusable_numbers
 from archiver.post.sanitize import ELEMENTS, Cleaned, sanitize, settable
 from archiver.post.sanitize import REFUSED_ATTRIBUTE as REFUSED_ATTRIBUTE  # where it was
 from archiver.post.sanitize import REFUSED_CLASS as REFUSED_CLASS
@@ -57,6 +57,8 @@ class Body:
     videos: tuple[str, ...] = ()  # lens ids of the videos to archive (ARCHIVE_VIDEOS=download)
     # Images the sanitizer refused (off FIGURES_ALLOWED_HOSTS): never fetched, counted as such
     refused: tuple[Figure, ...] = ()
+    # Video cards and references the rich rewrites passed over: their number is no number
+    unusable: tuple[str, ...] = ()
 
 
 def parse_fragment(fragment: str) -> HtmlElement:
@@ -114,6 +116,7 @@ def clean_content(
     doomed = [el for el in found if el.get("data-draft-type") == "mcn-link-card"]
     for el in doomed:
         el.drop_tree()  # keeps the element's tail text
+    unusable = unusable_numbers(root, rich) if rich is not None else ()
     videos = enrich(root, rich, local) if rich is not None else ()
     if doomed or rich not in (None, _NO_REWRITES):
         # The tree changed (nodes went, rich rewrites added and removed images): walk it again.
@@ -130,7 +133,13 @@ def clean_content(
     first_image = figures[0].src if figures else _first_src(root)
     blank = not first_image and not root.text_content().strip()
     return Body(
-        serialise_children(root), first_image, blank, tuple(figures), videos, _refused(cleaned)
+        serialise_children(root),
+        first_image,
+        blank,
+        tuple(figures),
+        videos,
+        _refused(cleaned),
+        unusable,
     )
 
 

@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 from lxml.html import HtmlElement
 from lxml.html.builder import E
 
+from archiver.numbers import whole_number, zhihu_id
+
 FORMULA_MODES = ("image", "tex")
 LINK_CARD_MODES = ("keep", "card")
 REFERENCE_MODES = ("keep", "list")
@@ -31,7 +33,8 @@ _ESCAPED = {f"%{a}{b}".encode(): bytes.fromhex(a + b) for a in _HEX for b in _HE
 _PLAIN_WEB = re.compile(r"https?://[A-Za-z0-9.-]*(?:[/?#]|\Z)")
 # Zhihu's own convention: a formula whose TeX ends with `\\` is shown on a line of its own.
 _DISPLAY_MARK = re.compile(r"\\\\\s*$")
-_VIDEO_PAGE = re.compile(r"^https://www\.zhihu\.com/video/(\d+)")
+_MAX_REFERENCE = 9999  # an answer's references are numbered 1, 2...: a larger one is no number
+_VIDEO_PAGE = re.compile(r"^https://www\.zhihu\.com/video/([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def enrich(
             close_card(card)
             show_card_image(card)
     if options.videos in ("poster", "download"):
-        for box in [a for a in root.iter("a") if "video-box" in a.get("class", "").split()]:
+        for box in _video_boxes(root):
             lens_id = video_id(box) if options.videos == "download" else ""
             archived = (local or {}).get(video_key(lens_id)) if lens_id else None
             if archived:
@@ -238,8 +241,12 @@ def video_page(box: HtmlElement) -> str:
     href = web_url(box.get("href", "")) or ""
     if match := _VIDEO_PAGE.match(href):
         return f"https://www.zhihu.com/video/{match[1]}"
-    lens = box.get("data-lens-id", "").strip()
-    return f"https://www.zhihu.com/video/{lens}" if lens.isdigit() else ""
+    lens = zhihu_id(box.get("data-lens-id", "").strip())
+    return f"https://www.zhihu.com/video/{lens}" if lens else ""
+
+
+def _video_boxes(root: HtmlElement) -> list[HtmlElement]:
+    return [a for a in root.iter("a") if "video-box" in a.get("class", "").split()]
 
 
 def _thumbnail(box: HtmlElement) -> str:
@@ -254,9 +261,9 @@ def reference_list(root: HtmlElement) -> None:
     number in number order, as a 参考 list at the end of the body, as Zhihu shows them."""
     entries: dict[str, tuple[str, str]] = {}
     cited: dict[str, int] = {}
-    for sup in [s for s in root.iter("sup") if s.get("data-draft-type") == "reference"]:
-        number = sup.get("data-numero", "").strip()
-        if not number.isdigit():
+    for sup in _references(root):
+        number = reference_number(sup)
+        if not number:
             continue
         entries.setdefault(number, (sup.get("data-text", ""), sup.get("data-url", "")))
         count = cited[number] = cited.get(number, -1) + 1
@@ -269,6 +276,35 @@ def reference_list(root: HtmlElement) -> None:
     items = [reference_item(n, *entries[n]) for n in sorted(entries, key=int)]
     root.append(E.h2("参考"))
     root.append(E.ol(*items, **{"class": "ReferenceList"}))
+
+
+def reference_number(sup: HtmlElement) -> str:
+    """A reference's number as Zhihu wrote it (ASCII digits, 1 to 9999); "" when it is none."""
+    number = sup.get("data-numero", "").strip()
+    return number if whole_number(number, 1, _MAX_REFERENCE) is not None else ""
+
+
+def _references(root: HtmlElement) -> list[HtmlElement]:
+    return [s for s in root.iter("sup") if s.get("data-draft-type") == "reference"]
+
+
+def unusable_numbers(root: HtmlElement, options: RichOptions) -> tuple[str, ...]:
+    """What the rewrites `options` ask for pass over for a number that is no number: a video
+    card whose lens id, a reference whose number, is not ASCII digits ("١٢٣", "²"). Such a card
+    stays a poster, such a reference Zhihu's mark: each costs itself, never the post."""
+    found: list[str] = []
+    if options.videos in ("poster", "download"):
+        for box in _video_boxes(root):
+            lens = box.get("data-lens-id", "").strip()
+            if lens and not zhihu_id(lens):
+                found.append(f"a video card's lens id {lens!r:.40}")
+    if options.references == "list":
+        found += [
+            f"a reference numbered {sup.get('data-numero', '')!r:.40}"
+            for sup in _references(root)
+            if not reference_number(sup)
+        ]
+    return tuple(found)
 
 
 def reference_item(number: str, text: str, url: str) -> HtmlElement:

@@ -15,7 +15,7 @@ from archiver.items import AnswersPage, Post, Skip
 from archiver.zhihu.jsonutil import (
     ZhihuFormatError,
     as_id,
-    as_int,
+    as_time,
     get_path,
     load_object,
     next_page,
@@ -102,10 +102,18 @@ def content_fields(obj: Any, kind: str, date_keys: tuple[str, str]) -> tuple[str
     content = obj.get("content")
     if not isinstance(content, str) or not content.strip():
         return Skip("missing_field", f"{kind} {item_id} has no content")
-    updated = as_int(obj.get(date_keys[0])) or as_int(obj.get(date_keys[1]))
+    updated = as_time(obj.get(date_keys[0])) or as_time(obj.get(date_keys[1]))
     if updated is None:
-        return Skip("missing_field", f"{kind} {item_id} has no {date_keys[0]}")
+        return undated(obj, kind, item_id, date_keys)
     return item_id, content, updated
+
+
+def undated(obj: dict[str, Any], kind: str, item_id: str, date_keys: tuple[str, str]) -> Skip:
+    """Why an item has no date: none given, or one that is no believable time ("²", 10**13)."""
+    given = next((obj[key] for key in date_keys if obj.get(key) is not None), None)
+    if given is None:
+        return Skip("missing_field", f"{kind} {item_id} has no {date_keys[0]}")
+    return Skip("bad_number", f"{kind} {item_id}: {date_keys[0]} {given!r:.40} is no date")
 
 
 def answer_url(question_id: str, answer_id: str) -> str:

@@ -22,6 +22,7 @@ _SCRIPT_SRC = re.compile(r"""<script[^>]*\bsrc\s*=\s*["']([^"']*/zse-ck/[^"']*)[
 _META = re.compile(r"""<meta\b[^>]*\bid\s*=\s*["']zh-zse-ck["'][^>]*>""", re.I)
 _CONTENT = re.compile(r"""\bcontent\s*=\s*["']([^"']*)["']""", re.I)
 _COOKIE_NAME = "__zse_ck"
+_MAX_AGE = re.compile(r"-?[0-9]+")  # ASCII digits: `isdigit` takes "²", which int() refuses
 # A `__zse_ck` value as Zhihu's script writes it, bounded (a real one is about 250 characters).
 TOKEN = re.compile(r"[0-9]{3}_[A-Za-z0-9+/=_-]{1,2000}")
 # What the v4 script writes when its own computation failed; Zhihu no longer accepts it.
@@ -95,7 +96,7 @@ def parse_written_cookie(written: str, meta: str, now: datetime) -> SolvedToken:
         key, _, text = attribute.strip().partition("=")
         if key.lower() == "expires":
             expires = _date(text)
-        elif key.lower() == "max-age" and text.strip().lstrip("-").isdigit():
+        elif key.lower() == "max-age" and _MAX_AGE.fullmatch(text.strip()):
             expires = _after(now, text.strip())
     return SolvedToken(value, expires)
 

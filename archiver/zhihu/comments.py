@@ -24,17 +24,26 @@ plain tags survive (`clean_comment_html`), an image Zhihu shows as a link (`a.co
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from lxml.html import HtmlElement
 
 from archiver.browser import scheme
-from archiver.items import Comment
+from archiver.items import Comment, Skip
 from archiver.post.content import parse_fragment, serialise_children
 from archiver.post.figures import refuser
 from archiver.post.sanitize import sanitize
-from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, as_int, get_path, load_object, text_of
+from archiver.zhihu.jsonutil import (
+    ZhihuFormatError,
+    as_id,
+    as_int,
+    as_time,
+    get_path,
+    load_object,
+    text_of,
+)
 from archiver.zhihu.urls import api_url
 
 ANONYMOUS = "匿名用户"
@@ -64,22 +73,45 @@ def comments_url(base_url: str, kind: str, item_id: str) -> str:
 
 def parse_comments(text: str, wanted: int) -> list[Comment]:
     """The first `wanted` root comments of a page; raises ZhihuFormatError if not a page."""
+    return read_comments(text, wanted)[0]
+
+
+def read_comments(text: str, wanted: int) -> tuple[list[Comment], list[Skip]]:
+    """The first `wanted` usable root comments of a page, and the comments passed over for a
+    number that is no number (a bad one costs itself, never the post); raises ZhihuFormatError
+    if not a page."""
     data = load_object(text)
     entries = data.get("data")
     if not isinstance(entries, list):
         raise ZhihuFormatError("unexpected_shape", "comments page has no `data` array")
-    comments = (comment(entry) for entry in entries)
-    return [c for c in comments if c is not None][:wanted]
+    comments: list[Comment] = []
+    skipped: list[Skip] = []
+    for entry in entries:
+        if len(comments) >= wanted:
+            break
+        found = comment(entry)
+        if isinstance(found, Skip):
+            skipped.append(found)
+        elif found is not None:
+            comments.append(found)
+    return comments, skipped
 
 
-def comment(entry: Any) -> Comment | None:
-    """One root comment, or None for what is no readable comment (deleted, no text)."""
+def comment(entry: Any) -> Comment | Skip | None:
+    """One root comment; None for what is no readable comment (deleted, no text); a Skip for
+    one whose date or like count is not a number in range ("²", 10**13)."""
     if not isinstance(entry, dict) or entry.get("is_delete") is True:
         return None
     content = entry.get("content")
     comment_id = as_id(entry.get("id"))
     if not comment_id or not isinstance(content, str) or not content.strip():
         return None
+    created = _number(entry, ("created_time",), as_time)
+    likes = _number(entry, ("like_count", "vote_count"), as_int)
+    for value, key in ((created, "created_time"), (likes, "like_count")):
+        if value is None:
+            given = entry.get(key, entry.get("vote_count"))
+            return Skip("bad_number", f"comment {comment_id}: {key} {given!r:.40} is not usable")
     author = entry.get("author")
     # v5: the person is `author` itself; before: `author.member`
     person = get_path(author, "member") if isinstance(get_path(author, "member"), dict) else author
@@ -87,10 +119,26 @@ def comment(entry: Any) -> Comment | None:
         id=comment_id,
         author=text_of(get_path(person, "name")) or ANONYMOUS,
         url_token=text_of(get_path(person, "url_token")),
-        created=as_int(entry.get("created_time")) or 0,
-        likes=as_int(entry.get("like_count")) or as_int(entry.get("vote_count")) or 0,
+        created=created or 0,
+        likes=likes or 0,
         content=clean_comment_html(content),
     )
+
+
+def _number(
+    entry: dict[str, Any], keys: tuple[str, ...], read: Callable[[object], int | None]
+) -> int | None:
+    """The first of `keys` that holds a non-zero number (0 when none is given); None when one
+    given is not a number `read` accepts."""
+    found = 0
+    for key in keys:
+        if entry.get(key) is None:
+            continue
+        value = read(entry[key])
+        if value is None:
+            return None
+        found = found or value
+    return found
 
 
 def clean_comment_html(fragment: str) -> str:

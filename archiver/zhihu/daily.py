@@ -18,7 +18,7 @@ from lxml.html import Element, HtmlElement
 
 from archiver.items import Post, Skip
 from archiver.post.content import parse_fragment, serialise_children
-from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, as_int, load_object, text_of
+from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, as_int, as_time, load_object, text_of
 
 API = "https://news-at.zhihu.com/api/4"
 # Zhihu Daily's days begin and end in Beijing time: a listing's `date`, a story's `ga_prefix`.
@@ -28,7 +28,7 @@ ZONE = ZoneInfo(TIMEZONE)
 FIRST_ISSUE = int(datetime(2013, 5, 19, tzinfo=ZONE).timestamp())
 # A story that only links to another site: no body to archive.
 EXTERNAL_LINK = 1
-_GA_PREFIX = re.compile(r"(\d\d)(\d\d)(\d\d)")
+_GA_PREFIX = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})")
 ONE_DAY = timedelta(days=1)
 
 
@@ -84,7 +84,7 @@ def parse_listing(text: str) -> Listing:
 
 
 def listing_day(value: Any) -> date | None:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{8}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{8}", value):
         return None
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
@@ -125,7 +125,7 @@ def story_post(story: dict[str, Any], day: date, ga_prefix: str = "") -> Post | 
 def story_time(story: dict[str, Any], day: date, listed_ga_prefix: str = "") -> int:
     """Unix seconds: `publish_time` where the story has one (since 2023); else its `ga_prefix`
     (its own, else its listing's) read in its listing's day's year, else the day's start."""
-    published = as_int(story.get("publish_time"))
+    published = as_time(story.get("publish_time"))
     if published is not None and published >= FIRST_ISSUE:
         return published
     return ga_prefix_time(text_of(story.get("ga_prefix")) or listed_ga_prefix, day)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from archiver.numbers import timestamp, whole_number, zhihu_id
+
 
 class ZhihuFormatError(ValueError):
     """A response is not the JSON shape it should be; `reason` is a short stats key."""
@@ -34,23 +36,17 @@ def load_object(text: str) -> dict[str, Any]:
 
 def as_id(value: object) -> str:
     """Zhihu ids come as numbers or strings (19-digit ids exceed a double); '' if unusable."""
-    if isinstance(value, bool):
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and value.isdigit():
-        return value
-    return ""
+    return zhihu_id(value)
 
 
 def as_int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
+    """A count, a size or a type code: ASCII digits (or a JSON integer), never negative."""
+    return whole_number(value)
+
+
+def as_time(value: object) -> int | None:
+    """Unix seconds of a date Zhihu gives (created, updated, published), if a believable one."""
+    return timestamp(value)
 
 
 def get_path(data: object, *keys: str) -> Any:

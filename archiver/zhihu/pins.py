@@ -14,8 +14,8 @@ import re
 from typing import Any
 
 from archiver.items import Post, Skip
-from archiver.zhihu.answers import ANONYMOUS
-from archiver.zhihu.jsonutil import as_id, as_int, get_path, load_object, text_of
+from archiver.zhihu.answers import ANONYMOUS, undated
+from archiver.zhihu.jsonutil import as_id, as_int, as_time, get_path, load_object, text_of
 
 # A title is the pin's first line of text, cut here (a pin has no title of its own).
 TITLE_LENGTH = 50
@@ -37,9 +37,9 @@ def pin_post(pin: Any) -> Post | Skip:
         return Skip("missing_field", "pin without a usable id")
     if pin.get("is_deleted") is True or pin.get("state") == "deleted":
         return Skip("not_found", f"pin {pin_id} was deleted")
-    updated = as_int(pin.get("updated")) or as_int(pin.get("created"))
+    updated = as_time(pin.get("updated")) or as_time(pin.get("created"))
     if updated is None:
-        return Skip("missing_field", f"pin {pin_id} has no updated")
+        return undated(pin, "pin", pin_id, ("updated", "created"))
     body = blocks_html(pin.get("content"))
     origin = pin.get("origin_pin")
     if isinstance(origin, dict) and as_id(origin.get("id")):

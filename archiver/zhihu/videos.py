@@ -51,6 +51,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from archiver.numbers import LARGEST
+
 PLAY_INFO_PATH = "/api/v4/video/play_info"
 LENS = "https://lens.zhihu.com/api/v4/videos/{id}"
 # The web player's scene of each kind of content that shows a video (wx_channels_download).
@@ -226,6 +228,9 @@ def _lens_id(lens_id: str) -> str:
 
 
 def _number(value: Any, kind: type[int] | type[float]) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    """A size, a dimension or a bitrate; 0 when unusable (negative, NaN, Infinity, 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return kind(0)
+    if not 0 <= value <= LARGEST:  # False for NaN too
         return kind(0)
     return kind(value)
