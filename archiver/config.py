@@ -11,10 +11,14 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from difflib import get_close_matches
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scrapy.settings import SETTINGS_PRIORITIES, default_settings
 
 from archiver.hexo import SEED_FORM
 from archiver.images import parse_size
@@ -218,16 +222,65 @@ SETTINGS: dict[str, Check] = {
     "HISTORY_CHARTS": boolean,
     "RETRY_BACKOFF_BASE": number(0),
     "RETRY_BACKOFF_MAX": number(0),
+    "ARCHIVE_LOG_SCRAPY": boolean,
 }
 
 
 def setting_problems(settings: BaseSettings) -> list[str]:
-    """One line per setting of ours whose value is not accepted."""
-    return [
+    """One line per `-s` name that is no setting, then per setting of ours whose value is not
+    accepted."""
+    return unknown_settings(settings) + [
         f"{name}={settings[name]!r} is not accepted: expected {accepted}"
         for name, check in SETTINGS.items()
         if (accepted := check(settings[name])) is not None
     ]
+
+
+# Settings Scrapy's components read that its default_settings module does not list (the media
+# pipelines', which our figure and video pipelines are).
+_SCRAPY_EXTRA = frozenset(
+    {
+        "CONCURRENT_REQUESTS_PER_IP",
+        "META_COPY_WARN_SKIP_KEYS",
+        "FILES_EXPIRES",
+        "FILES_URLS_FIELD",
+        "FILES_RESULT_FIELD",
+        "IMAGES_EXPIRES",
+        "IMAGES_URLS_FIELD",
+        "IMAGES_RESULT_FIELD",
+        "IMAGES_THUMBS",
+        "IMAGES_MIN_HEIGHT",
+        "IMAGES_MIN_WIDTH",
+    }
+)
+
+
+def unknown_settings(settings: BaseSettings) -> list[str]:
+    """One line per setting given on the command line (`-s`, Scrapy's priority "cmdline") that
+    is neither Scrapy's, nor ours, nor in the project's settings module (where an add-on the
+    project enables has its settings): Scrapy would ignore a typo and run with the default."""
+    cmdline = SETTINGS_PRIORITIES["cmdline"]
+    given = [name for name in settings if settings.getpriority(name) == cmdline]
+    known = _known_settings(settings)
+    return [
+        f"-s {name}={settings[name]}: no such setting{_closest(name, known)}"
+        for name in given
+        if name not in known
+    ]
+
+
+def _known_settings(settings: BaseSettings) -> set[str]:
+    names = {name for name in vars(default_settings) if name.isupper()} | _SCRAPY_EXTRA
+    names |= set(SETTINGS)
+    module = settings.get("SETTINGS_MODULE")
+    if module:
+        names |= {name for name in vars(import_module(module)) if name.isupper()}
+    return names
+
+
+def _closest(name: str, known: set[str]) -> str:
+    close = get_close_matches(name.upper(), known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else " (see the settings in README.md)"
 
 
 def argument_problems(

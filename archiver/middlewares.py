@@ -28,6 +28,7 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from archiver import stats as keys
+from archiver.extensions import interrupted
 from archiver.logtext import loggable
 from archiver.post.figures import is_allowed
 from archiver.solver import (
@@ -298,13 +299,23 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     backoff_base: float
     backoff_max: float
+    stopping = False  # the run is interrupted: no more waiting
+    waiting: set[asyncio.Future[None]]  # the backoffs under way
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         mw = super().from_crawler(crawler)
         mw.backoff_base = crawler.settings.getfloat("RETRY_BACKOFF_BASE")
         mw.backoff_max = crawler.settings.getfloat("RETRY_BACKOFF_MAX")
+        mw.waiting = set()
+        crawler.signals.connect(mw.interrupted, signal=interrupted)
         return mw
+
+    def interrupted(self, signame: str) -> None:
+        """No backoff waits out an interrupted run (the retry it delays is never scheduled)."""
+        self.stopping = True
+        for waiting in self.waiting:
+            _done(waiting)
 
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response
@@ -323,8 +334,26 @@ class BackoffRetryMiddleware(RetryMiddleware):
             )
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("retry/backoff_seconds", delay)
-            await asyncio.sleep(delay)
+            await self._backoff(delay)
         return result
+
+    async def _backoff(self, delay: float) -> None:
+        """`asyncio.sleep(delay)`, over at once when the run is interrupted."""
+        if self.stopping:
+            return
+        waiting = asyncio.get_running_loop().create_future()
+        timer = asyncio.get_running_loop().call_later(delay, _done, waiting)
+        self.waiting.add(waiting)
+        try:
+            await waiting
+        finally:
+            timer.cancel()
+            self.waiting.discard(waiting)
+
+
+def _done(waiting: asyncio.Future[None]) -> None:
+    if not waiting.done():
+        waiting.set_result(None)
 
 
 def backoff_delay(retry_times: int, base: float, cap: float) -> float:

@@ -69,6 +69,8 @@ ITEM_PIPELINES = {
 LOG_FORMATTER = "archiver.logformatter.ArchiveLogFormatter"
 EXTENSIONS = {
     "archiver.extensions.RunSummary": 500,
+    # The first Ctrl-C or SIGTERM: nothing new is sent, what is in progress ends whole.
+    "archiver.extensions.Interruption": 510,
 }
 
 # Retry backoff: the n-th retry of a request waits base * 2**(n-1) seconds, at most max.
@@ -169,4 +171,7 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 LOG_LEVEL = "INFO"
+# Scrapy's start-up banner, component lists, engine lines and stats dump are logged at DEBUG
+# (archiver/logs.py): a run prints its own lines and its summary. True: at INFO, as Scrapy does.
+ARCHIVE_LOG_SCRAPY = False
 FEED_EXPORT_ENCODING = "utf-8"

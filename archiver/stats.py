@@ -12,3 +12,5 @@ FIGURES = "archiver/figures"  # /stored, /refused_host, /deferred, /failed/<reas
 VIDEOS = "archiver/videos"  # /stored, /uptodate, /refused_host, /deferred, /failed/<reason>
 COMMENTS = "archiver/comments"  # /captured, /failed/<reason> (ZHIHU_COMMENTS)
 CHECKS = "archiver/checks"  # /<class of archiver.zhihu.gone.CLASSES>, /back (recheck)
+INTERRUPTED = "archiver/interrupted"  # the signal that interrupted the run; /abandoned counts
+# the requests it left unsent

@@ -28,6 +28,9 @@ FAST = (
     "AUTOTHROTTLE_ENABLED=False",
     "RETRY_BACKOFF_BASE=0.01",
 )
+# Scrapy's stats dump at INFO, as before the project lowered it to DEBUG: tests read counters
+# in it. A test of what a run prints by default gives ARCHIVE_LOG_SCRAPY=False after it.
+SCRAPY_LINES = ("ARCHIVE_LOG_SCRAPY=True",)
 
 
 @dataclass
@@ -54,7 +57,7 @@ def scrapy_argv(
     archive: Path, command: tuple[str, ...], settings: tuple[str, ...] = ()
 ) -> list[str]:
     argv = [sys.executable, "-m", "scrapy", *command, "-s", f"ARCHIVE_DIR={archive}"]
-    for setting in (*FAST, *settings):
+    for setting in (*FAST, *SCRAPY_LINES, *settings):
         argv += ["-s", setting]
     return argv
 

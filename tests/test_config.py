@@ -85,6 +85,7 @@ BAD_SETTINGS = {
     "HISTORY_CHARTS": "svg",
     "RETRY_BACKOFF_BASE": "-1",
     "RETRY_BACKOFF_MAX": "soon",
+    "ARCHIVE_LOG_SCRAPY": "loud",
 }
 # Settings whose every value is fine (paths that a run creates, a free-form image URL).
 FREE = {"ARCHIVE_INDEX", "ARCHIVE_DEFAULT_IMAGE", "WARC_DIR"}
@@ -186,7 +187,26 @@ def test_a_feed_needs_a_url_or_a_config(tmp_path):
         (("crawl", "hotlist", "-s", "ARCHIVE_TIMEZONE=Asia/X"), "ARCHIVE_TIMEZONE='Asia/X'"),
         (("crawl", "hotlist", "-s", "HISTORY_TIMEZONE=utc+8"), "HISTORY_TIMEZONE='utc+8'"),
         (("crawl", "hotlist", "-s", "FIGURES_THUMB_SIZES=abc"), "FIGURES_THUMB_SIZES='abc'"),
-        (("crawl", "hotlst"), "no spider named 'hotlst' (spiders: archive, "),
+        (("crawl", "hotlst"), "no spider named 'hotlst' (spiders: archive, daily, feed, follow"),
+        # A setting's name mistyped: named, with the closest known name (issue 24.3)
+        (
+            ("crawl", "hotlist", "-s", "ARCHIVE_DIRR=/tmp/x"),
+            "-s ARCHIVE_DIRR=/tmp/x: no such setting (did you mean ARCHIVE_DIR?)",
+        ),
+        (
+            ("archive", "-s", "ZHIHU_ANSWER_PER_QUESTION=3", "https://www.zhihu.com/question/1"),
+            "-s ZHIHU_ANSWER_PER_QUESTION=3: no such setting (did you mean "
+            "ZHIHU_ANSWERS_PER_QUESTION?)",
+        ),
+        (("crawl", "daily", "-s", "DOWNLOAD_DELAYS=3"), "(did you mean DOWNLOAD_DELAY?)"),
+        (("checkcookie", "-s", "ZHIHU_COOKIE=x"), "-s ZHIHU_COOKIE=x: no such setting"),
+        (("shell", "https://www.zhihu.com/", "-s", "USER_AGNET=x"), "(did you mean USER_AGENT?)"),
+        (("fetch", "https://www.zhihu.com/", "-s", "archive_dir=x"), "(did you mean ARCHIVE_DIR?)"),
+        (("list", "-s", "SPIDER_MODULE=x"), "-s SPIDER_MODULE=x: no such setting"),
+        (("settings", "--get", "X", "-s", "LOG_LEVLE=DEBUG"), "(did you mean LOG_LEVEL?)"),
+        (("check", "-s", "FIGURES_THREAD=2"), "(did you mean FIGURES_THREADS?)"),
+        (("version", "-s", "HISTORY_CHART=0"), "(did you mean HISTORY_CHARTS?)"),
+        (("checkhexo", "-s", "ARCHIVE_TIMEZONES=UTC"), "(did you mean ARCHIVE_TIMEZONE?)"),
     ],
 )
 def test_a_typo_is_one_line_exit_2_and_nothing_sent(tmp_path, command, says):
@@ -196,6 +216,48 @@ def test_a_typo_is_one_line_exit_2_and_nothing_sent(tmp_path, command, says):
     assert len(lines) == 1 and says in lines[0] and ": error: " in lines[0], run.log
     assert run.server.seen == []
     assert not (tmp_path / "archive").exists()  # not even a lock or an empty WARC
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (("verify", "-s", "WARC_DIRS=x"), "(did you mean WARC_DIR?)"),
+        (("rerender", "-s", "ARCHIVE_IMAGE=local"), "(did you mean ARCHIVE_IMAGES?)"),
+        (("history", "-s", "HISTORY_TIMEZOEN=UTC"), "(did you mean HISTORY_TIMEZONE?)"),
+        (
+            ("package", "--since", "2026-01-01", "-o", "x.wacz", "-s", "WARC_MAXSIZE=0"),
+            "(did you mean WARC_MAX_SIZE?)",
+        ),
+    ],
+)
+def test_a_typo_in_a_setting_name_of_a_command_on_the_archive(tmp_path, command, says):
+    run = crawl(tmp_path / "archive", command=command)
+    assert run.code == 2, run.log
+    first = run.log.strip().splitlines()[0]  # then: no archive there
+    assert says in first and f"{command[0]}: error: -s " in first, run.log
+
+
+def test_only_names_given_with_s_are_judged():
+    settings = Settings(PROJECT_SETTINGS)
+    settings.set("MY_ADDON_SETTING", "1", priority="project")  # the project's own module
+    given = {"LOG_FILE": "x.log", "FEEDS": "{}", "ARCHIVE_DIR": "x", "FILES_EXPIRES": "9"}
+    for name, value in given.items():  # Scrapy's (Scrapyd gives the first two), ours
+        settings.set(name, value, priority="cmdline")
+    assert setting_problems(settings) == []
+    settings.set("ARCHIVE_DIRR", "/tmp/x", priority="cmdline")
+    settings.set("ZZZ", "1", priority="cmdline")
+    assert setting_problems(settings) == [
+        "-s ARCHIVE_DIRR=/tmp/x: no such setting (did you mean ARCHIVE_DIR?)",
+        "-s ZZZ=1: no such setting (see the settings in README.md)",
+    ]
+
+
+def test_a_name_of_the_projects_settings_module_is_known(tmp_path, monkeypatch):
+    (tmp_path / "my_settings.py").write_text("MY_ADDON_KEY = 'k'\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings = Settings({**PROJECT_SETTINGS, "SETTINGS_MODULE": "my_settings"})
+    settings.set("MY_ADDON_KEY", "other", priority="cmdline")
+    assert setting_problems(settings) == []
 
 
 def test_an_input_of_comments_only_says_it_held_no_url(tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 from scrapy.commands import BaseRunSpiderCommand
 
 from archiver.commands.crawl import refuse, run_and_report, usage_problems
+from archiver.logs import quiet_scrapy
 from archiver.zhihu.targets import ACCEPTED, Target, parse_targets, read_lines
 
 
@@ -43,6 +44,7 @@ class Command(BaseRunSpiderCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
+        quiet_scrapy(self.settings)
         refuse("archive", self._read_targets(args, opts), self.settings)
         refuse("archive", usage_problems(self.settings, "archive", opts.spargs), self.settings)
 

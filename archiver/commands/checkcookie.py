@@ -19,6 +19,7 @@ from archiver import stats as keys
 from archiver.commands.crawl import refuse
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
+from archiver.logs import quiet_scrapy
 from archiver.middlewares import COOKIE_ENV, USER_AGENT_ENV
 from archiver.solver import SolverUnavailable, TokenCache, find_runtime
 from archiver.spiders.cookie import CookieSpider
@@ -80,6 +81,7 @@ class Command(ScrapyCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
+        quiet_scrapy(self.settings)
         refuse("checkcookie", setting_problems(self.settings), self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

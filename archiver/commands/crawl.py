@@ -1,4 +1,5 @@
-"""`scrapy crawl`, with an exit status that says how the run went (see RunSummary)."""
+"""`scrapy crawl`, with an exit status that says how the run went (see RunSummary), and what
+the commands that run a spider share: checks before anything is sent, and a quiet log."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from scrapy.utils.log import configure_logging
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, RunSummary
 from archiver.lock import ArchiveBusy, ArchiveLock
+from archiver.logs import quiet_scrapy
 from archiver.storage import UnsafePath, sweep_temporaries
 
 if TYPE_CHECKING:
@@ -107,8 +109,25 @@ def run_and_report(
         except RuntimeError:  # the crawler failed before its extensions existed
             summary = None
         if summary is not None:
+            # A second signal stopped the reactor before the spider closed: said all the same.
+            summary.report(summary.reason or "forced")
             command.exitcode = summary.exit_code
     return crawler
+
+
+class SettingsChecked:
+    """A mixin for Scrapy's own commands (`list`, `settings`, `shell`...): like every command of
+    the project, they refuse a `-s` name that is no setting, or a bad value of ours, in one line
+    (exit 2) before anything runs. Not a ScrapyCommand itself: Scrapy takes every ScrapyCommand
+    of a module of COMMANDS_MODULE for that module's command."""
+
+    settings: BaseSettings | None
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)  # type: ignore[misc]
+        assert self.settings is not None
+        name = type(self).__module__.rsplit(".", 1)[-1]
+        refuse(name, setting_problems(self.settings), self.settings)
 
 
 class Command(ScrapyCrawlCommand):
@@ -120,6 +139,7 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             raise UsageError("give exactly one spider name, e.g. `scrapy crawl hotlist`")
         assert self.settings is not None
+        quiet_scrapy(self.settings)
         problems = usage_problems(self.settings, args[0], opts.spargs)
         refuse(self.settings["BOT_NAME"], problems, self.settings)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 
 from archiver.commands.crawl import refuse
-from archiver.commands.verify import archive_problems, locked_archive, tell
+from archiver.commands.verify import archive_problems, locked_archive, quiet_logging, tell
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
 from archiver.history import (
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 class Command(ScrapyCommand):
     requires_project = True
+    requires_crawler_process = False  # works on the index only: no crawler, no start-up lines
     day: date | None = None
 
     def syntax(self) -> str:
@@ -78,6 +79,7 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         settings = self.settings
+        quiet_logging(settings)
         zone = history_zone(settings["HISTORY_TIMEZONE"])
         if opts.question:
             self.exitcode = question(settings, opts.question, zone, opts.chart)

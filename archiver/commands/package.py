@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 
 from archiver.commands.crawl import refuse, tell
-from archiver.commands.verify import archive_paths, archive_problems
+from archiver.commands.verify import archive_paths, archive_problems, quiet_logging
 from archiver.extensions import EXIT_FAILED
 from archiver.rebuild import items_of, parser_for
 from archiver.warcindex import capture_order, captures_of, warc_files
@@ -61,6 +61,7 @@ def _day(name: str, value: str | None, problems: list[str]) -> date | None:
 
 class Command(ScrapyCommand):
     requires_project = True
+    requires_crawler_process = False  # reads WARC files only: no crawler, no start-up lines
     since: date | None = None
     until: date | None = None
 
@@ -94,6 +95,7 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None and self.since and self.until
+        quiet_logging(self.settings)
         _, _, warc_dir = archive_paths(self.settings)
         chosen = [
             str(path)

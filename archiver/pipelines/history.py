@@ -103,9 +103,12 @@ class HotListPipeline:
 
 
 def _log(what: str, done: Written | None) -> None:
+    """One line per page written, naming its chart when that was drawn anew too."""
     if done is None:
         return
+    chart = done.chart if done.chart and done.chart[0] != "unchanged" else None
     if done.page[0] != "unchanged":
-        logger.info("%s page %s: %s", what, *done.page)
-    if done.chart and done.chart[0] != "unchanged":
-        logger.info("%s chart %s: %s", what, *done.chart)
+        drawn = f" (chart {chart[0]}: {chart[1]})" if chart else ""
+        logger.info("%s page %s: %s%s", what, *done.page, drawn)
+    elif chart:
+        logger.info("%s chart %s: %s", what, *chart)

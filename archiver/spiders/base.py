@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 
 from archiver import stats as keys
 from archiver.config import Check, argument_problems
+from archiver.extensions import Interrupted
 from archiver.items import Post, Skip
 from archiver.middlewares import (
     FALLBACK_OF,
@@ -218,6 +219,8 @@ class ArchiverSpider(scrapy.Spider):
             return "blocked"  # ZhihuBlockMiddleware has said why, once
         elif failure.check(CertificateRefused):
             reason, message = "tls", failure.getErrorMessage()  # names the host and why
+        elif failure.check(Interrupted):
+            return "interrupted"  # not sent: the run was interrupted (counted in the summary)
         elif failure.check(IgnoreRequest):
             # Dropped on the way (a body over its size limit, once decompressed): said here.
             message = failure.getErrorMessage()
