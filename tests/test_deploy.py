@@ -5,6 +5,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 
 from conftest import PROJECT_SETTINGS, TESTS
 
@@ -134,3 +135,37 @@ def test_run_installs_the_test_tools_only_for_the_tests(tmp_path):
     assert run("true") == []  # once
     assert run("test") == ["-m pip install --quiet -e .[test]"]
     assert run("true") == [] and run("test") == []  # the test environment serves both
+
+
+def user_spiders() -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_scrapy_list_shows_the_spiders_a_user_runs_only():
+    assert user_spiders() == ["archive", "daily", "feed", "follow", "hotlist"]  # not `cookie`
+
+
+def test_run_help_lists_every_spider_and_every_command():
+    usage = subprocess.run(["./run", "--help"], cwd=ROOT, capture_output=True, text=True).stdout
+    [crawl_line] = [line for line in usage.splitlines() if line.startswith("  crawl ")]
+    listed = crawl_line.split()[1].split("|")
+    assert sorted(listed) == sorted(s for s in user_spiders() if s != "archive")  # its own
+    commands = {p.stem for p in (ROOT / "archiver/commands").glob("*.py") if p.stem != "__init__"}
+    section = usage.split("\nCommands:\n", 1)[1].split("\nExit status", 1)[0]
+    assert {c for c in commands if not re.search(rf"^  .*\b{c}\b", section, re.M)} == set()
+
+
+def test_archive_offers_no_feed_export():
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "archive", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "-a NAME=VALUE" in done.stdout
+    for option in ("-o FILE", "-O FILE", "--output", "--overwrite-output"):
+        assert option not in done.stdout, option

@@ -6,14 +6,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from scrapy.commands import BaseRunSpiderCommand
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.utils.conf import arglist_to_dict
 
 from archiver.commands.crawl import refuse, run_and_report, usage_problems
 from archiver.logs import quiet_scrapy
 from archiver.zhihu.targets import ACCEPTED, Target, parse_targets, read_lines
 
 
-class Command(BaseRunSpiderCommand):
+class Command(ScrapyCommand):
+    """Not Scrapy's BaseRunSpiderCommand: its feed exports (-o, -O) have nothing to export here
+    (posts go to the archive), so they are not offered."""
+
     requires_project = True
     targets: list[Target]
 
@@ -33,6 +38,14 @@ class Command(BaseRunSpiderCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument(
+            "-a",
+            dest="spargs",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="set a spider argument (may be repeated): answers=N, limit=N",
+        )
+        parser.add_argument(
             "-i",
             "--input",
             metavar="FILE",
@@ -43,6 +56,10 @@ class Command(BaseRunSpiderCommand):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
+        try:
+            opts.spargs = arglist_to_dict(opts.spargs)
+        except ValueError:
+            raise UsageError("Invalid -a value, use -a NAME=VALUE", print_help=False) from None
         assert self.settings is not None
         quiet_scrapy(self.settings)
         refuse("archive", self._read_targets(args, opts), self.settings)

@@ -107,7 +107,7 @@ class Command(ScrapyCommand):
     def _ask_zhihu(self) -> int:
         assert self.crawler_process is not None
         crawler = self.crawler_process.create_crawler(CookieSpider)
-        self.crawler_process.crawl(crawler)
+        self.crawler_process.crawl(crawler, name=CookieSpider.internal_name)
         self.crawler_process.start()
         spider = crawler.spider
         assert isinstance(spider, CookieSpider)

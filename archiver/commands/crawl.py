@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy.commands import BaseRunSpiderCommand
+from scrapy.commands import ScrapyCommand
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
@@ -61,7 +61,7 @@ def usage_problems(settings: BaseSettings, spider: str, spider_args: dict[str, A
     problems = setting_problems(settings)
     loader = get_spider_loader(settings)
     if spider not in loader.list():
-        known = ", ".join(sorted(n for n in loader.list() if n != "cookie"))
+        known = ", ".join(sorted(loader.list()))
         return [*problems, f"no spider named {spider!r} (spiders: {known})"]
     spidercls = loader.load(spider)
     checker = getattr(spidercls, "argument_problems", None)
@@ -69,7 +69,7 @@ def usage_problems(settings: BaseSettings, spider: str, spider_args: dict[str, A
 
 
 def run_and_report(
-    command: BaseRunSpiderCommand,
+    command: ScrapyCommand,
     spider: str,
     spider_args: dict[str, Any],
     prepared: dict[str, Any] | None = None,
@@ -87,7 +87,7 @@ def run_and_report(
         with ArchiveLock(archive_dir / ".archiver" / "lock"):
             if removed := sweep_temporaries(archive_dir):
                 logger.warning("Removed %d temporary file(s) left by an interrupted run", removed)
-            crawler = command._create_crawler(spider)
+            crawler = command.crawler_process.create_crawler(spider)
             command.crawler_process.crawl(crawler, **spider_args, **(prepared or {}))
             command.crawler_process.start()
     except ArchiveBusy as exc:

@@ -16,7 +16,9 @@ from archiver.zhihu.urls import api_url
 
 
 class CookieSpider(ArchiverSpider):
-    name = "cookie"
+    # No `name`: Scrapy's spider loader lists (and `scrapy crawl` runs) only spiders with one,
+    # and this one is `checkcookie`'s, not a user's; the command names it when it runs it.
+    internal_name = "cookie"
     # Nothing is archived: no index, no summary line about posts.
     custom_settings = {  # noqa: RUF012 (Scrapy's class attribute)
         "ITEM_PIPELINES": {},
