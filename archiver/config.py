@@ -251,8 +251,11 @@ _SCRAPY_EXTRA = frozenset(
         "IMAGES_THUMBS",
         "IMAGES_MIN_HEIGHT",
         "IMAGES_MIN_WIDTH",
+        "MEDIA_ALLOW_REDIRECTS",
     }
 )
+# ...and each of those for one pipeline class: FIGURESPIPELINE_MEDIA_ALLOW_REDIRECTS.
+_PIPELINE_OWN = re.compile(r"[A-Z0-9]+PIPELINE_((?:FILES|IMAGES|MEDIA)_[A-Z_]+)")
 
 
 def unknown_settings(settings: BaseSettings) -> list[str]:
@@ -265,8 +268,12 @@ def unknown_settings(settings: BaseSettings) -> list[str]:
     return [
         f"-s {name}={settings[name]}: no such setting{_closest(name, known)}"
         for name in given
-        if name not in known
+        if name not in known and not _pipelines_own(name, known)
     ]
+
+
+def _pipelines_own(name: str, known: set[str]) -> bool:
+    return bool((own := _PIPELINE_OWN.fullmatch(name)) and own[1] in known)
 
 
 def _known_settings(settings: BaseSettings) -> set[str]:

@@ -39,6 +39,8 @@ SUMMARY_LEVEL = logging.CRITICAL + 10
 # Sent (with `signame`) when the first SIGINT or SIGTERM arrives, before Scrapy's own shutdown
 # starts: components cut short what would only delay it (a retry's backoff).
 interrupted = object()
+# The summary's reason for a run whose spider never closed: the reactor was stopped under it.
+UNFINISHED = "unfinished"
 
 
 class Interrupted(IgnoreRequest):
@@ -168,11 +170,13 @@ def _ending(stats: dict[str, Any], reason: str) -> str:
     if reason in ("finished", "blocked"):
         return ""
     signame = stats.get(keys.INTERRUPTED)
-    if reason not in ("shutdown", "forced") and not signame:
+    if reason == UNFINISHED and not signame:
+        return "stopped before the spider closed; "
+    if reason not in ("shutdown", UNFINISHED) and not signame:
         return f"stopped ({reason}); "
     by = f" ({signame})" if signame else ""
-    # "forced": a second signal stopped the reactor before the spider could close
-    how = ", then stopped at once" if reason == "forced" else ""
+    # A second signal stops the reactor before the spider can close: Scrapy's forced stop.
+    how = ", then stopped at once" if reason == UNFINISHED else ""
     abandoned = stats.get(f"{keys.INTERRUPTED}/abandoned", 0)
     return f"interrupted{by}{how}: {abandoned} request(s) abandoned; "
 

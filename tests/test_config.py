@@ -241,6 +241,7 @@ def test_only_names_given_with_s_are_judged():
     settings = Settings(PROJECT_SETTINGS)
     settings.set("MY_ADDON_SETTING", "1", priority="project")  # the project's own module
     given = {"LOG_FILE": "x.log", "FEEDS": "{}", "ARCHIVE_DIR": "x", "FILES_EXPIRES": "9"}
+    given |= {"MEDIA_ALLOW_REDIRECTS": "1", "FIGURESPIPELINE_MEDIA_ALLOW_REDIRECTS": "1"}
     for name, value in given.items():  # Scrapy's (Scrapyd gives the first two), ours
         settings.set(name, value, priority="cmdline")
     assert setting_problems(settings) == []

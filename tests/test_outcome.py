@@ -93,10 +93,11 @@ BASE = {f"{keys.POSTS}/new": 2, f"{keys.SKIPPED}/truncated": 1}
         ),
         (
             {keys.INTERRUPTED: "SIGTERM"},
-            "forced",
+            "unfinished",
             "interrupted (SIGTERM), then stopped at once: 0 request(s) abandoned; exit status 1",
         ),
         ({}, "shutdown", "0 refused; interrupted: 0 request(s) abandoned; exit status 1"),
+        ({}, "unfinished", "0 refused; stopped before the spider closed; exit status 1"),
         ({}, "closespider_timeout", "0 refused; stopped (closespider_timeout); exit status 1"),
         ({keys.BLOCKED: "login_required"}, "blocked", "blocked: login_required; figures: "),
     ],

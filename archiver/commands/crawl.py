@@ -15,7 +15,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.log import configure_logging
 
 from archiver.config import setting_problems
-from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, RunSummary
+from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, UNFINISHED, RunSummary
 from archiver.lock import ArchiveBusy, ArchiveLock
 from archiver.logs import quiet_scrapy
 from archiver.storage import UnsafePath, sweep_temporaries
@@ -109,8 +109,8 @@ def run_and_report(
         except RuntimeError:  # the crawler failed before its extensions existed
             summary = None
         if summary is not None:
-            # A second signal stopped the reactor before the spider closed: said all the same.
-            summary.report(summary.reason or "forced")
+            # The reactor stopped before the spider closed (a second signal): said all the same.
+            summary.report(summary.reason or UNFINISHED)
             command.exitcode = summary.exit_code
     return crawler
 
