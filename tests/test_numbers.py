@@ -13,6 +13,8 @@ from archiver.items import Comment, Skip
 from archiver.numbers import timestamp, whole_number, zhihu_id
 from archiver.post.comments import comments_section
 from archiver.post.content import clean_content
+from archiver.post.figures import figure_key
+from archiver.post.periods import heat_value
 from archiver.post.rich import RichOptions
 from archiver.zhihu.answers import answer_post
 from archiver.zhihu.challenge import parse_written_cookie
@@ -191,3 +193,14 @@ def test_a_challenge_cookies_max_age_of_other_digits_is_ignored():
     for age in ("²", "-²", "١٠"):
         token = parse_written_cookie(f"__zse_ck=004_abc-m; max-age={age}", "m", now)
         assert token.expires is None, age
+
+
+def test_a_heat_and_a_zhimg_size_bucket_read_ascii_digits_only():
+    assert heat_value("1233 万热度") == 12_330_000 and heat_value("١٢٣٣ 万热度") == 0.0
+    name = "v2-0123456789abcdef0123456789abcdef"
+    assert figure_key(f"https://pic1.zhimg.com/80/{name}_720w.jpg") == figure_key(
+        f"https://pic2.zhimg.com/{name}.jpg"
+    )
+    assert figure_key(f"https://pic1.zhimg.com/٨٠/{name}_720w.jpg") != figure_key(
+        f"https://pic2.zhimg.com/{name}.jpg"
+    )

@@ -17,8 +17,8 @@ from archiver.wire import wire_host
 
 # pic1-pic4, pica, picx, picd...; an optional size bucket (/50/, /80/); a size suffix; a query.
 _ZHIMG = re.compile(
-    r"^/(?:\d+/)?(?P<name>(?:v2-)?[0-9a-f]{16,})"
-    r"(?:_(?:b|r|hd|xl|qhd|bh|l|s|is|xs|m|\d+w|\d+x\d+))?"
+    r"^/(?:[0-9]+/)?(?P<name>(?:v2-)?[0-9a-f]{16,})"
+    r"(?:_(?:b|r|hd|xl|qhd|bh|l|s|is|xs|m|[0-9]+w|[0-9]+x[0-9]+))?"
     r"\.(?P<ext>jpe?g|png|gif|webp)$",
     re.IGNORECASE,
 )

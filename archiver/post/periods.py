@@ -25,7 +25,7 @@ from archiver.post.daily import (
 from archiver.post.text import body_markup, one_line
 
 BARS = 20  # questions in a period's chart
-_HEAT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿)?")
+_HEAT = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(万|亿)?")
 _SCALE = {"": 1, "万": 10_000, "亿": 100_000_000}
 
 

@@ -26,7 +26,7 @@ from archiver.zhihu.articles import article_post
 from archiver.zhihu.jsonutil import (
     ZhihuFormatError,
     as_id,
-    as_int,
+    as_time,
     get_path,
     load_object,
     next_page,
@@ -306,10 +306,10 @@ def item_ref(item: dict[str, Any], kind: str) -> ItemRef | None:
     if kind == "answer":
         question_id = as_id(get_path(item, "question", "id"))
         url = answer_url(question_id, item_id)
-        updated = as_int(item.get("updated_time")) or as_int(item.get("created_time"))
+        updated = as_time(item.get("updated_time")) or as_time(item.get("created_time"))
         return ItemRef(kind, item_id, url, why, question_id, updated)
     # Articles and pins say `updated`/`created`, without the `_time` of answers.
-    updated = as_int(item.get("updated")) or as_int(item.get("created"))
+    updated = as_time(item.get("updated")) or as_time(item.get("created"))
     return ItemRef(kind, item_id, _PAGES[kind].format(id=item_id), why, updated=updated)
 
 
