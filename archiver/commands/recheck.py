@@ -10,6 +10,7 @@ from scrapy.commands import BaseRunSpiderCommand
 
 from archiver.commands.crawl import refuse, run_and_report, usage_problems
 from archiver.commands.verify import archive_problems
+from archiver.logs import quiet_scrapy
 from archiver.spiders.recheck import DEFAULT_LIMIT, RecheckSpider, due_items
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Command(BaseRunSpiderCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
+        quiet_scrapy(self.settings)
         if args:
             refuse("recheck", [f"recheck takes no arguments, not {' '.join(args)!r}"])
         problems = []

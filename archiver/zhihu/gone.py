@@ -41,7 +41,7 @@ from typing import Any
 from archiver.items import Post, Skip
 from archiver.zhihu.answers import ANONYMOUS
 from archiver.zhihu.blocks import detect_block, zhihu_error
-from archiver.zhihu.jsonutil import ZhihuFormatError, as_int, get_path, text_of
+from archiver.zhihu.jsonutil import ZhihuFormatError, as_time, get_path, text_of
 
 # Every verdict a check may record, in the order the summary counts them.
 CLASSES = (
@@ -200,7 +200,7 @@ def _deleted_author(author: Any) -> str | None:
 
 
 def _updated(data: dict[str, Any]) -> int | None:
-    return next((v for k in _UPDATED_KEYS if (v := as_int(data.get(k))) is not None), None)
+    return next((v for k in _UPDATED_KEYS if (v := as_time(data.get(k))) is not None), None)
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
