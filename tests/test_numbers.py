@@ -16,6 +16,7 @@ from archiver.post.content import clean_content
 from archiver.post.figures import figure_key
 from archiver.post.periods import heat_value
 from archiver.post.rich import RichOptions
+from archiver.post.sanitize import link
 from archiver.zhihu.answers import answer_post
 from archiver.zhihu.challenge import parse_written_cookie
 from archiver.zhihu.comments import comment, read_comments
@@ -204,3 +205,8 @@ def test_a_heat_and_a_zhimg_size_bucket_read_ascii_digits_only():
     assert figure_key(f"https://pic1.zhimg.com/٨٠/{name}_720w.jpg") != figure_key(
         f"https://pic2.zhimg.com/{name}.jpg"
     )
+
+
+def test_an_app_link_of_other_digits_links_nowhere():
+    assert link("zhihu://answers/123") == "https://www.zhihu.com/answer/123"
+    assert link("zhihu://answers/١٢٣") is None

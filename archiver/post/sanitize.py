@@ -123,14 +123,15 @@ _CONTROLS = str.maketrans(
 _SRCSET_WORDS = re.compile(r"[\s,]+")
 # Where each kind's own rules apply (Cleaned.found).
 _FOUND = frozenset({"a", "img", "video"})
-# The Zhihu app's deep links that have a web page; its other `zhihu://` links go.
+# The Zhihu app's deep links that have a web page; its other `zhihu://` links go. Ids are
+# ASCII digits ([0-9]: `\d` takes "١٢٣" too).
 _APP_PAGES = (
-    (re.compile(r"zhihu://answers?/(\d+)/?"), "https://www.zhihu.com/answer/{}"),
-    (re.compile(r"zhihu://questions?/(\d+)/?"), "https://www.zhihu.com/question/{}"),
-    (re.compile(r"zhihu://articles?/(\d+)/?"), "https://zhuanlan.zhihu.com/p/{}"),
-    (re.compile(r"zhihu://pins?/(\d+)/?"), "https://www.zhihu.com/pin/{}"),
+    (re.compile(r"zhihu://answers?/([0-9]+)/?"), "https://www.zhihu.com/answer/{}"),
+    (re.compile(r"zhihu://questions?/([0-9]+)/?"), "https://www.zhihu.com/question/{}"),
+    (re.compile(r"zhihu://articles?/([0-9]+)/?"), "https://zhuanlan.zhihu.com/p/{}"),
+    (re.compile(r"zhihu://pins?/([0-9]+)/?"), "https://www.zhihu.com/pin/{}"),
     (re.compile(r"zhihu://people/([A-Za-z0-9_.-]+)/?"), "https://www.zhihu.com/people/{}"),
-    (re.compile(r"zhihu://topics?/(\d+)/?"), "https://www.zhihu.com/topic/{}"),
+    (re.compile(r"zhihu://topics?/([0-9]+)/?"), "https://www.zhihu.com/topic/{}"),
 )
 # A button of the app's own (a pin's 收起/展开), not a part of what was written.
 _APP_BUTTON = re.compile(r"zhihu://[^?#]*/feedaction/", re.IGNORECASE)
