@@ -214,6 +214,7 @@ SETTINGS: dict[str, Check] = {
     "WARC_DIR": anything,
     "WARC_MAX_SIZE": whole_number(0),
     "ARCHIVE_REPLAY": existing_path,
+    "ARCHIVE_MAX_READ_SIZE": whole_number(1024 * 1024),
     "HISTORY_ENABLED": boolean,
     "HISTORY_DAILY_PAGE": boolean,
     "HISTORY_TIMEZONE": zone(),

@@ -33,7 +33,7 @@ from archiver.post.periods import (
 )
 from archiver.post.render import PostOptions, shipped_default
 from archiver.post.vanished import LABELS
-from archiver.storage import atomic_write, read_bytes
+from archiver.storage import UnsafePath, atomic_write, inside, read_bytes
 from archiver.vanishings import CheckLog, Vanishing
 from archiver.writer import PostWriter
 
@@ -233,7 +233,7 @@ def _daily_slugs(
         relpath = post_relpath(categories, "page", f"hotlist-{day.isoformat()}")
         entry = writer.index.get(f"page:hotlist-{day.isoformat()}")
         path = entry.path if entry else relpath.as_posix()
-        if (writer.archive_dir / path).is_file():
+        if _is_post(writer, path):
             found[day] = post_slug(path)
         day += timedelta(days=1)
     return found
@@ -244,5 +244,14 @@ def _slugs(writer: PostWriter, question_id: str) -> list[str]:
     return [
         post_slug(entry.path)
         for entry in writer.index.posts_of_question(question_id)
-        if (writer.archive_dir / entry.path).is_file()
+        if _is_post(writer, entry.path)
     ]
+
+
+def _is_post(writer: PostWriter, path: str) -> bool:
+    """Whether a path of the index is a post there (one that leads out of the archive is
+    never looked at)."""
+    try:
+        return path.startswith("_posts/") and inside(writer.archive_dir, path).is_file()
+    except UnsafePath:
+        return False

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.items import StoredFigure
+from archiver.storage import DEFAULT_MAX_READ
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -143,9 +144,17 @@ class FigureFailure:
     last_failed: str
 
 
+class DamagedRow(ValueError):
+    """A row larger than the index's read limit: not read (a tampered or damaged index)."""
+
+
 class ArchiveIndex:
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, read_only: bool = False, max_read: int = DEFAULT_MAX_READ
+    ) -> None:
         self.path = path
+        # ARCHIVE_MAX_READ_SIZE: no row that holds a file (a version, comments) is read past it.
+        self.max_read = max_read
         if read_only:  # a reader beside the process that writes (rerender's workers)
             self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
             return
@@ -237,9 +246,12 @@ class ArchiveIndex:
             )
 
     def versions(self, key: str) -> list[tuple[int, bytes]]:
-        """(updated_time, post bytes) of the versions an item's edits replaced, oldest first."""
+        """(updated_time, post bytes) of the versions an item's edits replaced, oldest first;
+        one larger than the read limit is left out (it is no post this tool wrote)."""
         return self.db.execute(
-            "SELECT updated_time, text FROM versions WHERE key = ? ORDER BY rowid", (key,)
+            "SELECT updated_time, text FROM versions WHERE key = ?"
+            " AND length(CAST(text AS BLOB)) <= ? ORDER BY rowid",
+            (key, self.max_read),
         ).fetchall()
 
     def record_hot_list(self, fetched_at: str, entries: list[tuple[int, str, str, str]]) -> None:
@@ -366,11 +378,18 @@ class ArchiveIndex:
         return self.db.execute("SELECT 1 FROM comments LIMIT 1").fetchone() is not None
 
     def comments(self, key: str) -> tuple[int, str] | None:
-        """(the answer's updated_time they were captured with, their JSON), or None."""
+        """(the answer's updated_time they were captured with, their JSON), or None;
+        DamagedRow for a row larger than the read limit."""
         row = self.db.execute(
-            "SELECT updated_time, comments FROM comments WHERE key = ?", (key,)
+            "SELECT updated_time, CASE WHEN length(CAST(comments AS BLOB)) <= ? THEN comments END"
+            " FROM comments WHERE key = ?",
+            (self.max_read, key),
         ).fetchone()
-        return (row[0], row[1]) if row else None
+        if row is None:
+            return None
+        if row[1] is None:
+            raise DamagedRow(f"the comments of {key} hold more than {self.max_read} bytes")
+        return row[0], row[1]
 
     def record_comments(self, key: str, updated_time: int, comments: str, now: str) -> None:
         """The comments captured with this version of an item, replacing the ones before."""

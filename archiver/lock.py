@@ -24,6 +24,11 @@ class ArchiveLock:
         self.handle: int | None = None
 
     def __enter__(self) -> ArchiveLock:
+        return self.acquire()
+
+    def acquire(self) -> ArchiveLock:
+        """Hold the lock; ArchiveBusy when another process does, UnsafePath when the lock file
+        is a link or no regular file, OSError when it cannot be made at all."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Never through a link: cron often runs as root, and a `lock` pointing at another file
         # would have this run truncate it. open_regular raises UnsafePath for anything else.
@@ -49,6 +54,9 @@ class ArchiveLock:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self.release()
+
+    def release(self) -> None:
         if self.handle is not None:
             os.close(self.handle)  # closing drops the lock
             self.handle = None

@@ -9,11 +9,8 @@ the crawl would have, its category path taken from where the archive keeps it.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import dataclasses
-import gzip
 import re
-import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,16 +19,15 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from scrapy.http import Headers
-
 from archiver.index import ArchiveIndex, IndexEntry
 from archiver.items import Post, Skip
 from archiver.pipelines.comments import stored_comments
 from archiver.pipelines.posts import PostPipeline
 from archiver.post.render import default_image, head_image
 from archiver.post.rich import video_key
+from archiver.storage import DEFAULT_MAX_READ
 from archiver.warcindex import Capture, Lookup, captures_of, run_name
-from archiver.webarchive import load_response
+from archiver.warcreader import DamagedRecord, Fields, Record, WarcReader
 from archiver.zhihu.answers import parse_answer, parse_answers_page
 from archiver.zhihu.articles import parse_article
 from archiver.zhihu.comments import RESOURCES
@@ -47,9 +43,6 @@ if TYPE_CHECKING:
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Runs whose captures are evidence, not sources (their WARC files' names start so).
 CHECK_RUNS = "recheck-"
-# A record's HTTP headers as rebuilding reads them: lower-case names, a repeated one's last
-# value (Scrapy's Headers cost a third of reading a record, for the two it asks about).
-Fields = dict[bytes, bytes]
 
 
 class Asked:
@@ -120,32 +113,16 @@ def _parser_of(path: str) -> Parse | None:
     return next((parse for pattern, parse in _PARSERS if pattern.match(path)), None)
 
 
-def decoded(headers: Headers | Fields, body: bytes) -> bytes:
-    """The body as the spider saw it: captures keep the bytes as transferred."""
-    encoding = (headers.get(b"content-encoding") or b"").decode("latin-1").strip().lower()
-    if encoding in ("gzip", "x-gzip"):
-        return gzip.decompress(body)
-    if encoding == "deflate":
-        try:
-            return zlib.decompress(body)
-        except zlib.error:
-            return zlib.decompress(body, -zlib.MAX_WBITS)
-    if encoding == "br":
-        import brotli  # Scrapy only asks for a br body when brotli is installed
-
-        return brotli.decompress(body)
-    return body
-
-
-def capture_time(headers: Headers | Fields) -> datetime:
-    """When Zhihu served it (its Date header), as the spiders read it."""
+def capture_time(fields: Fields, record: Record) -> datetime:
+    """When Zhihu served it, as the spiders read it: its Date header, else when it was
+    captured (the record's WARC-Date, which the crawl went by too), else now."""
     from email.utils import parsedate_to_datetime
 
-    raw = (headers.get(b"date") or b"").decode("latin-1")
+    raw = (fields.get(b"date") or b"").decode("latin-1")
     try:
         return parsedate_to_datetime(raw).astimezone(UTC)
     except (TypeError, ValueError):
-        return datetime.now(UTC)
+        return record.captured_at or datetime.now(UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,6 +152,7 @@ class Captured:
         *,
         parse: bool = True,
         check_sources: Mapping[str, str] | None = None,
+        limit: int = DEFAULT_MAX_READ,
     ) -> None:
         self.hotlist_categories = hotlist_categories
         # What a `recheck` run captured is evidence of what Zhihu shows now (an account gone,
@@ -183,12 +161,14 @@ class Captured:
         self.check_sources = check_sources or {}
         self.posts: dict[str, Post] = {}  # "<kind>:<id>" -> the latest capture of the item
         self.taken: dict[str, int] = {}  # "<kind>:<id>" -> its capture's place (Source.n)
-        self.hot_lists = HotLists()
-        self.daily = DailyListings()
+        self.reader = Reading(limit)
+        self.hot_lists = HotLists(self.reader)
+        self.daily = DailyListings(self.reader)
         self.figures: dict[str, Capture] = {}  # URL -> its latest capture (any response)
         self.sources: list[Source] = []
         self.lookup = Lookup()
-        captures = list(captures_of(warc_dir, self.lookup)) if warc_dir.exists() else []
+        found = captures_of(warc_dir, self.lookup, limit) if warc_dir.exists() else iter(())
+        captures = list(found)
         # A URL's latest capture that holds something: a later 404 never hides what an earlier
         # run kept, nor does a recheck's (evidence: read only from the files it archived from).
         latest = {c.url: n for n, c in enumerate(captures) if _readable(c) and not _checked(c)}
@@ -227,7 +207,8 @@ class Captured:
         """Read the items of these sources (in capture order: the latest capture wins)."""
         for source in sources:
             checked = _checked(source.capture)
-            for post in items_of(source.capture, source.parse, _Known(self, source)):
+            posts = self.reader.items(source.capture, source.parse, _Known(self, source))
+            for post in posts:
                 key = f"{post.kind}:{post.id}"
                 if checked and self.check_sources.get(key) != source.capture.path.name:
                     continue  # a recheck's capture of an item it did not archive
@@ -278,7 +259,8 @@ class HotLists:
     """The captured hot lists, in capture order, each read the first time it is asked about and
     then kept (as question id -> title, and -> image): lookups go from the latest list back."""
 
-    def __init__(self) -> None:
+    def __init__(self, reader: Reading) -> None:
+        self.reader = reader
         self.captures: list[Capture] = []
         self._read: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
 
@@ -304,7 +286,7 @@ class HotLists:
 
     def _entries(self, n: int) -> tuple[dict[str, str], dict[str, str]]:
         if (read := self._read.get(n)) is None:
-            read = self._read[n] = _hot_entries(self.captures[n])
+            read = self._read[n] = self.reader.hot_entries(self.captures[n])
         return read
 
 
@@ -312,7 +294,8 @@ class DailyListings:
     """The captured Zhihu Daily listings, each read the first time a story asks (a story is
     rarely re-rendered without them, and there is one listing a day)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reader: Reading) -> None:
+        self.reader = reader
         self.captures: list[Capture] = []
         self.places: list[int] = []  # each one's place in capture order (Source.n), rising
         self.runs: dict[str, list[int]] = {}  # run -> its listings (indexes of captures)
@@ -335,124 +318,90 @@ class DailyListings:
 
     def _stories(self, n: int) -> dict[str, tuple[date, str]]:
         if (read := self._read.get(n)) is None:
-            read = self._read[n] = _listed_stories(self.captures[n])
+            read = self._read[n] = self.reader.listed_stories(self.captures[n])
         return read
 
 
-def _listed_stories(capture: Capture) -> dict[str, tuple[date, str]]:
-    """story id -> (the listing's day, the story's ga_prefix there); {} for a listing the crawl
-    could not read either."""
-    if capture.status not in (0, 200):
-        return {}
-    try:
-        text, _ = _served(capture)
-        listing = parse_listing(text)
-    except _UNREADABLE:
-        return {}
-    return {story.id: (listing.day, story.ga_prefix) for story in listing.stories}
+class Reading(WarcReader):
+    """The captures read as the crawl read their responses; the records found damaged on the
+    way (over the read limit, cut short, not where their index says), kept to be told."""
 
+    def __init__(self, limit: int = DEFAULT_MAX_READ) -> None:
+        super().__init__(limit)
+        self.damaged: dict[tuple[str, int], str] = {}  # (WARC file, offset) -> URL: why
 
-def _hot_entries(capture: Capture) -> tuple[dict[str, str], dict[str, str]]:
-    """(question id -> title, question id -> image) of one captured hot list; a list the crawl
-    could not read either gives nothing. A question twice on a list: its later entry."""
-    if capture.status not in (0, 200):
-        return {}, {}
-    try:
-        text, _ = _served(capture)
-        questions, _ = parse_hot_list(text)
-    except _UNREADABLE:
-        return {}, {}
-    titles = {q.question_id: q.title for q in questions}
-    return titles, {q.question_id: q.image for q in questions if q.image}
+    def items(self, capture: Capture, parse: Parse, asked: Asked | None = None) -> list[Post]:
+        """The items a captured response holds, as the crawl read them; none from a response
+        the crawl could not read either (nothing of it was archived), nor from a damaged
+        one (noted in `damaged`)."""
+        if capture.status not in (0, 200):
+            return []
+        try:
+            text, when = self.served(capture)
+            results = parse(text, when, asked or Asked())
+        except DamagedRecord as exc:
+            self.damaged[(str(capture.path), capture.offset)] = f"{capture.url}: {exc}"
+            return []
+        except _UNREADABLE:
+            return []
+        return [result for result in results if isinstance(result, Post)]
 
+    def served(self, capture: Capture) -> tuple[str, datetime]:
+        """The text the spider got and when it was served; ValueError when not a 200."""
+        record = self.response(capture)
+        if record.status != 200:
+            raise ValueError(f"status {record.status}")
+        text = self.decoded(record).decode("utf-8", errors="replace")
+        return text, capture_time(record.fields, record)
 
-def items_of(capture: Capture, parse: Parse, asked: Asked | None = None) -> list[Post]:
-    """The items a captured response holds, as the crawl read them; none from a response the
-    crawl could not read either (nothing of it was archived)."""
-    if capture.status not in (0, 200):
-        return []
-    try:
-        text, when = _served(capture)
-        results = parse(text, when, asked or Asked())
-    except _UNREADABLE:
-        return []
-    return [result for result in results if isinstance(result, Post)]
+    def payload(self, capture: Capture) -> bytes:
+        """A capture's body as the spider saw it (a figure's bytes); DamagedRecord."""
+        return self.decoded(self.response(capture))
 
+    def listed_stories(self, capture: Capture) -> dict[str, tuple[date, str]]:
+        """story id -> (the listing's day, the story's ga_prefix there); {} for a listing the
+        crawl could not read either."""
+        text = self._text(capture)
+        try:
+            listing = parse_listing(text) if text is not None else None
+        except _UNREADABLE:
+            listing = None
+        if listing is None:
+            return {}
+        return {story.id: (listing.day, story.ga_prefix) for story in listing.stories}
 
-_UNREADABLE = (ZhihuFormatError, OSError, ValueError, zlib.error, EOFError)
+    def hot_entries(self, capture: Capture) -> tuple[dict[str, str], dict[str, str]]:
+        """(question id -> title, question id -> image) of one captured hot list; a list the
+        crawl could not read either gives nothing. A question twice on a list: its later
+        entry."""
+        text = self._text(capture)
+        try:
+            questions = parse_hot_list(text)[0] if text is not None else []
+        except _UNREADABLE:
+            questions = []
+        titles = {q.question_id: q.title for q in questions}
+        return titles, {q.question_id: q.image for q in questions if q.image}
 
-
-def _served(capture: Capture) -> tuple[str, datetime]:
-    """The text the spider got and when it was served; ValueError when not a 200."""
-    status, headers, body = read_response(capture)
-    if status != 200:
-        raise ValueError(f"status {status}")
-    return decoded(headers, body).decode("utf-8", errors="replace"), capture_time(headers)
-
-
-def read_response(capture: Capture) -> tuple[int, Fields, bytes]:
-    """`load_response`, read straight from the record's gzip member when its index gives its
-    length (warcio's record parser took a third of the time of reading thousands of captures),
-    its headers as `Fields`. A record of another shape (not gzipped, a revisit, folded
-    headers...) goes through warcio."""
-    if capture.length and capture.path.name.endswith(".gz"):
-        with capture.path.open("rb") as handle:
-            handle.seek(capture.offset)
-            member = handle.read(capture.length)
-        with contextlib.suppress(zlib.error):
-            record = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(member)
-            if (parsed := split_response(record)) is not None:
-                return parsed
-    status, headers, body = load_response(capture)
-    return status, {name.lower(): values[-1] for name, values in headers.items()}, body
-
-
-def split_response(record: bytes) -> tuple[int, Fields, bytes] | None:
-    """Status, headers and body of a WARC response record of the usual shape, or None."""
-    head, found, block = record.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    named = _header_lines(lines[1:]) if found and lines[0].startswith(b"WARC/1.") else None
-    if named is None:
-        return None
-    fields = {name.lower(): value for name, value in named}
-    length = fields.get(b"content-length", b"")
-    if (
-        fields.get(b"warc-type") != b"response"
-        or not fields.get(b"content-type", b"").startswith(b"application/http")
-        or not length.isdigit()
-        or len(block) < int(length)
-    ):
-        return None
-    http, found, body = block[: int(length)].partition(b"\r\n\r\n")
-    lines = http.split(b"\r\n")
-    status = lines[0].split(b" ", 2)
-    headers = _header_lines(lines[1:])
-    if not found or len(status) < 2 or not status[1].isdigit() or headers is None:
-        return None
-    kept = {name.lower(): value for name, value in headers}
-    kept.pop(b"transfer-encoding", None)  # framing that no longer describes the body
-    return int(status[1]), kept, body
-
-
-def _header_lines(lines: list[bytes]) -> list[tuple[bytes, bytes]] | None:
-    """`Name: value` lines as pairs; None for anything else (a folded line, say)."""
-    pairs = []
-    for line in lines:
-        name, colon, value = line.partition(b":")
-        if not colon or not name or name[:1] in (b" ", b"\t"):
+    def _text(self, capture: Capture) -> str | None:
+        """A listing's text, None for one the crawl could not read either (or damaged)."""
+        if capture.status not in (0, 200):
             return None
-        pairs.append((name.rstrip(), value.strip()))
-    return pairs
+        try:
+            return self.served(capture)[0]
+        except DamagedRecord as exc:
+            self.damaged[(str(capture.path), capture.offset)] = f"{capture.url}: {exc}"
+        except _UNREADABLE:
+            pass
+        return None
+
+
+# What the crawl could not read either (DamagedRecord, a ValueError, is caught before).
+_UNREADABLE = (ZhihuFormatError, OSError, ValueError, EOFError)
 
 
 def categories_of(path: str) -> tuple[str, ...]:
     """`_posts/社交媒体/知乎/知乎热榜/answer-1.md` -> its category path (the folders)."""
     return tuple(Path(path).parts[1:-1])
-
-
-def payload(capture: Capture) -> bytes:
-    _, headers, body = load_response(capture)
-    return decoded(headers, body)
 
 
 class Tally:

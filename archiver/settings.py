@@ -152,6 +152,8 @@ WARC_DIR = ""  # default: <ARCHIVE_DIR>/.archiver/warc
 # A run's capture goes on in a new WARC file (each with its CDXJ index) past this many bytes
 WARC_MAX_SIZE = 1073741824  # 1 GB; 0: one file per run
 ARCHIVE_REPLAY = ""  # a WARC file or folder: serve every request from it, never the network
+# The most bytes a WARC record (once decompressed), a CDXJ index or an index row is read to.
+ARCHIVE_MAX_READ_SIZE = 134217728  # 128 MB
 
 # Figures
 FIGURES_ENABLED = True

@@ -10,10 +10,17 @@ writer does) and said once in place, for the command to record; anything else (a
 edited since, a row to correct) goes to the command's own writer. Workers are forked once the
 captures are listed, so they start with them in memory; each opens the index read-only. With
 one job all of it runs in the command's own process, through the same code.
+
+A Ctrl-C (SIGINT, to the command or its whole process group) or a SIGTERM asks everything to
+stop (`Stop`): no new capture is read and no new post rendered; each worker puts in place the
+posts it has staged, says so, and ends; the command records them, so the index agrees with the
+files. A worker whose command dies (a SIGKILL) is stopped too, its staged files removed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -24,11 +31,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from archiver.index import IndexEntry
+from archiver.index import DamagedRow, IndexEntry
 from archiver.items import Post
 from archiver.rebuild import Captured, Tally, post_pipeline
 from archiver.storage import put_in_place, stage
@@ -50,7 +58,7 @@ class Rendered:
     key: str
     # "unchanged"; "placed": a new rendering a worker put in place, `entry` to record;
     # "write": for the writer of the command's own process (`post`, `data`); "dropped" or
-    # "failed" (not put in place): `detail` says why.
+    # "failed" (not put in place): `detail` says why; "stopped": its worker stopped first.
     state: str
     entry: IndexEntry | None = None
     post: Post | None = None  # the item, its content left out (the writer's part)
@@ -59,8 +67,47 @@ class Rendered:
     detail: str = ""
 
 
+STOPPED = Rendered("", "stopped")
+
+
 class WorkerFailed(RuntimeError):
     """A worker process stopped on an error (its traceback is the message) or died."""
+
+
+class Stop:
+    """Whether the work was asked to stop (Ctrl-C, SIGTERM). As a context manager, it takes
+    SIGINT and SIGTERM for the time of the work and passes them on to the workers it watches
+    (a signal to the command alone reaches them too)."""
+
+    def __init__(self) -> None:
+        self.asked = 0  # the signal that asked, 0 until one did
+        self.pids: list[int] = []
+        self._before: dict[int, Any] = {}
+
+    def __enter__(self) -> Stop:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            self._before[number] = signal.signal(number, self.ask)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for number, handler in self._before.items():
+            signal.signal(number, handler)
+
+    def ask(self, number: int, frame: FrameType | None = None) -> None:
+        """Stop taking new work (a signal handler: nothing is cut short where it lands)."""
+        self.asked = self.asked or number
+        for pid in self.pids:
+            with contextlib.suppress(ProcessLookupError):  # ended already
+                os.kill(pid, signal.SIGINT)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.asked).name if self.asked else ""
 
 
 def default_jobs() -> int:
@@ -71,14 +118,25 @@ def default_jobs() -> int:
 class Share:
     """One worker's part: its captures read, then its entries rendered."""
 
-    def __init__(self, captured: Captured, settings: BaseSettings, number: int, of: int) -> None:
+    def __init__(
+        self,
+        captured: Captured,
+        settings: BaseSettings,
+        number: int,
+        of: int,
+        stop: Stop | None = None,
+    ) -> None:
         self.captured = captured
         self.settings = settings
         self.sources = captured.sources[number::of]
+        self.stop = stop or Stop()
 
     def read(self, progress: Callable[[int], object]) -> dict[str, int]:
-        """Read the share's captures (`progress` told of each step); key -> capture place."""
+        """Read the share's captures (`progress` told of each step); key -> capture place.
+        Asked to stop, it reads no further."""
         for start in range(0, len(self.sources), _READ_STEP):
+            if self.stop.asked:
+                break
             chunk = self.sources[start : start + _READ_STEP]
             self.captured.parse(chunk)
             progress(len(chunk))
@@ -86,7 +144,8 @@ class Share:
 
     def render(self, entries: list[IndexEntry]) -> Iterator[Rendered]:
         """Each entry rendered again, in order. A post whose rendering alone changed is
-        replaced here, `_STAGED` at a time (synced together), and said only once in place."""
+        replaced here, `_STAGED` at a time (synced together), and said only once in place.
+        Asked to stop, it renders no further: what is staged is put in place and said."""
         pipeline = post_pipeline(self.settings, Tally())
         pipeline.open_spider(read_only=True)
         assert pipeline.index is not None
@@ -95,6 +154,8 @@ class Share:
         staged: list[tuple[Path, Path]] = []
         try:
             for entry in entries:
+                if self.stop.asked:
+                    break
                 result = self._rendered(entry, pipeline, comments)
                 if result.state == "placed":
                     assert result.entry is not None
@@ -116,9 +177,13 @@ class Share:
 
     def _rendered(self, entry: IndexEntry, pipeline: PostPipeline, comments: bool) -> Rendered:
         assert pipeline.index is not None and pipeline.writer is not None
-        post = self.captured.item_for(entry, pipeline.index, pipeline, comments)
+        try:
+            post = self.captured.item_for(entry, pipeline.index, pipeline, comments)
+        except DamagedRow as exc:  # its comments, say: this post only
+            return Rendered(entry.key, "failed", detail=str(exc))
+        finally:
+            self.captured.posts.pop(entry.key, None)  # rendered once: its memory goes with it
         assert post is not None  # the entry was given as one this share holds
-        del self.captured.posts[entry.key]  # rendered once: its memory goes with it
         try:
             with pipeline.failures(post):
                 data, shipped = pipeline.rendered(post)
@@ -161,7 +226,13 @@ class Worker:
         self.results = self.share.render(entries)
 
     def next(self) -> Rendered:
-        return next(self.results)
+        """The next entry's result; STOPPED when the share stopped before it."""
+        return next(self.results, STOPPED)
+
+    def finish(self) -> tuple[list[Rendered], dict[tuple[str, int], str]]:
+        """What it did that was not asked for yet (a stop cut its entries short), and the
+        records it found damaged."""
+        return list(self.results), self.share.captured.reader.damaged
 
     def stop(self) -> None:
         close = getattr(self.results, "close", None)
@@ -176,10 +247,13 @@ class ForkedWorker(Worker):
         super().__init__(share)
         context = multiprocessing.get_context("fork")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, share), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, share, os.getpid()), daemon=True)
         self.process.start()
         child.close()
         self.queue: deque[Rendered] = deque()
+        self.ended: dict[tuple[str, int], str] | None = None  # its last word: damaged records
+        if self.process.pid is not None:
+            share.stop.pids.append(self.process.pid)  # a stop asked of the command reaches it
 
     def read(self, progress: Callable[[int], object]) -> dict[str, int]:
         while True:
@@ -193,9 +267,20 @@ class ForkedWorker(Worker):
 
     def next(self) -> Rendered:
         while not self.queue:
-            _, batch = self.receive()
-            self.queue.extend(batch)
+            if self.ended is not None:
+                return STOPPED
+            kind, value = self.receive()
+            if kind == "ended":
+                self.ended = value
+            else:
+                self.queue.extend(value)
         return self.queue.popleft()
+
+    def finish(self) -> tuple[list[Rendered], dict[tuple[str, int], str]]:
+        rest = []
+        while (result := self.next()) is not STOPPED:
+            rest.append(result)
+        return rest, self.ended or {}
 
     def stop(self) -> None:
         self.conn.close()
@@ -218,9 +303,10 @@ class ForkedWorker(Worker):
         return kind, value
 
 
-def _serve(conn: Connection, share: Share) -> None:
-    """A forked worker's whole life: read, say what it holds, render what it is given."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's to handle
+def _serve(conn: Connection, share: Share, parent: int) -> None:
+    """A forked worker's whole life: read, say what it holds, render what it is given, say
+    which records it found damaged."""
+    _stop_with(share, parent)
     # What the command's process made (the list of captures...) lives as long as the worker:
     # kept out of the collector's walks, which would copy every page of it.
     gc.freeze()
@@ -233,22 +319,56 @@ def _serve(conn: Connection, share: Share) -> None:
                 conn.send(("rendered", batch))
                 batch = []
         conn.send(("rendered", batch))
+        conn.send(("ended", share.captured.reader.damaged))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        pass  # the command is gone: nobody to tell (its staged files were removed)
     except BaseException:  # noqa: BLE001 - whatever it is, the command must hear of it
-        conn.send(("failed", traceback.format_exc()))
+        with contextlib.suppress(OSError):
+            conn.send(("failed", traceback.format_exc()))
     finally:
         conn.close()
+
+
+def _stop_with(share: Share, parent: int) -> None:
+    """A Ctrl-C, to the group or passed on by the command, asks this worker to stop as the
+    command does (`Stop`); a SIGTERM ends it at once, its staged files removed (`Share.render`
+    cleans up as the exception passes). On Linux the kernel sends that SIGTERM when the
+    command dies, however it dies."""
+    own = Stop()  # the command's would pass the signal on to the other workers
+    signal.signal(signal.SIGINT, own.ask)
+    own.asked = own.asked or share.stop.asked  # asked before: by the handler forked with it
+    share.stop = own
+    signal.signal(signal.SIGTERM, _exit)
+    prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before that was asked
+        raise SystemExit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _exit(number: int, frame: FrameType | None) -> None:
+    raise SystemExit(1)
 
 
 class Workers:
     """`jobs` shares of the captures, each in its worker; use as a context manager."""
 
-    def __init__(self, captured: Captured, settings: BaseSettings, jobs: int) -> None:
+    def __init__(
+        self, captured: Captured, settings: BaseSettings, jobs: int, stop: Stop | None = None
+    ) -> None:
         jobs = max(1, min(jobs, len(captured.sources)))
         if "fork" not in multiprocessing.get_all_start_methods():
             jobs = 1  # workers start with the captures in memory: only a fork gives them so
         make = Worker if jobs == 1 else ForkedWorker
-        self.workers = [make(Share(captured, settings, n, jobs)) for n in range(jobs)]
+        stop = stop or Stop()
+        self.workers = [make(Share(captured, settings, n, jobs, stop)) for n in range(jobs)]
+        if stop.asked:  # while they were forked: each hears of it now
+            stop.ask(stop.asked)
         self.owner: dict[str, int] = {}  # item key -> the worker holding its latest capture
+        self.damaged: dict[tuple[str, int], str] = {}  # (WARC, offset) -> URL: why, all told
 
     def __enter__(self) -> Workers:
         return self
@@ -279,9 +399,17 @@ class Workers:
 
     def result(self, entry: IndexEntry) -> Rendered | None:
         """The entry rendered again (entries asked for in the order assigned); None when no
-        capture holds it."""
+        capture holds it; STOPPED when its worker stopped before it."""
         number = self.owner.get(entry.key)
         return None if number is None else self.workers[number].next()
+
+    def finish(self) -> Iterator[Rendered]:
+        """Each worker's last results, those not asked for (after a stop: the posts it put in
+        place meanwhile, to record), and the damaged records they found (`damaged`)."""
+        for worker in self.workers:
+            rest, damaged = worker.finish()
+            self.damaged |= damaged
+            yield from rest
 
 
 def _read_all(

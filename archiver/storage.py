@@ -8,12 +8,16 @@ import os
 import stat
 import tempfile
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 # Every temporary file of ours starts with this: the sweep removes these and nothing else (a
 # Hexo `source/` folder holds the user's own files, dotfiles and `.tmp` files among them).
 TEMP_PREFIX = ".zhihu-archiver-"
 TEMP_SUFFIX = ".tmp"
+# ARCHIVE_MAX_READ_SIZE's default, the most bytes a record, an index or a row is read to: well
+# above the largest figure or video a crawl keeps by default (FIGURES_MAX_SIZE 20 MB,
+# ARCHIVE_VIDEO_MAX_SIZE 50 MB), well below a machine's memory.
+DEFAULT_MAX_READ = 128 * 1024 * 1024
 
 
 class UnsafePath(OSError):
@@ -170,11 +174,40 @@ def open_regular(path: Path, flags: int, mode: int = 0o644) -> int:
     return fd
 
 
-def read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, None when there is none; UnsafePath when it is not a regular file."""
+def inside(root: Path, relpath: str) -> Path:
+    """`root / relpath` for a path read from a file of the archive (an index row, a CDXJ line),
+    or UnsafePath when it would lead elsewhere: an absolute path, a `..`, an empty one, or a
+    symbolic link on the way below `root` (the last component included).
+
+    Such a path is never used, neither read nor written: a tampered index must not make a
+    command running as root write `/etc/cron.d/x` or read `/root/.ssh/id_rsa`. `root` itself may
+    be a link (a Hexo `source/` on another disk); nothing below it may be.
+    """
+    parts = PurePosixPath(relpath).parts
+    odd = relpath.startswith("/") or "\x00" in relpath or "\\" in relpath
+    if not parts or odd or ".." in parts:
+        raise UnsafePath(errno.EINVAL, "not a plain path inside the archive", relpath)
+    target = root.joinpath(*parts)
+    step = root
+    for part in parts:
+        step = step / part
+        try:
+            mode = os.lstat(step).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            break  # nothing further exists: whatever is made there is made as a folder or a file
+        if stat.S_ISLNK(mode):
+            raise UnsafePath(errno.ELOOP, "a symbolic link on the way", relpath)
+    return target
+
+
+def read_bytes(path: Path, limit: int | None = None) -> bytes | None:
+    """The file's bytes, None when there is none; UnsafePath when it is not a regular file,
+    OSError (EFBIG) when it holds more than `limit` bytes."""
     try:
         fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
     with os.fdopen(fd, "rb") as handle:
+        if limit is not None and os.fstat(fd).st_size > limit:
+            raise OSError(errno.EFBIG, f"holds more than {limit} bytes", str(path))
         return handle.read()

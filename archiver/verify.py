@@ -2,13 +2,16 @@
 
 Checks read the archive against its index: posts and figures with their digests, the local-mode
 links of each post, files the index does not know, temporary files left by a crash and, on
-demand, every WARC file to its end. A repair only ever restores what the index or a capture
+demand, every WARC file to its end (else only whether each has its index). Every path the
+index holds is judged before it is used (`storage.inside`): one that leads out of the archive
+is reported, never followed. A repair only ever restores what the index or a capture
 holds; files the index does not know are the user's to judge, never removed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,8 +19,15 @@ from pathlib import Path
 
 from archiver.index import ArchiveIndex
 from archiver.items import StoredFigure
-from archiver.storage import TEMP_PREFIX, TEMP_SUFFIX
-from archiver.warcindex import Damaged, read_cdxj, scan, warc_files
+from archiver.storage import (
+    DEFAULT_MAX_READ,
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+    UnsafePath,
+    inside,
+    open_regular,
+)
+from archiver.warcindex import Capture, Damaged, cdxj_path, read_cdxj, scan, warc_files
 
 # The image the project ships for posts without one: written by the pipeline, not a figure.
 SHIPPED_IMAGE = "images/default/headimg.png"
@@ -33,7 +43,7 @@ _INDEXED_FOLDERS = ("_posts", "images", "videos")
 @dataclass(frozen=True)
 class Problem:
     kind: str  # missing_post, altered_post, missing_figure, altered_figure, missing_thumbnail,
-    # broken_src, unknown_file, temporary_file, damaged_warc, unindexed_warc
+    # broken_src, unknown_file, temporary_file, unsafe_path, damaged_warc, unindexed_warc
     path: str  # relative to the archive (a WARC: as found)
     detail: str = ""
     key: str = ""  # the index key of the post or figure it is about
@@ -43,15 +53,23 @@ class Problem:
 
 
 def sha256_of(path: Path) -> str | None:
+    """The file's digest, read in chunks (a file of any size); None when there is none;
+    UnsafePath for a link, a FIFO or a device where a file should be."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
+    with os.fdopen(fd, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def post_problems(root: Path, index: ArchiveIndex) -> Iterator[Problem]:
     for entry in index.entries():
-        digest = sha256_of(root / entry.path)
+        try:
+            digest = sha256_of(inside(root, entry.path))
+        except UnsafePath as exc:
+            yield unsafe(exc, entry.key)
+            continue
         if digest is None:
             yield Problem("missing_post", entry.path, key=entry.key)
         elif digest != entry.content_hash:
@@ -61,25 +79,46 @@ def post_problems(root: Path, index: ArchiveIndex) -> Iterator[Problem]:
             yield from link_problems(root, entry.path)
 
 
+def unsafe(exc: UnsafePath, key: str) -> Problem:
+    """A path of the index that leads out of the archive: reported, never followed."""
+    return Problem("unsafe_path", str(exc.filename), exc.strerror or "", key)
+
+
 def link_problems(root: Path, relpath: str) -> Iterator[Problem]:
     """Every `/images/...` and `/videos/...` a post links to must be in the archive (local
     mode)."""
     text = (root / relpath).read_text(encoding="utf-8", errors="replace")
     for link in sorted(set(_LOCAL_LINK.findall(text))):
-        if not (root / link.lstrip("/")).is_file():
+        if not _is_file(root, link.lstrip("/")):
             yield Problem("broken_src", relpath, link)
+
+
+def _is_file(root: Path, relpath: str) -> bool:
+    try:
+        return inside(root, relpath).is_file()
+    except UnsafePath:
+        return False
 
 
 def figure_problems(root: Path, figures: list[StoredFigure]) -> Iterator[Problem]:
     for figure in figures:
-        digest = sha256_of(root / figure.path)
+        try:
+            digest = sha256_of(inside(root, figure.path))
+        except UnsafePath as exc:
+            yield unsafe(exc, figure.key)
+            continue
         if digest is None:
             yield Problem("missing_figure", figure.path, key=figure.key)
         elif digest != figure.sha256:
             detail = f"sha256 {digest[:12]}…, the index has {figure.sha256[:12]}…"
             yield Problem("altered_figure", figure.path, detail, figure.key)
         for size, thumb in sorted(figure.thumbnails.items()):
-            if not (root / thumb).is_file():
+            try:
+                present = inside(root, thumb).is_file()
+            except UnsafePath as exc:
+                yield unsafe(exc, figure.key)
+                continue
+            if not present:
                 yield Problem("missing_thumbnail", thumb, size, figure.key)
 
 
@@ -107,27 +146,45 @@ def known_files(index: ArchiveIndex, figures: list[StoredFigure]) -> set[str]:
     return known
 
 
-def warc_problems(warc_dir: Path) -> Iterator[Problem]:
-    """Every WARC read to its end with its digests checked; its index there and sound."""
+def unindexed_problems(warc_dir: Path) -> Iterator[Problem]:
+    """WARC files without an index beside them, as a run that was stopped (a SIGKILL, a power
+    cut) leaves its last one: found without reading them."""
     if not warc_dir.is_dir():
         return
     for warc in warc_files(warc_dir):
+        if not cdxj_path(warc).exists():
+            yield Problem("unindexed_warc", str(warc), "no CDXJ index beside it: a run stopped")
+
+
+def warc_problems(warc_dir: Path, limit: int = DEFAULT_MAX_READ) -> Iterator[Problem]:
+    """Every WARC read to its end with its digests checked, no record larger than `limit`
+    once decompressed; its index there, sound, and naming the records the file holds."""
+    if not warc_dir.is_dir():
+        return
+    for warc in warc_files(warc_dir):
+        found: list[Capture] = []
         try:
-            scan(warc, [])
+            scan(warc, found, limit)
         except Damaged as exc:
             yield Problem("damaged_warc", str(warc), str(exc))
             continue
-        if read_cdxj(warc) is None:
+        listed = read_cdxj(warc, limit)
+        if listed is None:
             yield Problem("unindexed_warc", str(warc), "no sound CDXJ index beside it")
+        elif not {(c.offset, c.url) for c in listed} <= {(c.offset, c.url) for c in found}:
+            yield Problem("unindexed_warc", str(warc), "its CDXJ index names other records")
 
 
-def problems(root: Path, index: ArchiveIndex, warc_dir: Path | None) -> list[Problem]:
+def problems(
+    root: Path, index: ArchiveIndex, warc_dir: Path, *, read_warcs: bool, limit: int
+) -> list[Problem]:
+    """Everything `verify` checks; `read_warcs` (`--warc`): every WARC file read whole, else
+    only each one's index looked for."""
     figures = index.figures()
     found = [
         *post_problems(root, index),
         *figure_problems(root, figures),
         *stray_problems(root, known_files(index, figures)),
     ]
-    if warc_dir is not None:
-        found += warc_problems(warc_dir)
+    found += warc_problems(warc_dir, limit) if read_warcs else unindexed_problems(warc_dir)
     return found

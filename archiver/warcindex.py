@@ -15,13 +15,15 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
-from archiver.storage import atomic_write
+from archiver.storage import DEFAULT_MAX_READ, atomic_write
+from archiver.warcreader import DamagedRecord, RecordTooLarge, WarcReader
 
 logger = logging.getLogger(__name__)
 
@@ -128,16 +130,18 @@ def cdxj_line(record: ArcWarcRecord, offset: int, length: int, filename: str) ->
     return f"{key} {date} {json.dumps(fields)}\n"
 
 
-def read_cdxj(warc: Path) -> list[Capture] | None:
+def read_cdxj(warc: Path, limit: int = DEFAULT_MAX_READ) -> list[Capture] | None:
     """The captures its index lists, or None when the index is missing or not sound.
 
-    Sound: every line parses, names this file, and ends within it, and the index is not older
-    than the file (a WARC written after its index was made would have records it lacks).
+    Sound: every line parses, names this file, and ends within it, the index is not older
+    than the file (a WARC written after its index was made would have records it lacks), and
+    not larger than `limit` bytes (ARCHIVE_MAX_READ_SIZE: it is read whole).
     """
     index = cdxj_path(warc)
     try:
         found = warc.stat()
-        if index.stat().st_mtime_ns < found.st_mtime_ns:
+        listed = index.stat()
+        if listed.st_mtime_ns < found.st_mtime_ns or listed.st_size > limit:
             return None
         lines = index.read_text(encoding="utf-8").splitlines()
         # One JSON text for the whole file: a year of runs is tens of thousands of lines.
@@ -170,33 +174,45 @@ def read_cdxj(warc: Path) -> list[Capture] | None:
 
 
 class Damaged(Exception):
-    """A WARC file that cannot be read to its end: `whole` records were, then `reason`."""
+    """A WARC file that cannot be read to its end: `whole` records were, then `reason`;
+    `too_large`: the record there holds more than the read limit (the rest was not read)."""
 
-    def __init__(self, whole: int, reason: str) -> None:
+    def __init__(self, whole: int, reason: str, too_large: bool = False) -> None:
         super().__init__(f"damaged after {whole} whole records ({reason})")
         self.whole = whole
         self.reason = reason
+        self.too_large = too_large
 
 
-def scan(warc: Path, found: list[Capture]) -> None:
+def scan(warc: Path, found: list[Capture], limit: int = DEFAULT_MAX_READ) -> None:
     """Read every record, digests checked, appending its responses to `found`; Damaged at the
-    first record that is cut short or fails its digest (what precedes it stays in `found`)."""
+    first record that is cut short, fails its digest or holds more than `limit` bytes once
+    decompressed (what precedes it stays in `found`)."""
     whole = 0
     with warc.open("rb") as handle:
-        records = ArchiveIterator(handle, check_digests=True)
         try:
-            for record in records:
-                offset = records.get_record_offset()
-                uri = record.rec_headers.get_header("WARC-Target-URI")
-                record.content_stream().read()
-                if not whole_record(record):
-                    raise ArchiveLoadFailed(f"record at offset {offset} is cut short")
-                if record.rec_type == "response" and uri:
-                    status = record.http_headers.get_statuscode() if record.http_headers else 0
-                    found.append(Capture(warc, offset, uri, int(status or 0)))
-                whole += 1
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
-            raise Damaged(whole, str(exc) or type(exc).__name__) from exc
+            for offset, length, data in WarcReader(limit).raw(handle):
+                for record in ArchiveIterator(BytesIO(data), check_digests=True):
+                    record.content_stream().read()  # within the bytes read, so within the limit
+                    if not whole_record(record):
+                        raise ArchiveLoadFailed(f"record at offset {offset} is cut short")
+                    if (capture := _response(record, warc, offset, length)) is not None:
+                        found.append(capture)
+                    whole += 1
+        except (DamagedRecord, ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+            too_large = isinstance(exc, RecordTooLarge)
+            raise Damaged(whole, str(exc) or type(exc).__name__, too_large) from exc
+
+
+def _response(record: ArcWarcRecord, warc: Path, offset: int, length: int) -> Capture | None:
+    """The capture a response record is, read at `offset` of `warc`; None for other records."""
+    headers = record.rec_headers
+    uri = headers.get_header("WARC-Target-URI")
+    if record.rec_type != "response" or not uri:
+        return None
+    status = record.http_headers.get_statuscode() if record.http_headers else 0
+    digest = headers.get_header("WARC-Payload-Digest") or ""
+    return Capture(warc, offset, uri, int(status or 0), length=length, digest=digest)
 
 
 def whole_record(record: ArcWarcRecord) -> bool:
@@ -216,12 +232,15 @@ class Lookup:
     damaged: int = 0  # of those, files cut short or with a bad digest
 
 
-def captures_of(source: Path, lookup: Lookup | None = None) -> Iterator[Capture]:
+def captures_of(
+    source: Path, lookup: Lookup | None = None, limit: int = DEFAULT_MAX_READ
+) -> Iterator[Capture]:
     """Every response record of the WARC files at `source`, in capture order, from each file's
-    index, or by a scan of a file without a sound one (one line for a damaged file)."""
+    index, or by a scan of a file without a sound one (one line for a damaged file). `limit`:
+    ARCHIVE_MAX_READ_SIZE, the most bytes an index or a record is read to."""
     lookup = lookup if lookup is not None else Lookup()
     for warc in warc_files(source):
-        listed = read_cdxj(warc)
+        listed = read_cdxj(warc, limit)
         if listed is not None:
             lookup.indexed += 1
             yield from sorted(listed, key=lambda c: c.offset)
@@ -229,7 +248,7 @@ def captures_of(source: Path, lookup: Lookup | None = None) -> Iterator[Capture]
         lookup.scanned += 1
         found: list[Capture] = []
         try:
-            scan(warc, found)
+            scan(warc, found, limit)
         except Damaged as exc:
             lookup.damaged += 1
             logger.error(
@@ -241,6 +260,8 @@ def captures_of(source: Path, lookup: Lookup | None = None) -> Iterator[Capture]
         yield from found
 
 
-def latest_captures(source: Path, lookup: Lookup | None = None) -> dict[str, Capture]:
+def latest_captures(
+    source: Path, lookup: Lookup | None = None, limit: int = DEFAULT_MAX_READ
+) -> dict[str, Capture]:
     """Each URL's latest capture."""
-    return {capture.url: capture for capture in captures_of(source, lookup)}
+    return {capture.url: capture for capture in captures_of(source, lookup, limit)}

@@ -23,11 +23,11 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
-from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import GzippingWrapper, WARCWriter
 
+from archiver.storage import DEFAULT_MAX_READ
 from archiver.warcindex import (
     Capture,
     Lookup,
@@ -36,6 +36,7 @@ from archiver.warcindex import (
     write_cdxj,
     write_cdxj_lines,
 )
+from archiver.warcreader import DamagedRecord, Record, WarcReader, warc_time
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Request meta: when the response was captured (its record's WARC-Date, a UTC datetime), set by
+# capture and replay alike, so a response without a Date header is dated the same both times.
+CAPTURED_AT = "archiver_captured_at"
 REDACTED = "<redacted>"
 # Request meta: (WARC file name, WARC-Record-ID) of the response as captured, for evidence.
 WARC_RECORD = "archiver_warc_record"
@@ -235,6 +239,7 @@ class WarcCaptureMiddleware:
             ),
         )
         self.writer.write_request_response_pair(request_record, response_record)
+        request.meta[CAPTURED_AT] = warc_time(response_record.rec_headers.get_header("WARC-Date"))
         # Each record is a gzip member of its own, flushed: a crash leaves every whole record.
         self.handle.flush()
         assert self.path is not None
@@ -253,10 +258,11 @@ class WarcReplayMiddleware:
     Each file's captures come from its CDXJ index; only a file without a sound one is read.
     """
 
-    def __init__(self, source: Path, crawler: Crawler) -> None:
+    def __init__(self, source: Path, crawler: Crawler, limit: int) -> None:
         self.crawler = crawler
+        self.reader = WarcReader(limit)
         lookup = Lookup()
-        self.responses: dict[str, Capture] = latest_captures(source, lookup)
+        self.responses: dict[str, Capture] = latest_captures(source, lookup, limit)
         assert crawler.stats is not None
         if lookup.damaged:
             crawler.stats.inc_value("archiver/replay/damaged_files", lookup.damaged)
@@ -275,7 +281,7 @@ class WarcReplayMiddleware:
             raise NotConfigured
         if not Path(source).exists():
             raise ValueError(f"ARCHIVE_REPLAY: no such WARC file or folder: {source}")
-        return cls(Path(source), crawler)
+        return cls(Path(source), crawler, crawler.settings.getint("ARCHIVE_MAX_READ_SIZE"))
 
     def process_request(self, request: Request) -> Response:
         stored = self.responses.get(request.url)
@@ -283,24 +289,29 @@ class WarcReplayMiddleware:
         if stored is None:
             self.crawler.stats.inc_value("archiver/replay/missing")
             raise NotInArchive(f"not in the replayed WARC files: {request.url}")
+        try:
+            record = self.reader.response(stored)
+        except DamagedRecord as exc:
+            self.crawler.stats.inc_value("archiver/replay/damaged")
+            logger.error("WARC %s: %s is damaged: %s", stored.path, request.url, exc)
+            raise NotInArchive(f"damaged in the replayed WARC files: {request.url}") from exc
         self.crawler.stats.inc_value("archiver/replay/served")
-        return self._load(stored, request.url)
-
-    def _load(self, stored: Capture, url: str) -> Response:
-        status, headers, body = load_response(stored)
-        cls = responsetypes.from_args(headers=headers, url=url, body=body)
-        return cls(url=url, status=status, headers=headers, body=body, flags=["warc"])
+        request.meta[CAPTURED_AT] = record.captured_at
+        return as_response(record, request.url)
 
 
-def load_response(stored: Capture) -> tuple[int, Headers, bytes]:
-    """The status, headers and body (as transferred, still content-encoded) of one capture."""
-    with stored.path.open("rb") as handle:
-        handle.seek(stored.offset)
-        record = next(iter(ArchiveIterator(handle)))
-        http = record.http_headers
-        headers = Headers([(k, v) for k, v in http.headers if k.lower() not in _DROPPED])
-        body = record.raw_stream.read()  # as transferred: HttpCompressionMiddleware decodes
-    return int(http.get_statuscode()), headers, body
+def as_response(record: Record, url: str) -> Response:
+    """A captured response as the downloader would hand it on (its body still encoded)."""
+    headers = Headers(list(record.headers))
+    cls = responsetypes.from_args(headers=headers, url=url, body=record.body)
+    return cls(url=url, status=record.status, headers=headers, body=record.body, flags=["warc"])
+
+
+def load_response(stored: Capture, limit: int = DEFAULT_MAX_READ) -> tuple[int, Headers, bytes]:
+    """The status, headers and body (as transferred, still content-encoded) of one capture;
+    DamagedRecord when it cannot be read (see WarcReader.response)."""
+    record = WarcReader(limit).response(stored)
+    return record.status, Headers(list(record.headers)), record.body
 
 
 def _reason(status: int) -> str:

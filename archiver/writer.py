@@ -10,7 +10,7 @@ from pathlib import Path
 from archiver.index import ArchiveIndex, IndexEntry, utc_now
 from archiver.items import Post
 from archiver.post.paths import post_relpath
-from archiver.storage import atomic_write, put_in_place, read_bytes, stage
+from archiver.storage import atomic_write, inside, put_in_place, read_bytes, stage
 
 
 class PostWriter:
@@ -72,7 +72,7 @@ class PostWriter:
         if known is None or known.key != _key(post):
             return "write", None
         try:
-            current = read_bytes(self.archive_dir / known.path)
+            current = read_bytes(inside(self.archive_dir, known.path))
         except OSError:
             return "write", None  # `write` will say what is wrong
         entry = _entry(post, known.path, data)
@@ -92,14 +92,16 @@ class PostWriter:
         Raises OSError when the file cannot be written (then the index is left as it was).
         """
         known = self.known(post)
+        # An item keeps the path it was first written to, whatever entry point sees it later.
+        if known:
+            relpath = known.path
+            target = inside(self.archive_dir, relpath)  # read from the index: UnsafePath
+        else:
+            relpath = post_relpath(post.categories, post.kind, post.id).as_posix()
+            target = self.archive_dir / relpath
         if known is not None and known.key != _key(post):
             self.index.rename(known.key, _key(post))  # keyed as today from now on
             known = dataclasses.replace(known, key=_key(post))
-        # An item keeps the path it was first written to, whatever entry point sees it later.
-        relpath = (
-            known.path if known else post_relpath(post.categories, post.kind, post.id).as_posix()
-        )
-        target = self.archive_dir / relpath
         current = read_bytes(target)
         entry = _entry(post, relpath, data)
         rerendering = self.staged is not None

@@ -6,16 +6,23 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
+import uuid
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
-from crawling import PROJECT, crawl, mtimes, posts
+from crawling import PROJECT, crawl, mtimes, posts, roots
+from fixture_server import FixtureServer
+from test_e2e_cron import slow_crawl, wait_for
 from test_webarchive import files, replay
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.lock import ArchiveLock
 from archiver.warcindex import cdxj_path, read_cdxj
 
 LOCAL = ("ARCHIVE_IMAGES=local",)
@@ -234,6 +241,14 @@ def test_package_writes_a_wacz_its_validator_accepts(archive, tmp_path):
             ("package", "--since", "2026-03-01", "--until", "2026-03-01", "-o", "a.zip"),
             "package: error: -o is the WACZ file to write, FILE.wacz, not 'a.zip'",
         ),
+        (
+            ("package", "-o", "/nonexistent/dir/x.wacz"),
+            "package: error: -o /nonexistent/dir/x.wacz: no folder /nonexistent/dir to write it in",
+        ),
+        (
+            ("package", "--since", "2000-01-01", "-o", "/nonexistent/dir/x.wacz"),
+            "package: error: -o /nonexistent/dir/x.wacz: no folder /nonexistent/dir to write it in",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(archive, command, message):
@@ -249,3 +264,226 @@ def test_a_folder_that_is_no_archive_is_refused(tmp_path):
             f"{command}: error: {tmp_path} is not an archive"
         )
     assert not (tmp_path / ".archiver").exists()
+
+
+def index_db(archive: Path) -> sqlite3.Connection:
+    return sqlite3.connect(archive / ".archiver" / "index.sqlite3")
+
+
+def test_an_index_row_that_leads_out_of_the_archive_is_reported_and_left_alone(archive):
+    """A tampered index: a post path with `..`, a figure at an absolute path, a thumbnail
+    behind a symbolic link. verify reports each, `--repair` and rerender write none of them."""
+    outside = archive.parent / "outside"
+    outside.mkdir()
+    post = f"{POSTS}/answer-3012345678.md"
+    with index_db(archive) as db:
+        db.execute("UPDATE posts SET path = '../PWNED-post.md' WHERE path = ?", (post,))
+        [(key,)] = db.execute("SELECT key FROM figures LIMIT 1").fetchall()
+        db.execute("UPDATE figures SET path = ? WHERE key = ?", (f"{outside}/PWNED.jpg", key))
+        [(thumbs,)] = db.execute(
+            "SELECT thumbnails FROM figures WHERE key != ? LIMIT 1", (key,)
+        ).fetchall()
+    # A folder of thumbnails replaced by a link to elsewhere: its figure's thumbnail is there.
+    [thumb] = json.loads(thumbs).values()
+    folder = (archive / thumb).parent
+    shutil.rmtree(folder)
+    folder.symlink_to(outside, target_is_directory=True)
+
+    code, out, err = scrapy(archive, "verify", "--repair")
+    assert code == 1, out + err
+    assert "Traceback" not in err
+    assert "unsafe_path: ../PWNED-post.md (not a plain path inside the archive)" in out
+    assert f"unsafe_path: {outside}/PWNED.jpg (not a plain path inside the archive)" in out
+    assert f"unsafe_path: {thumb} (a symbolic link on the way)" in out
+    assert "not repaired: unsafe_path: ../PWNED-post.md: " in out
+    assert not (archive.parent / "PWNED-post.md").exists()
+    assert list(outside.iterdir()) == []  # no figure, no thumbnail written there
+    code, out, err = scrapy(archive, "rerender")
+    assert code == 1, out + err
+    assert "rerender: not rendered: ../PWNED-post.md: unsafe_path: " in err
+    assert not (archive.parent / "PWNED-post.md").exists() and list(outside.iterdir()) == []
+
+
+BOMB = 400 * 1024 * 1024  # what each bomb inflates to
+READ_LIMIT = ("ARCHIVE_MAX_READ_SIZE=1048576",)
+
+
+def gzip_stream(parts, level: int = 9) -> bytes:
+    """One gzip member of these byte strings, made without holding them all."""
+    squeeze = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return b"".join(squeeze.compress(part) for part in parts) + squeeze.flush()
+
+
+def response_record(url: str, http: bytes, body_parts, body_length: int) -> list[bytes]:
+    """A WARC response record's bytes, in parts (the body's given as made)."""
+    block = len(http) + body_length
+    head = (
+        "WARC/1.1\r\nWARC-Type: response\r\n"
+        f"WARC-Record-ID: <urn:uuid:{uuid.uuid4()}>\r\nWARC-Target-URI: {url}\r\n"
+        "WARC-Date: 2999-12-31T00:00:00Z\r\nContent-Type: application/http; msgtype=response\r\n"
+        f"Content-Length: {block}\r\n\r\n"
+    ).encode()
+    return [head, http, *body_parts, b"\r\n\r\n"]
+
+
+def zeros(size: int):
+    return (bytes(1024 * 1024) for _ in range(size // (1024 * 1024)))
+
+
+def plant_bombs(archive: Path) -> tuple[Path, str, str]:
+    """A later run's WARC holding the two answers pages of the crawl again, each a gzip
+    bomb: one whose record inflates to 400 MB, one whose body does (Content-Encoding: gzip),
+    indexed. Returns the file and the two URLs."""
+    urls = [c.url for c in read_cdxj(the_warc(archive)) or [] if "/answers?" in c.url][:2]
+    first, second = urls
+    json_head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
+    record = gzip_stream(
+        response_record(first, (json_head + "\r\n").format(BOMB).encode(), zeros(BOMB), BOMB)
+    )
+    body = gzip_stream(zeros(BOMB))
+    http = (json_head + "Content-Encoding: gzip\r\n\r\n").format(len(body)).encode()
+    encoded = gzip_stream(response_record(second, http, [body], len(body)), level=1)
+    warc = archive / ".archiver" / "warc" / "hotlist-29991231T000000Z-1.warc.gz"
+    warc.write_bytes(record + encoded)
+    lines = [
+        f'x 29991231000000 {{"url": "{url}", "mime": "application/json", "status": "200", '
+        f'"length": "{length}", "offset": "{offset}", "filename": "{warc.name}"}}\n'
+        for url, offset, length in ((first, 0, len(record)), (second, len(record), len(encoded)))
+    ]
+    cdxj_path(warc).write_text("".join(lines))
+    return warc, first, second
+
+
+def peak_rss_mb(
+    archive: Path, *command: str, settings: tuple[str, ...]
+) -> tuple[int, str, str, float]:
+    """`scrapy` as `scrapy()` runs it, and the largest resident size (MB) of it and its workers."""
+    argv = [sys.executable, "-m", "scrapy", *command, "-s", f"ARCHIVE_DIR={archive}"]
+    for setting in settings:
+        argv += ["-s", setting]
+    measure = (
+        "import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]);"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
+        "print(f'peak {peak}', file=sys.stderr); sys.exit(done.returncode)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", measure, *argv], cwd=PROJECT, capture_output=True, text=True
+    )
+    peak = int(done.stderr.rsplit("peak ", 1)[1]) / 1024
+    return done.returncode, done.stdout, done.stderr.rsplit("peak ", 1)[0], peak
+
+
+def test_a_gzip_bomb_in_a_capture_is_a_damaged_record_read_no_further(archive):
+    warc, first, second = plant_bombs(archive)
+    assert warc.stat().st_size < 2 * 1024 * 1024  # two bombs of 400 MB each, inflated
+    code, out, err, peak = peak_rss_mb(archive, "rerender", settings=(*LOCAL, *READ_LIMIT))
+    assert code == 1, out + err
+    assert "Traceback" not in err
+    assert (
+        f"rerender: damaged record: {warc} at offset 0: {first}: the record at offset 0 holds "
+        "more than 1048576 bytes once decompressed" in err
+    )
+    assert f": {second}: its body holds more than 1048576 bytes once decoded" in err
+    assert re.search(r"read whole, 2 damaged record\(s\); [\d.]+ s; exit status 1$", out), out
+    print(f"rerender peaked at {peak:.0f} MB")
+    assert peak < 300, f"rerender peaked at {peak:.0f} MB"
+
+    code, out, err, peak = peak_rss_mb(archive, "verify", "--warc", settings=(*LOCAL, *READ_LIMIT))
+    assert code == 1 and "Traceback" not in err, out + err
+    assert (
+        f"damaged_warc: {warc} (damaged after 0 whole records (the record at offset 0 holds "
+        "more than 1048576 bytes once decompressed))" in out
+    )
+    assert peak < 300, f"verify --warc peaked at {peak:.0f} MB"
+
+
+def misdirect(archive: Path) -> str:
+    """The CDXJ lines of the two answers pages pointed elsewhere: one at the file's warcinfo
+    record, one at the other page. Returns the first page's URL."""
+    index = cdxj_path(the_warc(archive))
+    lines = index.read_text().splitlines(keepends=True)
+    pages = [n for n, line in enumerate(lines) if "/answers?" in line.split(" ", 2)[2]]
+    first, second = (json.loads(lines[n].split(" ", 2)[2]) for n in pages[:2])
+    for n, offset in zip(pages[:2], ("0", second["offset"]), strict=True):
+        key, stamp, fields = lines[n].split(" ", 2)
+        lines[n] = f"{key} {stamp} {json.dumps({**json.loads(fields), 'offset': offset})}\n"
+    index.write_text("".join(lines))
+    return first["url"]
+
+
+def test_a_cdxj_line_pointing_at_another_record_is_found_by_reading_the_file(archive):
+    before = posts(archive)
+    misdirect(archive)
+    code, out, err = scrapy(archive, "rerender")
+    assert code == 0, out + err
+    assert "Traceback" not in err
+    assert re.search(r"Rerender: \d+ posts: 0 changed, 3 unchanged, 0 failed", out), out
+    [warned] = [line for line in err.splitlines() if "CDXJ index points at other records" in line]
+    assert str(the_warc(archive)) in warned  # said once for the file, not once a capture
+    post = f"{POSTS}/answer-3012345678.md"
+    (archive / post).unlink()
+    code, out, err = scrapy(archive, "verify", "--repair")
+    assert code == 0 and "Traceback" not in err, out + err
+    assert f"repaired: missing_post: {post}: rebuilt from the WARC capture (as recorded)" in out
+    assert posts(archive) == before
+    # Reading every file, verify sees the index does not match it, and makes it again.
+    code, out, _ = scrapy(archive, "verify", "--warc", "--repair")
+    assert f"unindexed_warc: {the_warc(archive)} (its CDXJ index names other records)" in out
+    assert code == 0, out
+    assert scrapy(archive, "verify", "--warc")[0] == 0
+
+
+def test_a_lock_that_is_a_link_stops_every_command_in_one_line(archive, tmp_path):
+    victim = tmp_path / "victim.conf"
+    victim.write_text("precious\n")
+    lock = archive / ".archiver" / "lock"
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(victim)
+    wacz = tmp_path / "x.wacz"
+    for command in (("verify",), ("rerender",), ("history",), ("package", "-o", str(wacz))):
+        code, out, err = scrapy(archive, *command)
+        assert code == 2, (command, out + err)
+        assert "Traceback" not in err
+        # The last line (history and package still print Scrapy's start-up lines first).
+        assert err.strip().splitlines()[-1] == (
+            f"{command[0]}: error: {lock} is a symbolic link, not a regular file: refusing it"
+        )
+    assert victim.read_text() == "precious\n" and not wacz.exists()
+
+
+def test_package_waits_for_no_run_it_takes_the_lock(archive, tmp_path):
+    with ArchiveLock(archive / ".archiver" / "lock"):
+        code, _, err = scrapy(archive, "package", "-o", str(tmp_path / "x.wacz"))
+    assert code == 4, err
+    assert "Another run is using the archive" in err and not (tmp_path / "x.wacz").exists()
+
+
+def test_package_without_days_packages_the_whole_archive(archive, tmp_path):
+    warc = the_warc(archive)
+    (warc.parent / "mine.warc.gz").write_bytes(warc.read_bytes())  # not named as a run's
+    out_file = tmp_path / "all.wacz"
+    code, out, err = scrapy(archive, "package", "-o", str(out_file))
+    assert code == 0, out + err
+    assert f"Package: 2 WARC file(s) into {out_file}; exit status 0" in out
+    with zipfile.ZipFile(out_file) as wacz:
+        names = wacz.namelist()
+    assert "archive/mine.warc.gz" in names and f"archive/{warc.name}" in names
+
+
+def test_a_run_killed_mid_way_leaves_a_warc_verify_repair_indexes(tmp_path):
+    """A SIGKILL leaves the run's WARC without its index: `verify` (without --warc) says so,
+    and `verify --repair` alone indexes it."""
+    with FixtureServer(roots(), delay=0.4) as server:
+        victim = slow_crawl(tmp_path, server)
+        wait_for(lambda: bool(posts(tmp_path)) or victim.poll() is not None)
+        victim.send_signal(signal.SIGKILL)
+        victim.communicate(timeout=30)
+    [warc] = (tmp_path / ".archiver" / "warc").glob("*.warc.gz")
+    assert not cdxj_path(warc).exists()
+    code, out, _ = scrapy(tmp_path, "verify")
+    assert code == 1 and f"unindexed_warc: {warc} (no CDXJ index beside it" in out, out
+    code, out, _ = scrapy(tmp_path, "verify", "--repair")
+    assert re.search(rf"repaired: unindexed_warc: {re.escape(str(warc))}: indexed", out), out
+    assert read_cdxj(warc) is not None
+    _, out, _ = scrapy(tmp_path, "verify", "--warc")
+    assert "unindexed_warc" not in out, out

@@ -76,6 +76,7 @@ BAD_SETTINGS = {
     "FIGURES_THREADS": "65",
     "WARC_ENABLED": "yes please",
     "WARC_MAX_SIZE": "1GB",
+    "ARCHIVE_MAX_READ_SIZE": "1000",
     "ARCHIVE_REPLAY": "/nowhere/at/all.warc.gz",
     "HISTORY_ENABLED": "2",
     "HISTORY_DAILY_PAGE": "on-ish",

@@ -15,9 +15,10 @@ from scrapy.settings import Settings
 from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.index import IndexEntry
-from archiver.rebuild import Captured, Tally, post_pipeline, read_response, split_response
+from archiver.rebuild import Captured, Tally, post_pipeline
 from archiver.warcindex import captures_of, write_cdxj
-from archiver.webarchive import FastGzipWARCWriter, load_response
+from archiver.warcreader import WarcReader, records_in, split_record
+from archiver.webarchive import FastGzipWARCWriter
 
 HOT = ("社交媒体", "知乎", "知乎热榜")
 HOT_URL = "https://www.zhihu.com/api/v3/feed/topstory/hot-lists/total?limit=50"
@@ -144,11 +145,14 @@ def test_the_hot_image_is_the_latest_given_and_only_for_a_post_without_a_figure(
 
 
 def test_records_read_straight_from_their_member_as_warcio_reads_them(warcs):
+    reader = WarcReader()
     for capture in captures_of(warcs):
-        status, headers, body = read_response(capture)
-        expected = load_response(capture)
-        assert (status, body) == (expected[0], expected[2])
-        assert headers == {name.lower(): value[-1] for name, value in expected[1].items()}
+        with capture.path.open("rb") as handle:
+            handle.seek(capture.offset)
+            _, _, data = next(reader.raw(handle))
+        split = split_record(data)
+        [read] = records_in(data + b"\r\n")  # no longer the usual shape: warcio reads it
+        assert split is not None and split == read
 
 
 def test_a_record_of_another_shape_is_left_to_warcio(warcs):
@@ -156,11 +160,11 @@ def test_a_record_of_another_shape_is_left_to_warcio(warcs):
     with capture.path.open("rb") as handle:
         handle.seek(capture.offset)
         record = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(handle.read(capture.length))
-    assert split_response(record) is not None
+    assert split_record(record) is not None
     folded = record.replace(b"\r\nContent-Type: application/json", b"\r\n  folded", 1)
-    assert split_response(folded) is None
-    assert split_response(record.replace(b"WARC-Type: response", b"WARC-Type: revisit")) is None
-    assert split_response(record[:200]) is None
+    assert split_record(folded) is None
+    assert split_record(record.replace(b"WARC-Type: response", b"WARC-Type: revisit")) is None
+    assert split_record(record[:200]) is None
 
 
 def test_a_daily_story_is_dated_by_the_listing_it_was_fetched_from(tmp_path):

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 
 from archiver.commands.crawl import refuse
-from archiver.commands.verify import archive_problems, locked_archive, quiet_logging, tell
+from archiver.commands.verify import archive_index, archive_problems, quiet_logging, run_locked
 from archiver.config import setting_problems
-from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
+from archiver.extensions import EXIT_FAILED
 from archiver.history import (
     Written,
     trajectory,
@@ -23,7 +23,6 @@ from archiver.history import (
     write_period,
 )
 from archiver.index import ArchiveIndex, index_path
-from archiver.lock import ArchiveBusy
 from archiver.pipelines.history import history_zone
 from archiver.pipelines.posts import post_options
 from archiver.post.charts import draw
@@ -87,24 +86,27 @@ class Command(ScrapyCommand):
         day = self.day or datetime.now(zone).date()
         charts = settings.getbool("HISTORY_CHARTS")
         args = (zone, categories_setting(settings["HISTORY_CATEGORIES"]), post_options(settings))
-        try:
-            with locked_archive(settings) as (archive_dir, index, _):
-                writer = PostWriter(archive_dir, index)
-                done = [write_day(writer, day, *args, charts)]
+        done: list[Written | None] = []
+
+        def write() -> int:
+            with archive_index(settings) as index:
+                writer = PostWriter(Path(settings["ARCHIVE_DIR"]), index)
+                done.append(write_day(writer, day, *args, charts))
                 if done[0] is not None and settings.getbool("HISTORY_PERIOD_PAGES"):
-                    done += [
+                    done.extend(
                         write_period(writer, p(day), *args, charts) for p in (week_of, month_of)
-                    ]
-        except ArchiveBusy as exc:
-            tell("history", str(exc), settings)
-            self.exitcode = EXIT_LOCKED
+                    )
+            return 0
+
+        if (status := run_locked("history", settings, write)) != 0:
+            self.exitcode = status
             return
         if done[0] is None:
             print(f"history: no hot list was recorded on {day} ({zone.key})", file=sys.stderr)
             self.exitcode = EXIT_FAILED
             return
         for written in done:
-            report(archive_dir, written)
+            report(Path(settings["ARCHIVE_DIR"]), written)
 
 
 def report(archive_dir: Path, written: Written | None) -> None:

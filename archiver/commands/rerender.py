@@ -14,13 +14,19 @@ from tqdm import tqdm
 
 from archiver import stats as keys
 from archiver.commands.crawl import refuse, tell
-from archiver.commands.verify import locked_archive, quiet_logging, refuse_unless_archive
-from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
+from archiver.commands.verify import (
+    archive_index,
+    archive_paths,
+    max_read,
+    quiet_logging,
+    refuse_unless_archive,
+    run_locked,
+)
+from archiver.extensions import EXIT_FAILED
 from archiver.index import ArchiveIndex, IndexEntry
-from archiver.lock import ArchiveBusy
 from archiver.pipelines.posts import PostPipeline
 from archiver.rebuild import Captured, Tally, post_pipeline
-from archiver.shards import Rendered, WorkerFailed, Workers, default_jobs
+from archiver.shards import STOPPED, Rendered, Stop, WorkerFailed, Workers, default_jobs
 from archiver.spiders.base import categories_setting
 from archiver.storage import sweep_temporaries
 from archiver.vanishings import CheckLog
@@ -63,23 +69,31 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         quiet_logging(self.settings)
+        self.exitcode = run_locked("rerender", self.settings, self._locked)
+
+    def _locked(self) -> int:
+        assert self.settings is not None
+        sweep_temporaries(Path(self.settings["ARCHIVE_DIR"]))
         try:
-            with locked_archive(self.settings) as (root, index, warc_dir):
-                sweep_temporaries(root)
-                self.exitcode = self._rerender(index, warc_dir)
-        except ArchiveBusy as exc:
-            tell("rerender", str(exc), self.settings)
-            self.exitcode = EXIT_LOCKED
+            # Ctrl-C and SIGTERM from here on stop the work cleanly (see Stop).
+            with Stop() as stop, archive_index(self.settings) as index:
+                return self._rerender(index, archive_paths(self.settings)[2], stop)
         except WorkerFailed as exc:  # a bug: what is in place stays, the rest is not done
             tell("rerender", str(exc), self.settings)
-            self.exitcode = EXIT_FAILED
+            return EXIT_FAILED
 
-    def _rerender(self, index: ArchiveIndex, warc_dir: Path) -> int:
+    def _rerender(self, index: ArchiveIndex, warc_dir: Path, stop: Stop) -> int:
         assert self.settings is not None
         started = time.monotonic()
         hot = categories_setting(self.settings["ZHIHU_HOTLIST_CATEGORIES"])
         # The items are read by the workers; a recheck's captures only for what it archived.
-        captured = Captured(warc_dir, hot, parse=False, check_sources=CheckLog(index).sources())
+        captured = Captured(
+            warc_dir,
+            hot,
+            parse=False,
+            check_sources=CheckLog(index).sources(),
+            limit=max_read(self.settings),
+        )
         entries = index.entries()
         stats = Tally()
         pipeline = post_pipeline(self.settings, stats)
@@ -88,35 +102,51 @@ class Command(ScrapyCommand):
         # Thousands of posts: changed ones are put in place (synced together) _STAGED at a
         # time, and an entry's last_seen stays (see PostWriter.rerendering).
         pipeline.writer.rerendering()
-        uncaptured = failed = 0
+        done = uncaptured = failed = 0
         try:
-            with Workers(captured, self.settings, self.jobs) as workers:
-                with _bar(len(captured.sources), "captures") as bar:
-                    workers.read(bar.update)
-                workers.assign(entries)
+            with Workers(captured, self.settings, self.jobs, stop) as workers:
+                if not stop.asked:
+                    with _bar(len(captured.sources), "captures") as bar:
+                        workers.read(bar.update)
+                workers.assign([] if stop.asked else entries)
                 with _bar(len(entries), "posts") as bar:
-                    for n, entry in enumerate(entries, start=1):
-                        result = workers.result(entry)
+                    for entry in entries:
+                        if stop.asked or (result := workers.result(entry)) is STOPPED:
+                            break
                         if result is None:
                             uncaptured += 1  # feed items, daily pages: no capture holds them
                         else:
                             failed += self._take(pipeline, entry, result)
-                        if n % _STAGED == 0:
+                        done += 1
+                        if done % _STAGED == 0:
                             failed += self._put_in_place(pipeline.writer, stats)
                         bar.update()
+                # After a stop: the posts the workers put in place meanwhile, recorded.
+                for result in workers.finish():
+                    if result.state == "placed" and result.entry is not None:
+                        failed += self._take(pipeline, result.entry, result)
         finally:
             try:
                 failed += self._put_in_place(pipeline.writer, stats)
             finally:
                 pipeline.close_spider()
+        for (warc, offset), why in sorted(workers.damaged.items()):
+            tell("rerender", f"damaged record: {warc} at offset {offset}: {why}", self.settings)
+        damaged = len(workers.damaged)
         value = stats.get_value
-        status = EXIT_FAILED if failed else 0
+        status = EXIT_FAILED if failed or damaged or stop.asked else 0
+        counted = (
+            f"{len(entries)} posts"
+            if not stop.asked
+            else (f"interrupted ({stop.name}) after {done} of {len(entries)} posts")
+        )
         print(
-            f"Rerender: {len(entries)} posts: {value(f'{keys.POSTS}/updated')} changed, "
+            f"Rerender: {counted}: {value(f'{keys.POSTS}/updated')} changed, "
             f"{value(f'{keys.POSTS}/unchanged')} unchanged, {failed} failed, {uncaptured} not "
             f"in the captures; {captured.lookup.indexed} WARC file(s) by index, "
-            f"{captured.lookup.scanned} read whole; {time.monotonic() - started:.1f} s; "
-            f"exit status {status}"
+            f"{captured.lookup.scanned} read whole"
+            + (f", {damaged} damaged record(s)" if damaged else "")
+            + f"; {time.monotonic() - started:.1f} s; exit status {status}"
         )
         return status
 

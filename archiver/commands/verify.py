@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,16 +16,17 @@ from scrapy.utils.log import configure_logging
 
 from archiver.commands.crawl import refuse, tell
 from archiver.config import setting_problems
-from archiver.extensions import EXIT_FAILED, EXIT_LOCKED
+from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
 from archiver.images import BadImage, process_figure
 from archiver.index import ArchiveIndex, index_path
 from archiver.lock import ArchiveBusy, ArchiveLock
-from archiver.rebuild import Captured, Tally, payload, post_pipeline
+from archiver.rebuild import Captured, Tally, post_pipeline
 from archiver.spiders.base import categories_setting
-from archiver.storage import atomic_write
+from archiver.storage import UnsafePath, atomic_write, inside, read_bytes
 from archiver.vanishings import CheckLog
-from archiver.verify import Problem, problems
-from archiver.warcindex import write_cdxj
+from archiver.verify import Problem, problems, sha256_of
+from archiver.warcindex import Damaged, scan, write_cdxj
+from archiver.warcreader import DamagedRecord
 
 if TYPE_CHECKING:
     import argparse
@@ -51,17 +52,44 @@ def archive_problems(name: str, settings: BaseSettings) -> list[str]:
     return found
 
 
+def run_locked(name: str, settings: BaseSettings, work: Callable[[], int]) -> int:
+    """`work` done with the archive locked for this command alone; its exit status. Else one
+    line and the status a crawl would end with: 4 when another run holds the archive, 2 when
+    its lock is a link or no regular file, 1 when the lock cannot be made at all."""
+    root = Path(settings["ARCHIVE_DIR"])
+    lock = ArchiveLock(root / ".archiver" / "lock")
+    try:
+        lock.acquire()
+    except ArchiveBusy as exc:
+        tell(name, str(exc), settings)
+        return EXIT_LOCKED
+    except UnsafePath as exc:
+        tell(name, f"error: {exc.filename} is {exc.strerror}: refusing it", settings)
+        return EXIT_USAGE
+    except OSError as exc:  # the folder cannot be made or the lock opened (permissions, disk)
+        tell(name, f"error: cannot use the archive {root}: {exc}", settings)
+        return EXIT_FAILED
+    try:
+        return work()
+    finally:
+        lock.release()
+
+
 @contextmanager
-def locked_archive(settings: BaseSettings) -> Iterator[tuple[Path, ArchiveIndex, Path]]:
-    """The archive, locked for this command alone (ArchiveBusy when a run holds it): its root,
-    its index (closed after) and its WARC folder."""
-    root, index_file, warc_dir = archive_paths(settings)
-    with ArchiveLock(root / ".archiver" / "lock"):
-        index = ArchiveIndex(index_file)
-        try:
-            yield root, index, warc_dir
-        finally:
-            index.close()
+def archive_index(settings: BaseSettings, *, read_only: bool = False) -> Iterator[ArchiveIndex]:
+    """The archive's index, closed after."""
+    index = ArchiveIndex(
+        archive_paths(settings)[1], read_only=read_only, max_read=max_read(settings)
+    )
+    try:
+        yield index
+    finally:
+        index.close()
+
+
+def max_read(settings: BaseSettings) -> int:
+    """ARCHIVE_MAX_READ_SIZE: the most bytes a record, an index or a row is read to."""
+    return settings.getint("ARCHIVE_MAX_READ_SIZE")
 
 
 def refuse_unless_archive(name: str, args: list[str], settings: BaseSettings) -> None:
@@ -73,13 +101,15 @@ def refuse_unless_archive(name: str, args: list[str], settings: BaseSettings) ->
 
 
 class Repairer:
-    """What `--repair` can restore: from the index's versions or from the WARC captures."""
+    """What `--repair` can restore: from the index's versions or from the WARC captures. Each
+    repair says what it did, or raises NotRepaired with why not."""
 
     def __init__(self, settings: BaseSettings, index: ArchiveIndex, warc_dir: Path) -> None:
         self.settings = settings
         self.root = Path(settings["ARCHIVE_DIR"])
         self.index = index
         self.warc_dir = warc_dir
+        self.limit = max_read(settings)
         self._captured: Captured | None = None
 
     @property
@@ -87,31 +117,34 @@ class Repairer:
         if self._captured is None:  # read the captures once, and only when needed
             hot = categories_setting(self.settings["ZHIHU_HOTLIST_CATEGORIES"])
             sources = CheckLog(self.index).sources()  # a recheck's: what it archived
-            self._captured = Captured(self.warc_dir, hot, check_sources=sources)
+            self._captured = Captured(self.warc_dir, hot, check_sources=sources, limit=self.limit)
         return self._captured
 
-    def repair(self, problem: Problem) -> str | None:
-        """What was done, or None (then `why_not` says why)."""
-        if problem.kind in ("missing_post", "altered_post"):
-            return self._post(problem)
-        if problem.kind in ("missing_figure", "altered_figure"):
-            return self._figure(problem)
-        if problem.kind == "missing_thumbnail":
-            return self._thumbnail(problem)
-        if problem.kind == "temporary_file":
-            (self.root / problem.path).unlink(missing_ok=True)
-            return "removed"
+    def repair(self, problem: Problem) -> str:
+        """What was done; NotRepaired with why not."""
         if problem.kind == "unindexed_warc":
-            write_cdxj(Path(problem.path))
-            return "indexed"
-        return None
+            return self._index(Path(problem.path))
+        try:
+            path = inside(self.root, problem.path)
+        except UnsafePath as exc:  # never followed, never written
+            raise NotRepaired(f"{exc.strerror}: left alone") from exc
+        if problem.kind in ("missing_post", "altered_post"):
+            return self._post(problem, path)
+        if problem.kind in ("missing_figure", "altered_figure"):
+            return self._figure(problem, path)
+        if problem.kind == "missing_thumbnail":
+            return self._thumbnail(problem, path)
+        if problem.kind == "temporary_file":
+            path.unlink(missing_ok=True)
+            return "removed"
+        raise NotRepaired(why_not(problem))
 
-    def _post(self, problem: Problem) -> str | None:
+    def _post(self, problem: Problem, path: Path) -> str:
         entry = self.index.get(problem.key)
         assert entry is not None
         for _, text in reversed(self.index.versions(entry.key)):
             if hashlib.sha256(text).hexdigest() == entry.content_hash:
-                atomic_write(self.root / entry.path, text)
+                atomic_write(path, text)
                 return "restored from the index's versions"
         stats = Tally()
         pipeline = post_pipeline(self.settings, stats)
@@ -119,39 +152,67 @@ class Repairer:
         try:
             post = self.captured.item_for(entry, self.index, pipeline)
             if post is None:
-                return None
+                raise NotRepaired(self._no_capture(entry.url, why_not(problem)))
             pipeline.process_item(post)
-        except DropItem:
-            return None
+        except DropItem as exc:
+            raise NotRepaired(f"its capture could not be rendered ({exc})") from exc
         finally:
             pipeline.close_spider()
-        same = hashlib.sha256((self.root / entry.path).read_bytes()).hexdigest()
-        exact = " (as recorded)" if same == entry.content_hash else " (today's rendering)"
+        exact = (
+            " (as recorded)" if sha256_of(path) == entry.content_hash else " (today's rendering)"
+        )
         return "rebuilt from the WARC capture" + exact
 
-    def _figure(self, problem: Problem) -> str | None:
+    def _no_capture(self, url: str, otherwise: str) -> str:
+        """Why nothing was found to rebuild from: a damaged record, or none at all."""
+        damaged = [why for why in self.captured.reader.damaged.values() if why.startswith(url)]
+        return f"its capture is damaged: {damaged[0]}" if damaged else otherwise
+
+    def _figure(self, problem: Problem, path: Path) -> str:
         figure = self.index.figure(problem.key)
         assert figure is not None
         capture = self.captured.figures.get(figure.url)
         if capture is None:
-            return None
-        data = payload(capture)
+            raise NotRepaired(why_not(problem))
+        try:
+            data = self.captured.reader.payload(capture)
+        except DamagedRecord as exc:
+            raise NotRepaired(f"its capture is damaged: {exc}") from exc
         if hashlib.sha256(data).hexdigest() != figure.sha256:
-            return None
-        atomic_write(self.root / figure.path, data)
+            raise NotRepaired(why_not(problem))
+        atomic_write(path, data)
         return "restored from the WARC capture"
 
-    def _thumbnail(self, problem: Problem) -> str | None:
+    def _thumbnail(self, problem: Problem, path: Path) -> str:
         figure = self.index.figure(problem.key)
         assert figure is not None
         try:
-            data = (self.root / figure.path).read_bytes()
+            data = read_bytes(inside(self.root, figure.path), self.limit)
+            if data is None:
+                raise NotRepaired("its figure is missing")
             processed = process_figure(data, [problem.detail])
-        except (OSError, BadImage):
-            return None
+        except (OSError, BadImage) as exc:
+            raise NotRepaired(f"its figure cannot be read ({exc})") from exc
         [thumb] = processed.thumbnails
-        atomic_write(self.root / problem.path, thumb.data)
+        atomic_write(path, thumb.data)
         return "made again from the figure"
+
+    def _index(self, warc: Path) -> str:
+        """A WARC's index made again: of the whole file, or of its whole records up to a
+        damage (what replay and rerender can use); never past a record over the read limit."""
+        try:
+            scan(warc, [], self.limit)
+        except Damaged as exc:
+            if exc.too_large:
+                raise NotRepaired(f"{exc}: not indexed") from exc
+            write_cdxj(warc)
+            return f"indexed up to its damage ({exc})"
+        write_cdxj(warc)
+        return "indexed"
+
+
+class NotRepaired(Exception):
+    """Why a problem could not be repaired."""
 
 
 class Command(ScrapyCommand):
@@ -177,34 +238,27 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         quiet_logging(self.settings)
-        try:
-            with locked_archive(self.settings) as (_, index, warc_dir):
-                self.exitcode = self._verify(index, warc_dir, opts)
-        except ArchiveBusy as exc:
-            tell("verify", str(exc), self.settings)
-            self.exitcode = EXIT_LOCKED
+        self.exitcode = run_locked("verify", self.settings, lambda: self._verify(opts))
 
-    def _verify(self, index: ArchiveIndex, warc_dir: Path, opts: argparse.Namespace) -> int:
-        root = Path(self.settings["ARCHIVE_DIR"])  # type: ignore[index]
-        scope = warc_dir if opts.warc else None
-        found = problems(root, index, scope)
-        for problem in found:
-            print(problem)
-        repaired = 0
-        if opts.repair and found:
-            repairer = Repairer(self.settings, index, warc_dir)  # type: ignore[arg-type]
-            # Posts after figures: a rebuilt local-mode post links the restored figures.
-            for problem in sorted(found, key=lambda p: p.kind.endswith("_post")):
-                done = repairer.repair(problem)
-                if done:
-                    repaired += 1
-                    print(f"repaired: {problem.kind}: {problem.path}: {done}")
-                else:
-                    print(f"not repaired: {problem.kind}: {problem.path}: {why_not(problem)}")
-            found = problems(root, index, scope)
+    def _verify(self, opts: argparse.Namespace) -> int:
+        assert self.settings is not None
+        root, _, warc_dir = archive_paths(self.settings)
+        limit = max_read(self.settings)
+        with archive_index(self.settings) as index:
+
+            def check() -> list[Problem]:
+                return problems(root, index, warc_dir, read_warcs=opts.warc, limit=limit)
+
+            found = check()
             for problem in found:
-                print(f"remains: {problem}")
-        posts, figures = len(index.entries()), len(index.figures())
+                print(problem)
+            repaired = 0
+            if opts.repair and found:
+                repaired = self._repair(Repairer(self.settings, index, warc_dir), found)
+                found = check()
+                for problem in found:
+                    print(f"remains: {problem}")
+            posts, figures = len(index.entries()), len(index.figures())
         status = EXIT_FAILED if found else 0
         print(
             f"Verify: {posts} posts, {figures} figures checked"
@@ -215,6 +269,30 @@ class Command(ScrapyCommand):
             file=sys.stdout,
         )
         return status
+
+    @staticmethod
+    def _repair(repairer: Repairer, found: list[Problem]) -> int:
+        """Each problem repaired, or said why not; how many were."""
+        repaired = 0
+        for problem in sorted(found, key=_repair_order):
+            try:
+                done = repairer.repair(problem)
+            except NotRepaired as exc:
+                print(f"not repaired: {problem.kind}: {problem.path}: {exc}")
+            except OSError as exc:  # a full disk, a folder not ours to write
+                print(f"not repaired: {problem.kind}: {problem.path}: {exc}")
+            else:
+                repaired += 1
+                print(f"repaired: {problem.kind}: {problem.path}: {done}")
+        return repaired
+
+
+def _repair_order(problem: Problem) -> int:
+    """The WARC indexes first (the captures are found through them), posts last (a rebuilt
+    local-mode post links the figures restored before it)."""
+    if problem.kind == "unindexed_warc":
+        return 0
+    return 2 if problem.kind.endswith("_post") else 1
 
 
 def quiet_logging(settings: BaseSettings) -> None:
@@ -233,4 +311,5 @@ def why_not(problem: Problem) -> str:
         "unknown_file": "not the archive's: left for you to judge",
         "broken_src": "the figure it links is not in the archive",
         "damaged_warc": "what a WARC lost cannot be made again",
+        "unsafe_path": "a path of the index that leads out of the archive: left alone",
     }.get(problem.kind, "nothing to rebuild it from")

@@ -24,7 +24,7 @@ from archiver.items import Post, StoredFigure
 from archiver.middlewares import RefusedFigure
 from archiver.pipelines.posts import refusals, rich_options
 from archiver.post.figures import retry_due
-from archiver.storage import atomic_write
+from archiver.storage import UnsafePath, atomic_write, inside
 from archiver.tls import CertificateRefused
 from archiver.webarchive import NotInArchive
 
@@ -162,9 +162,11 @@ class IndexedMediaPipeline(FilesPipeline):
         """The index's row for the request's file, if the file is still there."""
         assert self.index is not None
         stored = self.index.figure(self._key(request))
-        if stored is None or not (self.archive_dir / stored.path).is_file():
-            return None
-        return stored
+        try:  # a path that leads out of the archive is never looked at: fetched again instead
+            there = stored is not None and inside(self.archive_dir, stored.path).is_file()
+        except UnsafePath:
+            there = False
+        return stored if there else None
 
     def _record(self, stored: StoredFigure) -> None:
         """Record a stored file, called after its files: a crash means a download again."""

@@ -1,0 +1,373 @@
+"""The one reader of WARC records: the response a capture names, or every record of a file, each
+read with a bound.
+
+Whatever reads a capture (replay, rerender, `verify --repair`, `package`) and whatever reads a
+whole file (`verify --warc`, a WARC without its index) goes through here. A record is held at
+most `limit` bytes (ARCHIVE_MAX_READ_SIZE) once decompressed, its gzip member and then its
+Content-Encoding alike: a member of a megabyte can inflate to gigabytes, so the bound is on
+what comes out, never on what is read in. A record over it, cut short, or other than the one
+its CDXJ line names is `DamagedRecord`, never a traceback.
+
+A record of the usual shape (ours: one per gzip member, `Name: value` headers) is split here
+(warcio's record parser took a third of the time of reading thousands of captures); any other
+shape is handed to warcio, as the bytes read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from io import BytesIO
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from scrapy.utils.gz import gunzip
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
+
+from archiver.storage import DEFAULT_MAX_READ
+
+if TYPE_CHECKING:
+    from archiver.warcindex import Capture
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 64 * 1024
+_GZIP = b"\x1f\x8b"
+# HTTP headers as a record holds them: lower-case names, a repeated one's last value.
+Fields = dict[bytes, bytes]
+
+
+class DamagedRecord(ValueError):
+    """A record that cannot be read as it was written: cut short, larger than the read limit
+    once decompressed, or not the record its index names."""
+
+
+class RecordTooLarge(DamagedRecord):
+    """A record larger than the read limit once decompressed (a gzip bomb, or a limit set
+    below what was captured)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One WARC record, its payload as transferred (still content-encoded)."""
+
+    kind: str  # WARC-Type
+    url: str  # WARC-Target-URI
+    warc_date: str  # WARC-Date, as written
+    digest: str  # WARC-Payload-Digest
+    status: int  # of its HTTP response; 0 for a record of no response
+    headers: tuple[tuple[bytes, bytes], ...]  # HTTP headers, Transfer-Encoding left out
+    body: bytes
+
+    @cached_property
+    def fields(self) -> Fields:
+        return {name.lower(): value for name, value in self.headers}
+
+    @property
+    def captured_at(self) -> datetime | None:
+        """When it was captured (its WARC-Date), which every record carries."""
+        return warc_time(self.warc_date)
+
+
+class WarcReader:
+    """Records of WARC files, each held at most `limit` bytes once decompressed."""
+
+    def __init__(self, limit: int = DEFAULT_MAX_READ) -> None:
+        self.limit = limit
+        # Files whose index named another record: where each (URL, digest) really is.
+        self._found: dict[Path, dict[tuple[str, str], int]] = {}
+
+    def response(self, capture: Capture) -> Record:
+        """The response record a capture names (checked: its URL, and its payload digest when
+        the index gives one). Where the index points at another record, the file is read to
+        find it (one line says so, once a file); DamagedRecord when it cannot be read."""
+        found = self._at(capture.path, capture.offset, capture)
+        if found is not None:
+            return found
+        offset = self._located(capture.path).get((capture.url, capture.digest))
+        found = self._at(capture.path, offset, capture) if offset is not None else None
+        if found is None:
+            raise DamagedRecord(f"no response of {capture.url} in {capture.path.name}")
+        return found
+
+    def _at(self, path: Path, offset: int, capture: Capture) -> Record | None:
+        """The capture's record, read at `offset`; None when no record starts there, or the
+        one there is another."""
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            start = handle.read(5)
+            if start[:2] != _GZIP and start != b"WARC/":
+                return None
+            handle.seek(offset)
+            read = next(self.raw(handle), None)
+        if read is None:
+            return None
+        return next((r for r in records_in(read[2]) if names(r, capture)), None)
+
+    def _located(self, path: Path) -> dict[tuple[str, str], int]:
+        """(URL, digest) -> the offset of its response, for a file its index misleads about."""
+        if (located := self._found.get(path)) is None:
+            logger.warning(
+                "WARC %s: its CDXJ index points at other records; reading the file to find "
+                "them (`verify --warc --repair` indexes it again)",
+                path,
+            )
+            located = self._found[path] = {}
+            with path.open("rb") as handle:
+                try:
+                    for offset, _, data in self.raw(handle):
+                        for record in records_in(data):
+                            if record.kind == "response":
+                                located.setdefault((record.url, record.digest), offset)
+                                located.setdefault((record.url, ""), offset)
+                except DamagedRecord:
+                    pass  # what precedes the damage is found; the rest is lost
+        return located
+
+    def raw(self, handle: IO[bytes]) -> Iterator[tuple[int, int, bytes]]:
+        """(offset, length in the file, bytes) of each record from where `handle` stands to
+        the end: a gzip member inflated (several records, if a member holds several), or one
+        record of an uncompressed file. DamagedRecord at a record cut short or over the
+        limit."""
+        while True:
+            offset = handle.tell()
+            start = handle.read(2)
+            handle.seek(offset)
+            if not start:
+                return
+            if start == _GZIP:
+                data = _inflated_member(handle, offset, self.limit)
+            elif (data := _plain_record(handle, offset, self.limit)) is None:
+                return
+            yield offset, handle.tell() - offset, data
+
+    def decoded(self, record: Record) -> bytes:
+        """The payload as the spider saw it (its Content-Encoding undone), within the limit."""
+        return decoded(record.fields, record.body, self.limit)
+
+
+def warc_time(text: str | None) -> datetime | None:
+    """A WARC-Date (`2026-11-29T23:00:00.123456Z`) as a UTC datetime; None for anything else."""
+    try:
+        moment = datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def names(record: Record, capture: Capture) -> bool:
+    """Whether this is the response a capture (a CDXJ line) names."""
+    return (
+        record.kind == "response"
+        and record.url == capture.url
+        and (not capture.digest or record.digest == capture.digest)
+    )
+
+
+def _inflated_member(handle: IO[bytes], offset: int, limit: int) -> bytes:
+    """The gzip member at `offset` (where `handle` stands), inflated; the handle left just
+    after it."""
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    parts: list[bytes] = []
+    size = 0
+    try:
+        while not inflater.eof:
+            data = inflater.unconsumed_tail or handle.read(_CHUNK)
+            if not data:
+                raise DamagedRecord(f"the record at offset {offset} is cut short")
+            part = inflater.decompress(data, limit + 1 - size)
+            size += len(part)
+            if size > limit:
+                raise RecordTooLarge(_too_large(offset, limit))
+            parts.append(part)
+    except zlib.error as exc:
+        raise DamagedRecord(f"the record at offset {offset} cannot be inflated ({exc})") from exc
+    if inflater.unused_data:
+        handle.seek(-len(inflater.unused_data), os.SEEK_CUR)
+    return b"".join(parts)
+
+
+def _too_large(offset: int, limit: int) -> str:
+    return f"the record at offset {offset} holds more than {limit} bytes once decompressed"
+
+
+def _plain_record(handle: IO[bytes], offset: int, limit: int) -> bytes | None:
+    """The record of an uncompressed file at `offset` (blank lines before it skipped), or
+    None at the end of the file."""
+    head = bytearray()
+    while True:
+        line = handle.readline(limit + 1 - len(head))
+        if not line:
+            if head:
+                raise DamagedRecord(f"the record at offset {offset} is cut short")
+            return None
+        if not head and line in (b"\r\n", b"\n"):
+            continue  # between two records
+        head += line
+        if len(head) > limit:
+            raise RecordTooLarge(_too_large(offset, limit))
+        if line in (b"\r\n", b"\n"):
+            break
+    length = _content_length(bytes(head))
+    if not head.startswith(b"WARC/") or length is None:
+        raise DamagedRecord(f"no WARC record at offset {offset}")
+    if len(head) + length > limit:
+        raise RecordTooLarge(_too_large(offset, limit))
+    block = handle.read(length)
+    if len(block) < length:
+        raise DamagedRecord(f"the record at offset {offset} is cut short")
+    return bytes(head) + block + handle.read(4)  # and the blank lines that end it
+
+
+def _content_length(head: bytes) -> int | None:
+    for line in head.split(b"\n")[1:]:
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() == b"content-length" and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
+def records_in(data: bytes) -> list[Record]:
+    """The records these bytes hold: split here when of the usual shape, else by warcio."""
+    if (record := split_record(data)) is not None:
+        return [record]
+    try:
+        return [_from_warcio(record) for record in ArchiveIterator(BytesIO(data))]
+    except (ArchiveLoadFailed, EOFError, ValueError, zlib.error) as exc:
+        raise DamagedRecord(f"a record cannot be read ({exc})") from exc
+
+
+def _from_warcio(record: ArcWarcRecord) -> Record:
+    warc, http = record.rec_headers, record.http_headers
+    status = http.get_statuscode() if http and record.rec_type == "response" else ""
+    return Record(
+        kind=record.rec_type or "",
+        url=warc.get_header("WARC-Target-URI") or "",
+        warc_date=warc.get_header("WARC-Date") or "",
+        digest=warc.get_header("WARC-Payload-Digest") or "",
+        status=int(status) if status and status.isdigit() else 0,
+        # As Scrapy's Headers would hold what warcio decoded.
+        headers=tuple(
+            (name.encode("utf-8"), value.encode("utf-8"))
+            for name, value in (http.headers if http else ())
+            if name.lower() != "transfer-encoding"
+        ),
+        body=record.raw_stream.read(),  # within the bytes given, so within the limit
+    )
+
+
+def split_record(data: bytes) -> Record | None:
+    """A WARC response record of the usual shape, alone in `data`, split; None for anything
+    else (another type, folded headers, more than one record, cut short)."""
+    head, found, block = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    named = _header_lines(lines[1:]) if found and lines[0].startswith(b"WARC/1.") else None
+    if named is None:
+        return None
+    warc = {name.lower(): value for name, value in named}
+    length = warc.get(b"content-length", b"")
+    if (
+        warc.get(b"warc-type") != b"response"
+        or not warc.get(b"content-type", b"").startswith(b"application/http")
+        or not length.isdigit()
+        or len(block) < int(length)
+        or block[int(length) :] not in (b"", b"\r\n\r\n")
+    ):
+        return None
+    http, found, body = block[: int(length)].partition(b"\r\n\r\n")
+    lines = http.split(b"\r\n")
+    status = lines[0].split(b" ", 2)
+    headers = _header_lines(lines[1:])
+    if not found or len(status) < 2 or not status[1].isdigit() or headers is None:
+        return None
+    return Record(
+        kind="response",
+        url=warc.get(b"warc-target-uri", b"").decode("utf-8", errors="replace"),
+        warc_date=warc.get(b"warc-date", b"").decode("latin-1"),
+        digest=warc.get(b"warc-payload-digest", b"").decode("latin-1"),
+        status=int(status[1]),
+        # Framing that no longer describes the (de-chunked) body.
+        headers=tuple(pair for pair in headers if pair[0].lower() != b"transfer-encoding"),
+        body=body,
+    )
+
+
+def _header_lines(lines: list[bytes]) -> list[tuple[bytes, bytes]] | None:
+    """`Name: value` lines as pairs; None for anything else (a folded line, say)."""
+    pairs = []
+    for line in lines:
+        name, colon, value = line.partition(b":")
+        if not colon or not name or name[:1] in (b" ", b"\t"):
+            return None
+        pairs.append((name.rstrip(), value.strip()))
+    return pairs
+
+
+def decoded(fields: Fields, body: bytes, limit: int = DEFAULT_MAX_READ) -> bytes:
+    """The body as the spider saw it (captures keep the bytes as transferred), at most `limit`
+    bytes of it: DamagedRecord past that, or for a body that cannot be decoded."""
+    encoding = (fields.get(b"content-encoding") or b"").decode("latin-1").strip().lower()
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return _gunzipped(body, limit)
+        if encoding == "deflate":
+            return _inflated(body, limit)
+        if encoding == "br":
+            return _unbrotli(body, limit)
+    except _TooLarge as exc:
+        raise RecordTooLarge(f"its body holds more than {limit} bytes once decoded") from exc
+    except (OSError, EOFError, zlib.error, struct.error) as exc:
+        raise DamagedRecord(f"its {encoding} body cannot be decoded ({exc})") from exc
+    return body
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _gunzipped(body: bytes, limit: int) -> bytes:
+    """As Scrapy's HttpCompressionMiddleware reads a gzip body (a bad CRC forgiven)."""
+    try:
+        return gunzip(body, max_size=limit)
+    except ValueError as exc:  # Scrapy's "exceeded the specified maximum"
+        raise _TooLarge from exc
+
+
+def _inflated(body: bytes, limit: int) -> bytes:
+    """A deflate body: zlib's format, or the raw deflate some servers send."""
+    try:
+        return _bounded(zlib.decompressobj(), body, limit)
+    except zlib.error:
+        return _bounded(zlib.decompressobj(-zlib.MAX_WBITS), body, limit)
+
+
+def _bounded(inflater: Any, data: bytes, limit: int) -> bytes:
+    out = inflater.decompress(data, limit + 1)
+    if len(out) > limit:
+        raise _TooLarge
+    if not inflater.eof:
+        raise zlib.error("incomplete or truncated stream")
+    return out
+
+
+def _unbrotli(body: bytes, limit: int) -> bytes:
+    import brotli  # Scrapy only asks for a br body when brotli is installed
+
+    decompressor = brotli.Decompressor()
+    try:
+        out = decompressor.process(body, output_buffer_limit=limit + 1)
+    except brotli.error as exc:
+        raise zlib.error(str(exc)) from exc
+    if len(out) > limit:
+        raise _TooLarge
+    if not decompressor.is_finished():
+        raise zlib.error("incomplete or truncated stream")
+    return out
