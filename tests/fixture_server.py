@@ -214,6 +214,7 @@ class FixtureServer:
     roots: list[Path]
     host: str = "www.zhihu.com"  # whose fixtures the requests stand for
     delay: float = 0.0  # seconds before each answer: a slow Zhihu, for runs killed mid-way
+    dated: bool = True  # False: answers without a Date header (some servers and CDNs send none)
     seen: list[Seen] = field(default_factory=list)
     served_once: set[Path] = field(default_factory=set)
     gate: ZhihuGate = field(default_factory=ZhihuGate)
@@ -316,15 +317,19 @@ class FixtureServer:
         else:
             self.send(handler, status, body, TYPES[match["ext"]], headers)
 
-    @staticmethod
     def send(
+        self,
         handler: BaseHTTPRequestHandler,
         status: int,
         body: bytes,
         content_type: str,
         headers: list[tuple[str, ...]] = (),  # type: ignore[assignment]
     ) -> None:
-        handler.send_response(status)
+        if self.dated:
+            handler.send_response(status)  # with Server and Date
+        else:
+            handler.send_response_only(status)
+            handler.send_header("Server", handler.version_string())
         if content_type:
             handler.send_header("Content-Type", content_type)
         for name, value in headers:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from crawling import PROJECT, SECRET_MARKERS, crawl, posts, scrapy_argv
+from crawling import PROJECT, SECRET_MARKERS, crawl, posts, roots, scrapy_argv, scrapy_env
+from fixture_server import FixtureServer
 from scrapy.http import Headers
 from warcio.archiveiterator import ArchiveIterator
 
@@ -165,3 +166,26 @@ def test_a_truncated_warc_replays_what_is_intact(captured, tmp_path):
     assert posts(tmp_path / "archive")  # what was intact still became posts
     for text in posts(tmp_path / "archive").values():
         assert text.endswith(b"  \n</div>\n" + b" " * 12)
+
+
+def test_a_hot_list_served_without_a_date_replays_to_the_same_bytes(tmp_path):
+    """Without a Date header the hot list is dated by its capture (WARC-Date), in the crawl
+    and in its replay alike: the history pages and their charts come out the same."""
+    live = tmp_path / "live"
+    with FixtureServer(roots(), dated=False) as server:
+        done = subprocess.run(
+            scrapy_argv(live, ("crawl", "hotlist")),
+            cwd=PROJECT,
+            env=scrapy_env(server),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    [warc] = (live / ".archiver" / "warc").glob("hotlist-*.warc.gz")
+    assert b"\r\nDate: " not in gzip.decompress(warc.read_bytes())  # served without one
+    pages = [p for p in files(live) if "知乎热榜日报" in p or p.startswith("images/hotlist/")]
+    assert len(pages) >= 4  # the day's, week's and month's pages, and their charts
+    code, log = replay(tmp_path / "again", warc.parent)
+    assert code == 0, log
+    assert files(tmp_path / "again") == files(live)

@@ -29,7 +29,7 @@ from archiver.middlewares import (
     stop_crawl,
 )
 from archiver.tls import CertificateRefused
-from archiver.webarchive import NotInArchive
+from archiver.webarchive import CAPTURED_AT, NotInArchive
 from archiver.zhihu.answers import parse_answers_page
 from archiver.zhihu.blocks import Block
 from archiver.zhihu.jsonutil import ZhihuFormatError
@@ -46,7 +46,8 @@ def categories_setting(value: str | list[str] | tuple[str, ...]) -> tuple[str, .
 
 
 def response_time(response: Response) -> datetime:
-    """When the server produced the response (its Date header), else now.
+    """When the server produced the response (its Date header), else when it was captured
+    (its WARC record's date, the same in the crawl and in a replay of it), else now.
 
     A crawl replayed from a WARC then dates what it derives (hot-list history, undated feed
     items) as the original crawl did, and renders the same bytes.
@@ -56,8 +57,12 @@ def response_time(response: Response) -> datetime:
         try:
             return parsedate_to_datetime(date.decode("latin-1")).astimezone(UTC)
         except (TypeError, ValueError):
-            pass  # a malformed Date: the crawl's own clock will do
-    return datetime.now(UTC)
+            pass  # a malformed Date: the capture's time will do
+    try:
+        captured = response.meta.get(CAPTURED_AT)
+    except AttributeError:  # a response made without a request (tests)
+        captured = None
+    return captured or datetime.now(UTC)
 
 
 def body_text(response: Response) -> str:
