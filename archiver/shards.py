@@ -14,7 +14,8 @@ one job all of it runs in the command's own process, through the same code.
 A Ctrl-C (SIGINT, to the command or its whole process group) or a SIGTERM asks everything to
 stop (`Stop`): no new capture is read and no new post rendered; each worker puts in place the
 posts it has staged, says so, and ends; the command records them, so the index agrees with the
-files. A worker whose command dies (a SIGKILL) is stopped too, its staged files removed.
+files. A worker whose command dies (even by a SIGKILL: the kernel tells it with a SIGTERM)
+abandons its work instead, its staged files removed, nothing more put in place.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Stop:
 
     def __init__(self) -> None:
         self.asked = 0  # the signal that asked, 0 until one did
+        self.abandoned = False  # a worker whose command is gone: nothing more put in place
         self.pids: list[int] = []
         self._before: dict[int, Any] = {}
 
@@ -104,6 +106,11 @@ class Stop:
         for pid in self.pids:
             with contextlib.suppress(ProcessLookupError):  # ended already
                 os.kill(pid, signal.SIGINT)
+
+    def abandon(self, number: int, frame: FrameType | None = None) -> None:
+        """Stop, and put nothing more in place: nobody would record it."""
+        self.abandoned = True
+        self.ask(number, frame)
 
     @property
     def name(self) -> str:
@@ -145,7 +152,8 @@ class Share:
     def render(self, entries: list[IndexEntry]) -> Iterator[Rendered]:
         """Each entry rendered again, in order. A post whose rendering alone changed is
         replaced here, `_STAGED` at a time (synced together), and said only once in place.
-        Asked to stop, it renders no further: what is staged is put in place and said."""
+        Asked to stop, it renders no further: what is staged is put in place and said (or,
+        abandoned, removed)."""
         pipeline = post_pipeline(self.settings, Tally())
         pipeline.open_spider(read_only=True)
         assert pipeline.index is not None
@@ -166,10 +174,11 @@ class Share:
                         result = Rendered(entry.key, "failed", detail=str(exc))
                     result = replace(result, data=b"")
                 waiting.append(result)
-                if len(staged) == _STAGED or not staged:
+                if (len(staged) == _STAGED or not staged) and not self.stop.abandoned:
                     yield from _in_place(waiting, staged, pipeline.archive_dir)
                     waiting, staged = [], []
-            yield from _in_place(waiting, staged, pipeline.archive_dir)
+            if not self.stop.abandoned:
+                yield from _in_place(waiting, staged, pipeline.archive_dir)
         finally:
             for tmp, _ in staged:  # never put in place (a failure, or the command stopped)
                 tmp.unlink(missing_ok=True)
@@ -310,10 +319,12 @@ def _serve(conn: Connection, share: Share, parent: int) -> None:
     # What the command's process made (the list of captures...) lives as long as the worker:
     # kept out of the collector's walks, which would copy every page of it.
     gc.freeze()
+    results: Iterator[Rendered] = iter(())
     try:
         conn.send(("taken", share.read(lambda count: conn.send(("read", count)))))
         batch: list[Rendered] = []
-        for result in share.render(conn.recv()):
+        results = share.render(conn.recv())
+        for result in results:
             batch.append(result)
             if len(batch) == _BATCH:
                 conn.send(("rendered", batch))
@@ -321,36 +332,34 @@ def _serve(conn: Connection, share: Share, parent: int) -> None:
         conn.send(("rendered", batch))
         conn.send(("ended", share.captured.reader.damaged))
     except (EOFError, BrokenPipeError, ConnectionResetError):
-        pass  # the command is gone: nobody to tell (its staged files were removed)
+        share.stop.abandoned = True  # the command is gone: nobody to tell, nothing to place
     except BaseException:  # noqa: BLE001 - whatever it is, the command must hear of it
         with contextlib.suppress(OSError):
             conn.send(("failed", traceback.format_exc()))
     finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # its staged files removed, here and now
         conn.close()
 
 
 def _stop_with(share: Share, parent: int) -> None:
     """A Ctrl-C, to the group or passed on by the command, asks this worker to stop as the
-    command does (`Stop`); a SIGTERM ends it at once, its staged files removed (`Share.render`
-    cleans up as the exception passes). On Linux the kernel sends that SIGTERM when the
-    command dies, however it dies."""
+    command does (`Stop`); a SIGTERM has it abandon its work. On Linux the kernel sends that
+    SIGTERM when the command dies, however it dies."""
     own = Stop()  # the command's would pass the signal on to the other workers
     signal.signal(signal.SIGINT, own.ask)
+    signal.signal(signal.SIGTERM, own.abandon)
     own.asked = own.asked or share.stop.asked  # asked before: by the handler forked with it
     share.stop = own
-    signal.signal(signal.SIGTERM, _exit)
     prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
     if prctl is not None:
         prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # it died before that was asked
-        raise SystemExit(1)
+        own.abandon(signal.SIGTERM)
 
 
 _PR_SET_PDEATHSIG = 1
-
-
-def _exit(number: int, frame: FrameType | None) -> None:
-    raise SystemExit(1)
 
 
 class Workers:
