@@ -55,22 +55,28 @@ def answers(qid: str, answer_id: str, title: str, content: str) -> dict[str, obj
     return {"data": [answer], "paging": {"is_end": True, "next": ""}}
 
 
-def write_run(folder: Path, n: int, responses: list[tuple[str, object]]) -> None:
-    """One run's WARC (named as the capture names it) and its CDXJ index."""
+def write_run(
+    folder: Path, n: int, responses: list[tuple[str, object]], dated: bool = True
+) -> None:
+    """One run's WARC (named as the capture names it, its records dated by the run's start)
+    and its CDXJ index. `dated` False: responses without a Date header."""
     when = START + timedelta(hours=2 * n)
     path = folder / f"hotlist-{when:%Y%m%dT%H%M%SZ}-{1000 + n}.warc.gz"
     with path.open("wb") as handle:
         writer = FastGzipWARCWriter(handle, gzip=True, warc_version="1.1")
         for url, data in responses:
             body = json.dumps(data, ensure_ascii=False).encode()
-            headers = [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("Date", email.utils.format_datetime(when, usegmt=True)),
-            ]
+            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            if dated:
+                headers.append(("Date", email.utils.format_datetime(when, usegmt=True)))
             http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
             record = writer.create_warc_record(
-                url, "response", payload=BytesIO(body), length=len(body), http_headers=http
+                url,
+                "response",
+                payload=BytesIO(body),
+                length=len(body),
+                http_headers=http,
+                warc_headers_dict={"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%SZ")},
             )
             writer.write_record(record)
     write_cdxj(path)
@@ -183,6 +189,18 @@ def test_a_daily_story_is_dated_by_the_listing_it_was_fetched_from(tmp_path):
     assert posts["daily:9001"].updated == datetime(2026, 1, 1, 22, tzinfo=beijing).timestamp()
     # Without a listing: the start of the day it was served (18:00 UTC is 02:00 on the 2nd).
     assert posts["daily:9002"].updated == datetime(2026, 1, 2, tzinfo=beijing).timestamp()
+
+
+def test_a_story_served_without_a_date_is_dated_by_its_capture(tmp_path):
+    """No Date header, no listing: the day it was captured (its WARC-Date), as the crawl dated
+    it, never the day it is re-rendered."""
+    folder = tmp_path / "warc"
+    folder.mkdir()
+    story = {"id": 9003, "title": "日报", "body": "<p>正文</p>", "type": 0}
+    write_run(folder, 9, [("https://news-at.zhihu.com/api/4/news/9003", story)], dated=False)
+    posts = Captured(folder, HOT).posts
+    beijing = ZoneInfo("Asia/Shanghai")
+    assert posts["daily:9003"].updated == datetime(2026, 1, 2, tzinfo=beijing).timestamp()
 
 
 def test_shares_of_the_captures_hold_each_item_at_its_latest_capture(warcs):

@@ -14,6 +14,7 @@ from archiver.storage import (
     TEMP_PREFIX,
     UnsafePath,
     atomic_write,
+    inside,
     put_in_place,
     read_bytes,
     stage,
@@ -177,3 +178,35 @@ def test_put_in_place_without_syncfs_syncs_each_file(tmp_path, monkeypatch):
     assert put_in_place(staged) == []
     assert synced == [tmp for tmp, _ in staged]
     assert [(tmp_path / name).read_bytes() for name in ("a", "b")] == [b"a", b"b"]
+
+
+@pytest.mark.parametrize(
+    ("relpath", "why"),
+    [
+        ("../PWNED-post.md", "not a plain path inside the archive"),
+        ("_posts/../../x.md", "not a plain path inside the archive"),
+        ("/etc/cron.d/x", "not a plain path inside the archive"),
+        ("", "not a plain path inside the archive"),
+        (".", "not a plain path inside the archive"),
+        ("images\\..\\..\\x", "not a plain path inside the archive"),
+        ("images/a\x00.jpg", "not a plain path inside the archive"),
+        ("linked/x.md", "a symbolic link on the way"),
+        ("_posts/link.md", "a symbolic link on the way"),
+    ],
+)
+def test_a_path_from_the_index_that_leads_elsewhere_is_refused(tmp_path, relpath, why):
+    root = tmp_path / "archive"
+    (root / "_posts").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (root / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (root / "_posts" / "link.md").symlink_to(tmp_path / "elsewhere" / "x.md")
+    with pytest.raises(UnsafePath, match=why):
+        inside(root, relpath)
+
+
+def test_a_plain_path_inside_is_the_archives_even_when_the_archive_itself_is_a_link(tmp_path):
+    (tmp_path / "disk" / "_posts").mkdir(parents=True)
+    root = tmp_path / "source"
+    root.symlink_to(tmp_path / "disk", target_is_directory=True)  # ARCHIVE_DIR on another disk
+    assert inside(root, "_posts/a/b.md") == root / "_posts" / "a" / "b.md"  # not made yet
+    assert inside(root, "./_posts//c.md") == root / "_posts" / "c.md"
