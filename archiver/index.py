@@ -250,7 +250,7 @@ class ArchiveIndex:
         one larger than the read limit is left out (it is no post this tool wrote)."""
         return self.db.execute(
             "SELECT updated_time, text FROM versions WHERE key = ?"
-            " AND length(CAST(text AS BLOB)) <= ? ORDER BY rowid",
+            " AND length(text) <= ? ORDER BY rowid",  # bytes, known without reading them
             (key, self.max_read),
         ).fetchall()
 

@@ -238,10 +238,10 @@ class Worker:
         """The next entry's result; STOPPED when the share stopped before it."""
         return next(self.results, STOPPED)
 
-    def finish(self) -> tuple[list[Rendered], dict[tuple[str, int], str]]:
-        """What it did that was not asked for yet (a stop cut its entries short), and the
-        records it found damaged."""
-        return list(self.results), self.share.captured.reader.damaged
+    def finish(self) -> tuple[list[Rendered], Findings]:
+        """What it did that was not asked for yet (a stop cut its entries short), and what it
+        found wrong with the captures."""
+        return list(self.results), findings(self.share.captured)
 
     def stop(self) -> None:
         close = getattr(self.results, "close", None)
@@ -260,7 +260,7 @@ class ForkedWorker(Worker):
         self.process.start()
         child.close()
         self.queue: deque[Rendered] = deque()
-        self.ended: dict[tuple[str, int], str] | None = None  # its last word: damaged records
+        self.ended: Findings | None = None  # its last word
         if self.process.pid is not None:
             share.stop.pids.append(self.process.pid)  # a stop asked of the command reaches it
 
@@ -285,11 +285,11 @@ class ForkedWorker(Worker):
                 self.queue.extend(value)
         return self.queue.popleft()
 
-    def finish(self) -> tuple[list[Rendered], dict[tuple[str, int], str]]:
+    def finish(self) -> tuple[list[Rendered], Findings]:
         rest = []
         while (result := self.next()) is not STOPPED:
             rest.append(result)
-        return rest, self.ended or {}
+        return rest, self.ended or ({}, set())
 
     def stop(self) -> None:
         self.conn.close()
@@ -314,7 +314,7 @@ class ForkedWorker(Worker):
 
 def _serve(conn: Connection, share: Share, parent: int) -> None:
     """A forked worker's whole life: read, say what it holds, render what it is given, say
-    which records it found damaged."""
+    what it found wrong with the captures."""
     _stop_with(share, parent)
     # What the command's process made (the list of captures...) lives as long as the worker:
     # kept out of the collector's walks, which would copy every page of it.
@@ -330,7 +330,7 @@ def _serve(conn: Connection, share: Share, parent: int) -> None:
                 conn.send(("rendered", batch))
                 batch = []
         conn.send(("rendered", batch))
-        conn.send(("ended", share.captured.reader.damaged))
+        conn.send(("ended", findings(share.captured)))
     except (EOFError, BrokenPipeError, ConnectionResetError):
         share.stop.abandoned = True  # the command is gone: nobody to tell, nothing to place
     except BaseException:  # noqa: BLE001 - whatever it is, the command must hear of it
@@ -378,6 +378,7 @@ class Workers:
             stop.ask(stop.asked)
         self.owner: dict[str, int] = {}  # item key -> the worker holding its latest capture
         self.damaged: dict[tuple[str, int], str] = {}  # (WARC, offset) -> URL: why, all told
+        self.misindexed: set[str] = set()  # WARC files whose index named other records
 
     def __enter__(self) -> Workers:
         return self
@@ -414,11 +415,22 @@ class Workers:
 
     def finish(self) -> Iterator[Rendered]:
         """Each worker's last results, those not asked for (after a stop: the posts it put in
-        place meanwhile, to record), and the damaged records they found (`damaged`)."""
+        place meanwhile, to record), and what they found wrong with the captures (`damaged`,
+        `misindexed`)."""
         for worker in self.workers:
-            rest, damaged = worker.finish()
+            rest, (damaged, misindexed) = worker.finish()
             self.damaged |= damaged
+            self.misindexed |= misindexed
             yield from rest
+
+
+# What a worker found wrong with the captures: the damaged records ((WARC, offset) -> URL:
+# why), and the WARC files whose index named other records.
+Findings = tuple[dict[tuple[str, int], str], set[str]]
+
+
+def findings(captured: Captured) -> Findings:
+    return captured.reader.damaged, captured.reader.misindexed
 
 
 def _read_all(

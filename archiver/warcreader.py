@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
+MISINDEXED = (
+    "its CDXJ index points at other records; read the file to find them "
+    "(`verify --warc --repair` indexes it again)"
+)
 _GZIP = b"\x1f\x8b"
 # HTTP headers as a record holds them: lower-case names, a repeated one's last value.
 Fields = dict[bytes, bytes]
@@ -80,10 +84,12 @@ class Record:
 class WarcReader:
     """Records of WARC files, each held at most `limit` bytes once decompressed."""
 
-    def __init__(self, limit: int = DEFAULT_MAX_READ) -> None:
+    def __init__(self, limit: int = DEFAULT_MAX_READ, *, warn: bool = True) -> None:
         self.limit = limit
         # Files whose index named another record: where each (URL, digest) really is.
         self._found: dict[Path, dict[tuple[str, str], int]] = {}
+        self.misindexed: set[str] = set()  # those files, to be told of
+        self.warn = warn  # False: the caller tells of `misindexed` itself (rerender's workers)
 
     def response(self, capture: Capture) -> Record:
         """The response record a capture names (checked: its URL, and its payload digest when
@@ -115,11 +121,9 @@ class WarcReader:
     def _located(self, path: Path) -> dict[tuple[str, str], int]:
         """(URL, digest) -> the offset of its response, for a file its index misleads about."""
         if (located := self._found.get(path)) is None:
-            logger.warning(
-                "WARC %s: its CDXJ index points at other records; reading the file to find "
-                "them (`verify --warc --repair` indexes it again)",
-                path,
-            )
+            self.misindexed.add(str(path))
+            if self.warn:
+                logger.warning("WARC %s: %s", path, MISINDEXED)
             located = self._found[path] = {}
             with path.open("rb") as handle:
                 try:

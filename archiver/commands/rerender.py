@@ -30,6 +30,7 @@ from archiver.shards import STOPPED, Rendered, Stop, WorkerFailed, Workers, defa
 from archiver.spiders.base import categories_setting
 from archiver.storage import sweep_temporaries
 from archiver.vanishings import CheckLog
+from archiver.warcreader import MISINDEXED
 from archiver.writer import PostWriter
 
 _STAGED = 256  # changed posts put in place together (their temporary files, at most)
@@ -94,6 +95,7 @@ class Command(ScrapyCommand):
             check_sources=CheckLog(index).sources(),
             limit=max_read(self.settings),
         )
+        captured.reader.warn = False  # each worker would say it: said here, once (below)
         entries = index.entries()
         stats = Tally()
         pipeline = post_pipeline(self.settings, stats)
@@ -130,6 +132,8 @@ class Command(ScrapyCommand):
                 failed += self._put_in_place(pipeline.writer, stats)
             finally:
                 pipeline.close_spider()
+        for warc in sorted(workers.misindexed):
+            tell("rerender", f"WARC {warc}: {MISINDEXED}", self.settings)
         for (warc, offset), why in sorted(workers.damaged.items()):
             tell("rerender", f"damaged record: {warc} at offset {offset}: {why}", self.settings)
         damaged = len(workers.damaged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import DropItem
 from scrapy.utils.log import configure_logging
+from warcio.exceptions import ArchiveLoadFailed
 
 from archiver.commands.crawl import refuse, tell
 from archiver.config import setting_problems
@@ -205,7 +207,10 @@ class Repairer:
         except Damaged as exc:
             if exc.too_large:
                 raise NotRepaired(f"{exc}: not indexed") from exc
-            write_cdxj(warc)
+            try:
+                write_cdxj(warc)
+            except (ArchiveLoadFailed, EOFError, ValueError, zlib.error) as error:
+                raise NotRepaired(f"{exc}: it cannot be indexed ({error})") from error
             return f"indexed up to its damage ({exc})"
         write_cdxj(warc)
         return "indexed"
