@@ -15,15 +15,12 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from archiver.storage import DEFAULT_MAX_READ, atomic_write
-from archiver.warcreader import DamagedRecord, RecordTooLarge, WarcReader
+from archiver.warcreader import DamagedRecord, Record, RecordTooLarge, WarcReader, records_in
 
 logger = logging.getLogger(__name__)
 
@@ -189,38 +186,26 @@ def scan(warc: Path, found: list[Capture], limit: int = DEFAULT_MAX_READ) -> Non
     first record that is cut short, fails its digest or holds more than `limit` bytes once
     decompressed (what precedes it stays in `found`)."""
     whole = 0
-    with warc.open("rb") as handle:
+    with warc.open("rb", buffering=1024 * 1024) as handle:
         try:
             for offset, length, data in WarcReader(limit).raw(handle):
-                for record in ArchiveIterator(BytesIO(data), check_digests=True):
-                    record.content_stream().read()  # within the bytes read, so within the limit
-                    if not whole_record(record):
-                        raise ArchiveLoadFailed(f"record at offset {offset} is cut short")
-                    if (capture := _response(record, warc, offset, length)) is not None:
-                        found.append(capture)
+                for record in _checked(data, offset):
+                    if record.kind == "response" and record.url:
+                        status, digest = record.status, record.digest
+                        found.append(Capture(warc, offset, record.url, status, "", length, digest))
                     whole += 1
-        except (DamagedRecord, ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
-            too_large = isinstance(exc, RecordTooLarge)
-            raise Damaged(whole, str(exc) or type(exc).__name__, too_large) from exc
+        except DamagedRecord as exc:
+            raise Damaged(whole, str(exc), isinstance(exc, RecordTooLarge)) from exc
+        except OSError as exc:
+            raise Damaged(whole, str(exc) or type(exc).__name__) from exc
 
 
-def _response(record: ArcWarcRecord, warc: Path, offset: int, length: int) -> Capture | None:
-    """The capture a response record is, read at `offset` of `warc`; None for other records."""
-    headers = record.rec_headers
-    uri = headers.get_header("WARC-Target-URI")
-    if record.rec_type != "response" or not uri:
-        return None
-    status = record.http_headers.get_statuscode() if record.http_headers else 0
-    digest = headers.get_header("WARC-Payload-Digest") or ""
-    return Capture(warc, offset, uri, int(status or 0), length=length, digest=digest)
-
-
-def whole_record(record: ArcWarcRecord) -> bool:
-    """A record read to its end with its digest verified (warcio stops quietly at a cut)."""
-    passed = record.digest_checker.passed
-    if passed is None:  # nothing was checked: fine only for a record that declares no digest
-        return not record.rec_headers.get_header("WARC-Block-Digest")
-    return passed
+def _checked(data: bytes, offset: int) -> list[Record]:
+    """The records of the member at `offset`, digests checked; DamagedRecord says where."""
+    try:
+        return records_in(data, check=True)
+    except DamagedRecord as exc:
+        raise DamagedRecord(f"at offset {offset}: {exc}") from exc
 
 
 @dataclass

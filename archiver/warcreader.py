@@ -15,8 +15,9 @@ shape is handed to warcio, as the bytes read.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
-import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
+_BUFFER = 1024 * 1024  # a whole file read record by record: few, large reads
 MISINDEXED = (
     "its CDXJ index points at other records; read the file to find them "
     "(`verify --warc --repair` indexes it again)"
@@ -109,14 +111,17 @@ class WarcReader:
         one there is another."""
         with path.open("rb") as handle:
             handle.seek(offset)
-            start = handle.read(5)
-            if start[:2] != _GZIP and start != b"WARC/":
+            # The length its index gives, read at once: most records are one read.
+            first = handle.read(min(capture.length, self.limit) or _CHUNK)
+            if first[:2] != _GZIP and not first.startswith(b"WARC/"):
                 return None
-            handle.seek(offset)
-            read = next(self.raw(handle), None)
-        if read is None:
-            return None
-        return next((r for r in records_in(read[2]) if names(r, capture)), None)
+            data = _whole_member(first, self.limit)
+            if data is None:  # more to read, or not one gzip member: record by record
+                read = next(self.raw(handle, first), None)
+                if read is None:
+                    return None
+                data = read[2]
+        return next((r for r in records_in(data) if names(r, capture)), None)
 
     def _located(self, path: Path) -> dict[tuple[str, str], int]:
         """(URL, digest) -> the offset of its response, for a file its index misleads about."""
@@ -125,7 +130,7 @@ class WarcReader:
             if self.warn:
                 logger.warning("WARC %s: %s", path, MISINDEXED)
             located = self._found[path] = {}
-            with path.open("rb") as handle:
+            with path.open("rb", buffering=_BUFFER) as handle:
                 try:
                     for offset, _, data in self.raw(handle):
                         for record in records_in(data):
@@ -136,22 +141,26 @@ class WarcReader:
                     pass  # what precedes the damage is found; the rest is lost
         return located
 
-    def raw(self, handle: IO[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    def raw(self, handle: IO[bytes], first: bytes = b"") -> Iterator[tuple[int, int, bytes]]:
         """(offset, length in the file, bytes) of each record from where `handle` stands to
         the end: a gzip member inflated (several records, if a member holds several), or one
         record of an uncompressed file. DamagedRecord at a record cut short or over the
-        limit."""
-        while True:
-            offset = handle.tell()
-            start = handle.read(2)
-            handle.seek(offset)
-            if not start:
-                return
-            if start == _GZIP:
-                data = _inflated_member(handle, offset, self.limit)
-            elif (data := _plain_record(handle, offset, self.limit)) is None:
-                return
-            yield offset, handle.tell() - offset, data
+        limit. `first`: what was read from the handle already, from the first record on."""
+        offset = handle.tell() - len(first)
+        pending = first or handle.read(_CHUNK)
+        while pending:
+            if pending[:2] == _GZIP:
+                data, size, pending = _inflated_member(handle, pending, offset, self.limit)
+            else:
+                handle.seek(offset)
+                if (plain := _plain_record(handle, offset, self.limit)) is None:
+                    return
+                data, size = plain, handle.tell() - offset
+                pending = handle.read(_CHUNK)
+            yield offset, size, data
+            offset += size
+            if not pending:
+                pending = handle.read(_CHUNK)
 
     def decoded(self, record: Record) -> bytes:
         """The payload as the spider saw it (its Content-Encoding undone), within the limit."""
@@ -176,27 +185,46 @@ def names(record: Record, capture: Capture) -> bool:
     )
 
 
-def _inflated_member(handle: IO[bytes], offset: int, limit: int) -> bytes:
-    """The gzip member at `offset` (where `handle` stands), inflated; the handle left just
-    after it."""
+def _inflated_member(
+    handle: IO[bytes], pending: bytes, offset: int, limit: int
+) -> tuple[bytes, int, bytes]:
+    """The gzip member at `offset`, whose first bytes are `pending`, inflated: (its bytes, its
+    length in the file, what was read past it)."""
     inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
     parts: list[bytes] = []
-    size = 0
+    size = read = 0
+    data = pending
     try:
-        while not inflater.eof:
-            data = inflater.unconsumed_tail or handle.read(_CHUNK)
-            if not data:
-                raise DamagedRecord(f"the record at offset {offset} is cut short")
+        while True:
             part = inflater.decompress(data, limit + 1 - size)
             size += len(part)
             if size > limit:
                 raise RecordTooLarge(_too_large(offset, limit))
             parts.append(part)
+            read += len(data) - len(inflater.unconsumed_tail)
+            if inflater.eof:
+                break
+            data = inflater.unconsumed_tail or handle.read(_CHUNK)
+            if not data:
+                raise DamagedRecord(f"the record at offset {offset} is cut short")
     except zlib.error as exc:
         raise DamagedRecord(f"the record at offset {offset} cannot be inflated ({exc})") from exc
-    if inflater.unused_data:
-        handle.seek(-len(inflater.unused_data), os.SEEK_CUR)
-    return b"".join(parts)
+    past = inflater.unused_data
+    return b"".join(parts), read - len(past), past
+
+
+def _whole_member(data: bytes, limit: int) -> bytes | None:
+    """`data` inflated when it is exactly one whole gzip member within the limit (a capture
+    read at the length its index gives: the usual case, in one step); None otherwise."""
+    if data[:2] != _GZIP:
+        return None
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        return None
+    whole = inflater.eof and not inflater.unused_data and len(out) <= limit
+    return out if whole else None
 
 
 def _too_large(offset: int, limit: int) -> str:
@@ -239,14 +267,32 @@ def _content_length(head: bytes) -> int | None:
     return None
 
 
-def records_in(data: bytes) -> list[Record]:
-    """The records these bytes hold: split here when of the usual shape, else by warcio."""
-    if (record := split_record(data)) is not None:
-        return [record]
+def records_in(data: bytes, *, check: bool = False) -> list[Record]:
+    """The records these bytes hold: split here when of the usual shape, else by warcio.
+    `check`: each record's digests verified (as warcio's check_digests does), DamagedRecord
+    at one that fails."""
+    split = _split(data)
+    if split is not None and (not check or _digests_hold(*split)):
+        return [_record(*split)]
     try:
-        return [_from_warcio(record) for record in ArchiveIterator(BytesIO(data))]
+        found = []
+        for record in ArchiveIterator(BytesIO(data), check_digests=check):
+            found.append(_from_warcio(record))  # read to its end: its digests computed
+            if check and not _whole(record):
+                raise DamagedRecord(f"a {record.rec_type} record fails its digest")
     except (ArchiveLoadFailed, EOFError, ValueError, zlib.error) as exc:
+        if isinstance(exc, DamagedRecord):
+            raise
         raise DamagedRecord(f"a record cannot be read ({exc})") from exc
+    return found
+
+
+def _whole(record: ArcWarcRecord) -> bool:
+    """A record read to its end with its digests verified (warcio stops quietly at a cut)."""
+    passed = record.digest_checker.passed
+    if passed is None:  # nothing was checked: fine only for a record that declares no digest
+        return not record.rec_headers.get_header("WARC-Block-Digest")
+    return passed
 
 
 def _from_warcio(record: ArcWarcRecord) -> Record:
@@ -268,40 +314,97 @@ def _from_warcio(record: ArcWarcRecord) -> Record:
     )
 
 
-def split_record(data: bytes) -> Record | None:
-    """A WARC response record of the usual shape, alone in `data`, split; None for anything
-    else (another type, folded headers, more than one record, cut short)."""
-    head, found, block = data.partition(b"\r\n\r\n")
+# A WARC record split: its WARC headers (lower-case names), and its block; a response's
+# status, HTTP headers and body (0, (), the block itself for another record).
+_Split = tuple[dict[bytes, bytes], bytes, int, list[tuple[bytes, bytes]], bytes]
+
+
+def _split(data: bytes) -> _Split | None:
+    """A record of the usual shape, alone in `data`, split; None for anything else (folded
+    headers, more than one record, cut short, a response's HTTP head of another shape)."""
+    head, found, rest = data.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     named = _header_lines(lines[1:]) if found and lines[0].startswith(b"WARC/1.") else None
     if named is None:
         return None
     warc = {name.lower(): value for name, value in named}
     length = warc.get(b"content-length", b"")
-    if (
-        warc.get(b"warc-type") != b"response"
-        or not warc.get(b"content-type", b"").startswith(b"application/http")
-        or not length.isdigit()
-        or len(block) < int(length)
-        or block[int(length) :] not in (b"", b"\r\n\r\n")
-    ):
+    if not length.isdigit() or len(rest) < int(length) or rest[int(length) :] not in _ENDS:
         return None
-    http, found, body = block[: int(length)].partition(b"\r\n\r\n")
+    block = rest[: int(length)]
+    if warc.get(b"warc-type") != b"response":
+        return warc, block, 0, [], block
+    if not warc.get(b"content-type", b"").startswith(b"application/http"):
+        return None
+    http, found, body = block.partition(b"\r\n\r\n")
     lines = http.split(b"\r\n")
     status = lines[0].split(b" ", 2)
     headers = _header_lines(lines[1:])
     if not found or len(status) < 2 or not status[1].isdigit() or headers is None:
         return None
+    return warc, block, int(status[1]), headers, body
+
+
+_ENDS = (b"", b"\r\n\r\n")
+
+
+def _record(
+    warc: dict[bytes, bytes],
+    block: bytes,
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+) -> Record:
     return Record(
-        kind="response",
+        kind=_kind(warc),
         url=warc.get(b"warc-target-uri", b"").decode("utf-8", errors="replace"),
         warc_date=warc.get(b"warc-date", b"").decode("latin-1"),
         digest=warc.get(b"warc-payload-digest", b"").decode("latin-1"),
-        status=int(status[1]),
+        status=status,
         # Framing that no longer describes the (de-chunked) body.
         headers=tuple(pair for pair in headers if pair[0].lower() != b"transfer-encoding"),
         body=body,
     )
+
+
+def _digests_hold(
+    warc: dict[bytes, bytes],
+    block: bytes,
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+) -> bool:
+    """Whether a record's digests, checked here, hold: the block's over the block, the
+    payload's over what follows an HTTP head (as warcio computes them); DamagedRecord when one
+    fails. False leaves the record to warcio: a revisit, another algorithm than SHA-1."""
+    if warc.get(b"warc-type") == b"revisit":
+        return False  # its digests are the original's
+    payload = None
+    if warc.get(b"content-type", b"").startswith(b"application/http"):
+        _, found, payload = block.partition(b"\r\n\r\n")
+        if not found:
+            return False
+    for name, data in ((b"warc-block-digest", block), (b"warc-payload-digest", payload)):
+        declared = warc.get(name)
+        if declared is None or data is None:
+            continue
+        algorithm, _, value = declared.partition(b":")
+        if algorithm.lower() != b"sha1" or len(value) != 32:
+            return False
+        if base64.b32encode(hashlib.sha1(data).digest()) != value.upper():
+            raise DamagedRecord(f"a {_kind(warc)} record fails its {name[5:].decode()}")
+    return True
+
+
+def _kind(warc: dict[bytes, bytes]) -> str:
+    return warc.get(b"warc-type", b"").decode("latin-1")
+
+
+def split_record(data: bytes) -> Record | None:
+    """A WARC response record of the usual shape, alone in `data`, split; None for anything
+    else (another type, folded headers, more than one record, cut short)."""
+    split = _split(data)
+    return _record(*split) if split is not None and split[2] else None
 
 
 def _header_lines(lines: list[bytes]) -> list[tuple[bytes, bytes]] | None:
