@@ -135,3 +135,16 @@ def test_index_rows_larger_than_the_limit_are_not_read(tmp_path):
     index.record_comments("answer:1", 1, "[" + " " * 200 + "]", "now")
     with pytest.raises(DamagedRow, match="hold more than 100 bytes"):
         index.comments("answer:1")
+
+
+def test_a_record_whose_bytes_changed_fails_its_digest(tmp_path):
+    warc = write_warc(tmp_path / "a.warc.gz", [("https://x/1", b'{"a": "original"}', [])])
+    record = gzip.decompress(warc.read_bytes())
+    warc.write_bytes(gzip.compress(record.replace(b"original", b"tampered")))
+    with pytest.raises(Damaged, match="at offset 0: a response record fails its block-digest"):
+        scan(warc, [])
+    # A digest of another algorithm is left to warcio, which checks it all the same.
+    other = record.replace(b"sha1:", b"md5:", 1)
+    warc.write_bytes(gzip.compress(other))
+    with pytest.raises(Damaged, match=r"fails its digest|unknown hash algorithm"):
+        scan(warc, [])
