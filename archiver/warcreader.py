@@ -147,20 +147,17 @@ class WarcReader:
         record of an uncompressed file. DamagedRecord at a record cut short or over the
         limit. `first`: what was read from the handle already, from the first record on."""
         offset = handle.tell() - len(first)
-        pending = first or handle.read(_CHUNK)
-        while pending:
+        pending = first
+        while pending := _topped(handle, pending):
             if pending[:2] == _GZIP:
                 data, size, pending = _inflated_member(handle, pending, offset, self.limit)
             else:
                 handle.seek(offset)
                 if (plain := _plain_record(handle, offset, self.limit)) is None:
                     return
-                data, size = plain, handle.tell() - offset
-                pending = handle.read(_CHUNK)
+                data, size, pending = plain, handle.tell() - offset, b""
             yield offset, size, data
             offset += size
-            if not pending:
-                pending = handle.read(_CHUNK)
 
     def decoded(self, record: Record) -> bytes:
         """The payload as the spider saw it (its Content-Encoding undone), within the limit."""
@@ -183,6 +180,14 @@ def names(record: Record, capture: Capture) -> bool:
         and record.url == capture.url
         and (not capture.digest or record.digest == capture.digest)
     )
+
+
+def _topped(handle: IO[bytes], pending: bytes) -> bytes:
+    """What was read past the last record, with enough more to tell what the next one is (a
+    read may have ended one byte into a gzip member's two-byte magic)."""
+    while len(pending) < len(b"WARC/") and (more := handle.read(_CHUNK)):
+        pending += more
+    return pending
 
 
 def _inflated_member(

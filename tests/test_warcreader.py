@@ -148,3 +148,20 @@ def test_a_record_whose_bytes_changed_fails_its_digest(tmp_path):
     warc.write_bytes(gzip.compress(other))
     with pytest.raises(Damaged, match=r"fails its digest|unknown hash algorithm"):
         scan(warc, [])
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64 * 1024])
+def test_a_whole_file_is_read_whatever_the_reads_boundaries(tmp_path, monkeypatch, chunk):
+    """Reads of any size: a read that ends inside a member's magic bytes (as one of 64 KiB
+    did in a year-sized archive) still finds the member."""
+    responses = [(f"https://x/{n}", bytes(range(n % 251)) * 3, []) for n in range(40)]
+    packed = write_warc(tmp_path / "a.warc.gz", responses)
+    plain = tmp_path / "a.warc"
+    plain.write_bytes(gzip.decompress(packed.read_bytes()))
+    monkeypatch.setattr("archiver.warcreader._CHUNK", chunk)
+    for warc in (packed, plain):
+        found: list[Capture] = []
+        scan(warc, found)
+        assert [c.url for c in found] == [url for url, _, _ in responses]
+        reader = WarcReader()
+        assert [reader.response(c).body for c in found] == [body for _, body, _ in responses]
