@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scrapy.settings import SETTINGS_PRIORITIES, default_settings
 
-from archiver.hexo import SEED_FORM
-from archiver.images import parse_size
+from archiver.archive.images import parse_size
+from archiver.hexo.site import SEED_FORM
 from archiver.post.rich import FORMULA_MODES, LINK_CARD_MODES, REFERENCE_MODES, VIDEO_MODES
 from archiver.post.text import BRACE_MODES
 from archiver.zhihu.comments import MAX_COMMENTS

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
 
-from archiver.warcindex import cdxj_path, latest_captures, write_cdxj
-from archiver.webarchive import FastGzipWARCWriter
+from archiver.webarchive.cdxj import cdxj_path, latest_captures, write_cdxj
+from archiver.webarchive.middleware import FastGzipWARCWriter
 
 
 def write_run(folder: Path, run: int, figures: int) -> Path:

@@ -28,14 +28,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from archiver.history import record_hot_list, sightings_between, write_day, write_period
-from archiver.index import ArchiveIndex
+from archiver.archive.history import record_hot_list, sightings_between, write_day, write_period
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.writer import PostWriter
 from archiver.items import HotQuestion
 from archiver.post.charts import cjk_family, draw
 from archiver.post.daily import day_bounds, day_chart
 from archiver.post.periods import month_of, period_bounds, period_chart, question_times, week_of
 from archiver.post.render import PostOptions
-from archiver.writer import PostWriter
 
 ZONE = ZoneInfo("Asia/Shanghai")
 CATS = ("社交媒体", "知乎", "知乎热榜日报")

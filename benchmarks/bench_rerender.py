@@ -75,8 +75,8 @@ from fixture_server import FixtureServer  # noqa: E402
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 from warcio.statusandheaders import StatusAndHeaders  # noqa: E402
 
-from archiver.warcindex import cdxj_path, read_cdxj, write_cdxj  # noqa: E402
-from archiver.webarchive import FastGzipWARCWriter, load_response  # noqa: E402
+from archiver.webarchive.cdxj import cdxj_path, read_cdxj, write_cdxj  # noqa: E402
+from archiver.webarchive.middleware import FastGzipWARCWriter, load_response  # noqa: E402
 from archiver.zhihu.urls import hot_list_url  # noqa: E402
 
 GOAL_RATIO = 3.0

@@ -7,7 +7,7 @@ Run from the project root (the `bench` extra installs pyvips with a bundled libv
 
 Every path turns the same in-memory JPEG bytes into a JPEG thumbnail that fits a 400x300 box:
 
-- ours:    `archiver.images.process_figure(data, ["400x300"])` (draft shrink-on-load to the
+- ours:    `archiver.archive.images.process_figure(data, ["400x300"])` (draft shrink-on-load to the
            smallest DCT scale that covers the box, BICUBIC with reducing_gap, quality 85); the
            line "ours: JPEG draft decode only" times its decoding alone, the floor under it
            (no goal);
@@ -67,7 +67,7 @@ from scrapy.http import Request, Response
 from scrapy.pipelines.images import ImagesPipeline
 from scrapy.utils.test import get_crawler
 
-from archiver.images import process_figure
+from archiver.archive.images import process_figure
 
 BOX = (400, 300)
 SIZE = f"{BOX[0]}x{BOX[1]}"

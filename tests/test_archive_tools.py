@@ -22,8 +22,8 @@ from test_e2e_cron import slow_crawl, wait_for
 from test_webarchive import files, replay
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.lock import ArchiveLock
-from archiver.warcindex import cdxj_path, read_cdxj
+from archiver.archive.lock import ArchiveLock
+from archiver.webarchive.cdxj import cdxj_path, read_cdxj
 
 LOCAL = ("ARCHIVE_IMAGES=local",)
 POSTS = "_posts/社交媒体/知乎/知乎热榜"

@@ -36,8 +36,7 @@ from fixture_server import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.logtext import loggable
-from archiver.solver import (
+from archiver.downloader.solver import (
     ADDRESS_SPACE,
     OUTPUT_LIMIT,
     CachedToken,
@@ -47,6 +46,7 @@ from archiver.solver import (
     find_runtime,
     run_solver,
 )
+from archiver.utils.logtext import loggable
 from archiver.zhihu.challenge import ChallengeError, parse_challenge_page, parse_written_cookie
 
 SCRIPT = "zse-ck/v4/" + "0" * 64 + ".js.js"
@@ -329,7 +329,7 @@ def test_a_script_signals_no_process_outside(tmp_path):
 
 SOLVE_IN_A_CHILD = """
 import sys
-from archiver.solver import SolverFailed, find_runtime, run_solver
+from archiver.downloader.solver import SolverFailed, find_runtime, run_solver
 try:
     written = run_solver(find_runtime(), "<p>", sys.argv[1], "https://www.zhihu.com/", "", 3)
 except SolverFailed as exc:

@@ -15,8 +15,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from archiver.history import record_hot_list, trajectory, trajectory_text, write_day, write_period
-from archiver.index import ArchiveIndex
+from archiver.archive.history import (
+    record_hot_list,
+    trajectory,
+    trajectory_text,
+    write_day,
+    write_period,
+)
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.writer import PostWriter
 from archiver.items import HotQuestion
 from archiver.post import charts
 from archiver.post.daily import Sighting, day_chart
@@ -29,7 +36,6 @@ from archiver.post.periods import (
     week_of,
 )
 from archiver.post.render import PostOptions
-from archiver.writer import PostWriter
 
 ZONE = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 11, 25)

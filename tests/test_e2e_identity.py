@@ -12,7 +12,7 @@ import pytest
 from crawling import SECRET, Run, assert_no_secret, crawl, posts, roots
 from fixture_server import ZSE_CK, FixtureServer
 
-from archiver.wire import wire_target
+from archiver.utils.wire import wire_target
 from archiver.zhihu.cookies import cookie_value
 from archiver.zhihu.signing import sign, verify
 

@@ -234,7 +234,7 @@ def test_a_rendition_off_the_allowed_hosts_is_never_fetched(tmp_path, files):
 
 def test_a_stored_video_has_the_digest_the_index_records(downloaded):
     path, _ = downloaded
-    from archiver.index import ArchiveIndex
+    from archiver.archive.index import ArchiveIndex
 
     index = ArchiveIndex(path / ".archiver" / "index.sqlite3")
     stored = index.figure(f"video/{LENS_ID}.mp4")

@@ -10,7 +10,7 @@ from PIL import Image, ImageFile
 from scrapy import Request
 from w3lib.url import safe_url_string
 
-from archiver.images import MAX_PIXELS, BadImage, parse_size, process_figure
+from archiver.archive.images import MAX_PIXELS, BadImage, parse_size, process_figure
 from archiver.post import figures as figures_module
 from archiver.post.content import clean_content, feed_body
 from archiver.post.figures import figure_key, is_allowed, request_url, retry_due

@@ -17,11 +17,11 @@ from conftest import make_post
 from crawling import crawl
 from hexo_site import hexo_env, make_site
 
-from archiver import storage
-from archiver.index import ArchiveIndex
-from archiver.solver import CachedToken, TokenCache
-from archiver.storage import atomic_write, put_in_place, stage
-from archiver.writer import PostWriter
+from archiver.archive import storage
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.storage import atomic_write, put_in_place, stage
+from archiver.archive.writer import PostWriter
+from archiver.downloader.solver import CachedToken, TokenCache
 
 
 @contextmanager

@@ -28,8 +28,9 @@ from nasty import NASTY, TEXT
 from rich_fragments import EQUATIONS, EXPECTED_TEX, REFERENCES, UNCLOSED_CARD, VIDEO
 from videos import mp4
 
-from archiver.history import record_hot_list, write_daily_page
-from archiver.index import ArchiveIndex
+from archiver.archive.history import record_hot_list, write_daily_page
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.writer import PostWriter
 from archiver.items import HotQuestion, Post
 from archiver.pipelines.history import history_zone
 from archiver.post.figures import figure_key
@@ -37,7 +38,6 @@ from archiver.post.render import PostOptions, body_for, post_text, render
 from archiver.post.rich import RichOptions, video_key
 from archiver.post.text import one_line
 from archiver.spiders.base import categories_setting
-from archiver.writer import PostWriter
 
 pytestmark = pytest.mark.slow
 
@@ -181,7 +181,7 @@ def build(tmp_path: Path, timezone: str) -> tuple[Path, dict[str, dict]]:
     settings = ("ARCHIVE_IMAGES=local", "ZHIHU_COMMENTS=2")
     run = crawl(source, command=("archive", COMMENTED_URL), settings=settings)
     assert run.code == 0, run.log
-    from archiver.hexo import site_timezone
+    from archiver.hexo.site import site_timezone
 
     write_hostile(source, PostOptions(timezone=site_timezone("auto", source)))
     done = generate(site)

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from hexo_site import chromium_on, generate, make_site
 
-from archiver.history import record_hot_list, write_day, write_period
-from archiver.index import ArchiveIndex
+from archiver.archive.history import record_hot_list, write_day, write_period
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.writer import PostWriter
 from archiver.items import HotQuestion
 from archiver.post.periods import month_of, week_of
 from archiver.post.render import PostOptions
-from archiver.writer import PostWriter
 
 pytestmark = pytest.mark.slow
 

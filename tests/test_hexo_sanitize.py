@@ -17,12 +17,12 @@ from hexo_site import chromium_on, generate, make_site, posts_as_hexo_reads_them
 from images import jpeg
 from nasty import EVIL, HOSTILE_HTML, PAYLOAD, SCRIPT_URLS
 
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.writer import PostWriter
 from archiver.feeds import parse_feed
-from archiver.index import ArchiveIndex
 from archiver.items import Comment, Post
 from archiver.post.render import PostOptions, body_for, render
 from archiver.post.rich import RichOptions
-from archiver.writer import PostWriter
 from archiver.zhihu.comments import clean_comment_html
 from archiver.zhihu.daily import story_post
 from archiver.zhihu.pins import pin_post

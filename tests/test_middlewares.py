@@ -9,7 +9,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, TextResponse
 from twisted.internet import defer
 
-from archiver.middlewares import (
+from archiver.downloader.middlewares import (
     FALLBACK_ON,
     FALLBACK_URL,
     VIDEO_META,
@@ -23,7 +23,7 @@ from archiver.middlewares import (
     ZhihuSigningMiddleware,
     backoff_delay,
 )
-from archiver.wire import wire_target
+from archiver.utils.wire import wire_target
 from archiver.zhihu.signing import verify
 
 BASE = "https://www.zhihu.com"

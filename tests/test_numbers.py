@@ -10,13 +10,13 @@ import pytest
 from lxml import html as lxml_html
 
 from archiver.items import Comment, Skip
-from archiver.numbers import timestamp, whole_number, zhihu_id
 from archiver.post.comments import comments_section
 from archiver.post.content import clean_content
 from archiver.post.figures import figure_key
 from archiver.post.periods import heat_value
 from archiver.post.rich import RichOptions
 from archiver.post.sanitize import link
+from archiver.utils.numbers import timestamp, whole_number, zhihu_id
 from archiver.zhihu.answers import answer_post
 from archiver.zhihu.challenge import parse_written_cookie
 from archiver.zhihu.comments import comment, read_comments

@@ -14,6 +14,7 @@ from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from archiver import stats as keys
+from archiver.downloader.middlewares import BackoffRetryMiddleware
 from archiver.extensions import (
     EXIT_FAILED,
     EXIT_OK,
@@ -23,7 +24,6 @@ from archiver.extensions import (
     summary_line,
 )
 from archiver.logs import CHATTY, ScrapyChatter, quiet_scrapy
-from archiver.middlewares import BackoffRetryMiddleware
 from archiver.spiders.hotlist import HotlistSpider
 
 

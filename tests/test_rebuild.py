@@ -1,4 +1,5 @@
-"""`archiver.rebuild`: items again from captured responses, the hot lists read only when needed."""
+"""`archiver.rerender.rebuild`: items again from captured responses, the hot lists read only
+when needed."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ import pytest
 from scrapy.settings import Settings
 from warcio.statusandheaders import StatusAndHeaders
 
-from archiver.index import IndexEntry
-from archiver.rebuild import Captured, Tally, post_pipeline
-from archiver.warcindex import captures_of, write_cdxj
-from archiver.warcreader import WarcReader, records_in, split_record
-from archiver.webarchive import FastGzipWARCWriter
+from archiver.archive.index import IndexEntry
+from archiver.rerender.rebuild import Captured, Tally, post_pipeline
+from archiver.webarchive.cdxj import captures_of, write_cdxj
+from archiver.webarchive.middleware import FastGzipWARCWriter
+from archiver.webarchive.records import WarcReader, records_in, split_record
 
 HOT = ("社交媒体", "知乎", "知乎热榜")
 HOT_URL = "https://www.zhihu.com/api/v3/feed/topstory/hot-lists/total?limit=50"

@@ -173,7 +173,7 @@ def test_no_blank_line_and_the_same_text_to_html(html):
 
 
 def test_site_timezone_setting(tmp_path):
-    from archiver.hexo import site_timezone
+    from archiver.hexo.site import site_timezone
 
     site = tmp_path / "blog"
     (site / "source").mkdir(parents=True)

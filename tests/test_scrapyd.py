@@ -28,7 +28,7 @@ from crawling import FAST, PROJECT, SECRET_MARKERS, crawl, posts, roots, scrapy_
 from fixture_server import FixtureServer
 from hexo_site import unavailable
 
-from archiver.lock import ArchiveLock
+from archiver.archive.lock import ArchiveLock
 
 HOTLIST = "_posts/社交媒体/知乎/知乎热榜/"
 SEED = f"{HOTLIST}answer-2583412650.md"

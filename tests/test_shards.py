@@ -1,4 +1,5 @@
-"""`archiver.shards`: rerender's worker processes, what they hand back and how they fail."""
+"""`archiver.rerender.shards`: rerender's worker processes, what they hand back and how they
+fail."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from scrapy.settings import Settings
 from test_e2e_cron import wait_for
 from test_rebuild import HOT, answers, page_url, write_run
 
-from archiver.index import IndexEntry
-from archiver.rebuild import Captured, Tally, post_pipeline
-from archiver.shards import ForkedWorker, Rendered, Share, WorkerFailed, _in_place
-from archiver.storage import TEMP_PREFIX, stage
+from archiver.archive.index import IndexEntry
+from archiver.archive.storage import TEMP_PREFIX, stage
+from archiver.rerender.rebuild import Captured, Tally, post_pipeline
+from archiver.rerender.shards import ForkedWorker, Rendered, Share, WorkerFailed, _in_place
 
 
 def placed(key: str, path: str) -> Rendered:

@@ -7,10 +7,10 @@ import os
 import pytest
 from conftest import make_post
 
-from archiver import storage
-from archiver.index import ArchiveIndex
-from archiver.lock import ArchiveLock
-from archiver.storage import (
+from archiver.archive import storage
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.lock import ArchiveLock
+from archiver.archive.storage import (
     TEMP_PREFIX,
     UnsafePath,
     atomic_write,
@@ -20,7 +20,7 @@ from archiver.storage import (
     stage,
     sweep_temporaries,
 )
-from archiver.writer import PostWriter
+from archiver.archive.writer import PostWriter
 
 
 def test_a_lock_that_is_a_symlink_is_refused_and_its_target_untouched(tmp_path):

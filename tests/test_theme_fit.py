@@ -15,11 +15,11 @@ from conftest import make_post
 from crawling import PROJECT
 from lxml import html as lxml_html
 
+from archiver.hexo.check import AUTHOR_FILE, REFERRER_SCRIPT, REFERRER_SCRIPT_TEXT
 from archiver.post.content import REFUSED_ATTRIBUTE, clean_content, feed_body
 from archiver.post.figures import is_allowed
 from archiver.post.render import PostOptions, post_text
 from archiver.post.text import body_markup
-from archiver.sitecheck import AUTHOR_FILE, REFERRER_SCRIPT, REFERRER_SCRIPT_TEXT
 
 ALLOWED = ("zhimg.com", "www.zhihu.com/equation")
 

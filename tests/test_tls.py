@@ -23,7 +23,7 @@ from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseNeverReceived
 
-from archiver.tls import (
+from archiver.downloader.tls import (
     UNTRUSTED,
     WRONG_HOST,
     CertificateCheckMiddleware,

@@ -12,7 +12,8 @@ import frontmatter
 import pytest
 from conftest import make_post
 
-from archiver.index import SCHEMA_VERSION, ArchiveIndex, IndexEntry
+from archiver.archive.index import SCHEMA_VERSION, ArchiveIndex, IndexEntry
+from archiver.archive.vanishings import CheckLog
 from archiver.items import Checked
 from archiver.post.daily import page_text
 from archiver.post.periods import month_of
@@ -27,7 +28,6 @@ from archiver.post.vanished import (
     note_html,
     with_note,
 )
-from archiver.vanishings import CheckLog
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 GONE = Note("gone", "answer", date(2026, 12, 2), date(2026, 11, 25), 404, "4041", "资源不存在")

@@ -22,10 +22,10 @@ from conftest import make_post
 from crawling import PROJECT, crawl
 from hexo_site import chromium_on, generate, make_volantis_site
 
-from archiver.index import ArchiveIndex
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.writer import PostWriter
+from archiver.hexo.check import REFERRER_SCRIPT, REFERRER_SCRIPT_TEXT
 from archiver.post.render import PostOptions, body_for, render
-from archiver.sitecheck import REFERRER_SCRIPT, REFERRER_SCRIPT_TEXT
-from archiver.writer import PostWriter
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ from scrapy import Spider
 from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 
-from archiver.warcindex import cdxj_path
-from archiver.webarchive import WarcCaptureMiddleware
+from archiver.webarchive.cdxj import cdxj_path
+from archiver.webarchive.middleware import WarcCaptureMiddleware
 
 
 class Hotlist(Spider):

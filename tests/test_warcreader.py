@@ -1,4 +1,4 @@
-"""`archiver.warcreader`: the one reader of WARC records, every read bounded, every record
+"""`archiver.webarchive.records`: the one reader of WARC records, every read bounded, every record
 checked against the index line that names it."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import brotli
 import pytest
 from warcio.statusandheaders import StatusAndHeaders
 
-from archiver.index import ArchiveIndex, DamagedRow
-from archiver.warcindex import Capture, Damaged, captures_of, read_cdxj, scan, write_cdxj
-from archiver.warcreader import DamagedRecord, RecordTooLarge, WarcReader, decoded
-from archiver.webarchive import FastGzipWARCWriter
+from archiver.archive.index import ArchiveIndex, DamagedRow
+from archiver.webarchive.cdxj import Capture, Damaged, captures_of, read_cdxj, scan, write_cdxj
+from archiver.webarchive.middleware import FastGzipWARCWriter
+from archiver.webarchive.records import DamagedRecord, RecordTooLarge, WarcReader, decoded
 
 LIMIT = 64 * 1024
 
@@ -158,7 +158,7 @@ def test_a_whole_file_is_read_whatever_the_reads_boundaries(tmp_path, monkeypatc
     packed = write_warc(tmp_path / "a.warc.gz", responses)
     plain = tmp_path / "a.warc"
     plain.write_bytes(gzip.decompress(packed.read_bytes()))
-    monkeypatch.setattr("archiver.warcreader._CHUNK", chunk)
+    monkeypatch.setattr("archiver.webarchive.records._CHUNK", chunk)
     for warc in (packed, plain):
         found: list[Capture] = []
         scan(warc, found)

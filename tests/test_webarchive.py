@@ -13,7 +13,7 @@ from fixture_server import FixtureServer
 from scrapy.http import Headers
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.webarchive import header_pairs, redact
+from archiver.webarchive.middleware import header_pairs, redact
 
 ARCHIVE_URLS = (
     "https://www.zhihu.com/answer/3100000000000000001",

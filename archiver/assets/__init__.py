@@ -5,8 +5,8 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+from archiver.archive.storage import atomic_write, read_bytes
 from archiver.post.render import SHIPPED_IMAGE
-from archiver.storage import atomic_write, read_bytes
 
 # A 640x360 PNG, committed: the same bytes on every machine and every run (never drawn at run
 # time, never random), so a post that shows it never changes because of it.

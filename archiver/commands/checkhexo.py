@@ -10,7 +10,7 @@ from scrapy.commands import ScrapyCommand
 from archiver.commands.crawl import refuse
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_OK
-from archiver.sitecheck import NotASite, Site, check_site, fix_author, read_site
+from archiver.hexo.check import NotASite, Site, check_site, fix_author, read_site
 
 if TYPE_CHECKING:
     import argparse

@@ -14,11 +14,11 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.log import configure_logging
 
+from archiver.archive.lock import ArchiveBusy, ArchiveLock
+from archiver.archive.storage import UnsafePath, sweep_temporaries
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, UNFINISHED, RunSummary
-from archiver.lock import ArchiveBusy, ArchiveLock
 from archiver.logs import quiet_scrapy
-from archiver.storage import UnsafePath, sweep_temporaries
 
 if TYPE_CHECKING:
     import argparse

@@ -10,11 +10,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
-from archiver.commands.crawl import refuse
-from archiver.commands.verify import archive_index, archive_problems, quiet_logging, run_locked
-from archiver.config import setting_problems
-from archiver.extensions import EXIT_FAILED
-from archiver.history import (
+from archiver.archive.history import (
     Written,
     trajectory,
     trajectory_chart,
@@ -22,14 +18,18 @@ from archiver.history import (
     write_day,
     write_period,
 )
-from archiver.index import ArchiveIndex, index_path
+from archiver.archive.index import ArchiveIndex, index_path
+from archiver.archive.storage import atomic_write
+from archiver.archive.writer import PostWriter
+from archiver.commands.crawl import refuse
+from archiver.commands.verify import archive_index, archive_problems, quiet_logging, run_locked
+from archiver.config import setting_problems
+from archiver.extensions import EXIT_FAILED
 from archiver.pipelines.history import history_zone
 from archiver.pipelines.posts import post_options
 from archiver.post.charts import draw
 from archiver.post.periods import month_of, week_of
 from archiver.spiders.base import categories_setting
-from archiver.storage import atomic_write
-from archiver.writer import PostWriter
 
 if TYPE_CHECKING:
     import argparse

@@ -25,8 +25,8 @@ from archiver.commands.verify import (
     run_locked,
 )
 from archiver.extensions import EXIT_FAILED
-from archiver.rebuild import Reading, parser_for
-from archiver.warcindex import Damaged, capture_order, captures_of, scan, warc_files
+from archiver.rerender.rebuild import Reading, parser_for
+from archiver.webarchive.cdxj import Damaged, capture_order, captures_of, scan, warc_files
 
 if TYPE_CHECKING:
     import argparse

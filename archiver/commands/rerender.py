@@ -13,6 +13,10 @@ from scrapy.exceptions import DropItem
 from tqdm import tqdm
 
 from archiver import stats as keys
+from archiver.archive.index import ArchiveIndex, IndexEntry
+from archiver.archive.storage import sweep_temporaries
+from archiver.archive.vanishings import CheckLog
+from archiver.archive.writer import PostWriter
 from archiver.commands.crawl import refuse, tell
 from archiver.commands.verify import (
     archive_index,
@@ -23,15 +27,11 @@ from archiver.commands.verify import (
     run_locked,
 )
 from archiver.extensions import EXIT_FAILED
-from archiver.index import ArchiveIndex, IndexEntry
 from archiver.pipelines.posts import PostPipeline
-from archiver.rebuild import Captured, Tally, post_pipeline
-from archiver.shards import STOPPED, Rendered, Stop, WorkerFailed, Workers, default_jobs
+from archiver.rerender.rebuild import Captured, Tally, post_pipeline
+from archiver.rerender.shards import STOPPED, Rendered, Stop, WorkerFailed, Workers, default_jobs
 from archiver.spiders.base import categories_setting
-from archiver.storage import sweep_temporaries
-from archiver.vanishings import CheckLog
-from archiver.warcreader import MISINDEXED
-from archiver.writer import PostWriter
+from archiver.webarchive.records import MISINDEXED
 
 _STAGED = 256  # changed posts put in place together (their temporary files, at most)
 _MAX_JOBS = 64

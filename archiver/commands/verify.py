@@ -16,19 +16,19 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.log import configure_logging
 from warcio.exceptions import ArchiveLoadFailed
 
+from archiver.archive.checks import Problem, problems, sha256_of
+from archiver.archive.images import BadImage, process_figure
+from archiver.archive.index import ArchiveIndex, index_path
+from archiver.archive.lock import ArchiveBusy, ArchiveLock
+from archiver.archive.storage import UnsafePath, atomic_write, inside, read_bytes
+from archiver.archive.vanishings import CheckLog
 from archiver.commands.crawl import refuse, tell
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
-from archiver.images import BadImage, process_figure
-from archiver.index import ArchiveIndex, index_path
-from archiver.lock import ArchiveBusy, ArchiveLock
-from archiver.rebuild import Captured, Tally, post_pipeline
+from archiver.rerender.rebuild import Captured, Tally, post_pipeline
 from archiver.spiders.base import categories_setting
-from archiver.storage import UnsafePath, atomic_write, inside, read_bytes
-from archiver.vanishings import CheckLog
-from archiver.verify import Problem, problems, sha256_of
-from archiver.warcindex import Damaged, scan, write_cdxj
-from archiver.warcreader import DamagedRecord
+from archiver.webarchive.cdxj import Damaged, scan, write_cdxj
+from archiver.webarchive.records import DamagedRecord
 
 if TYPE_CHECKING:
     import argparse

@@ -21,11 +21,11 @@ from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 
 from archiver import stats as keys
-from archiver.index import ArchiveIndex, index_path, utc_now
+from archiver.archive.index import ArchiveIndex, index_path, utc_now
+from archiver.downloader.middlewares import FALLBACK_ON, Blocked, Refused
+from archiver.downloader.tls import CertificateRefused
 from archiver.items import Comment, Post, Skip
-from archiver.middlewares import FALLBACK_ON, Blocked, Refused
-from archiver.tls import CertificateRefused
-from archiver.webarchive import NotInArchive
+from archiver.webarchive.middleware import NotInArchive
 from archiver.zhihu.comments import (
     RESOURCES,
     comments_from_json,

@@ -21,10 +21,10 @@ from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 
 from archiver import stats as keys
-from archiver.images import BadImage, Processed, parse_size, process_figure
-from archiver.index import FigureFailure, utc_now
+from archiver.archive.images import BadImage, Processed, parse_size, process_figure
+from archiver.archive.index import FigureFailure, utc_now
+from archiver.downloader.middlewares import FIGURE_META
 from archiver.items import Post, StoredFigure
-from archiver.middlewares import FIGURE_META
 from archiver.pipelines.media import IndexedMediaPipeline, MediaFailed, file_info
 from archiver.pipelines.workers import FigureWorkers
 from archiver.post.figures import Figure, is_allowed

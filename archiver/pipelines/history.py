@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo
 
 from scrapy.exceptions import NotConfigured
 
-from archiver.hexo import named_zone
-from archiver.history import Written, record_hot_list, write_day, write_period
-from archiver.index import ArchiveIndex, index_path
+from archiver.archive.history import Written, record_hot_list, write_day, write_period
+from archiver.archive.index import ArchiveIndex, index_path
+from archiver.archive.writer import PostWriter
+from archiver.hexo.site import named_zone
 from archiver.items import HotListSnapshot
 from archiver.pipelines.posts import post_options
 from archiver.post.periods import month_of, week_of
 from archiver.post.render import PostOptions
 from archiver.spiders.base import categories_setting
-from archiver.writer import PostWriter
 
 if TYPE_CHECKING:
     from scrapy import Spider

@@ -19,14 +19,14 @@ from scrapy.http import Request
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.pipelines.media import FileException
 
-from archiver.index import ArchiveIndex, FigureFailure, index_path, utc_now
+from archiver.archive.index import ArchiveIndex, FigureFailure, index_path, utc_now
+from archiver.archive.storage import UnsafePath, atomic_write, inside
+from archiver.downloader.middlewares import RefusedFigure
+from archiver.downloader.tls import CertificateRefused
 from archiver.items import Post, StoredFigure
-from archiver.middlewares import RefusedFigure
 from archiver.pipelines.posts import refusals, rich_options
 from archiver.post.figures import retry_due
-from archiver.storage import UnsafePath, atomic_write, inside
-from archiver.tls import CertificateRefused
-from archiver.webarchive import NotInArchive
+from archiver.webarchive.middleware import NotInArchive
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

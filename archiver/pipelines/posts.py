@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self
 from scrapy.exceptions import DropItem
 
 from archiver import stats as keys
+from archiver.archive.index import ArchiveIndex, IndexEntry, index_path
+from archiver.archive.storage import UnsafePath
+from archiver.archive.vanishings import CheckLog, Vanishing, note_of
+from archiver.archive.writer import PostWriter
 from archiver.assets import install_shipped_image
-from archiver.hexo import named_zone, site_timezone
-from archiver.index import ArchiveIndex, IndexEntry, index_path
+from archiver.hexo.site import named_zone, site_timezone
 from archiver.items import Post
 from archiver.logformatter import describe
 from archiver.post.content import Body
@@ -22,9 +25,6 @@ from archiver.post.figures import DEFAULT_ALLOWED_HOSTS, DEFAULT_VIDEO_HOSTS, re
 from archiver.post.render import PostOptions, body_for, needs_shipped_image, render
 from archiver.post.rich import RichOptions
 from archiver.post.vanished import with_note
-from archiver.storage import UnsafePath
-from archiver.vanishings import CheckLog, Vanishing, note_of
-from archiver.writer import PostWriter
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo

@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy.exceptions import NotConfigured
 
 from archiver import stats as keys
+from archiver.archive.index import ArchiveIndex, IndexEntry, index_path
+from archiver.archive.storage import read_bytes
+from archiver.archive.vanishings import Change, CheckLog, Vanishing, note_of
+from archiver.archive.writer import PostWriter
 from archiver.assets import install_shipped_image
-from archiver.hexo import named_zone
-from archiver.index import ArchiveIndex, IndexEntry, index_path
+from archiver.hexo.site import named_zone
 from archiver.items import Checked, Post
 from archiver.pipelines.posts import post_options
 from archiver.post.daily import page_text
@@ -25,11 +28,8 @@ from archiver.post.paths import post_slug
 from archiver.post.periods import month_of, period_bounds
 from archiver.post.render import PostOptions, shipped_default
 from archiver.post.vanished import Gone, kept_author, month_page, with_note
-from archiver.rebuild import categories_of
+from archiver.rerender.rebuild import categories_of
 from archiver.spiders.base import categories_setting
-from archiver.storage import read_bytes
-from archiver.vanishings import Change, CheckLog, Vanishing, note_of
-from archiver.writer import PostWriter
 from archiver.zhihu.gone import VANISHED
 
 if TYPE_CHECKING:

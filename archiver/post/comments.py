@@ -12,8 +12,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from archiver.items import Comment
-from archiver.numbers import timestamp
 from archiver.post.content import Body, clean_content
+from archiver.utils.numbers import timestamp
 
 # Where Zhihu is: a comment's date reads as Zhihu shows it to its readers.
 _SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -12,8 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 from w3lib.url import safe_url_string
 
-from archiver.browser import HOSTNAME, host_and_port
-from archiver.wire import wire_host
+from archiver.utils.browser import HOSTNAME, host_and_port
+from archiver.utils.wire import wire_host
 
 # pic1-pic4, pica, picx, picd...; an optional size bucket (/50/, /80/); a size suffix; a query.
 _ZHIMG = re.compile(

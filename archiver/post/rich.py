@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from lxml.html import HtmlElement
 from lxml.html.builder import E
 
-from archiver.numbers import whole_number, zhihu_id
+from archiver.utils.numbers import whole_number, zhihu_id
 
 FORMULA_MODES = ("image", "tex")
 LINK_CARD_MODES = ("keep", "card")

@@ -16,9 +16,7 @@ from twisted.python.failure import Failure
 
 from archiver import stats as keys
 from archiver.config import Check, argument_problems
-from archiver.extensions import Interrupted
-from archiver.items import Post, Skip
-from archiver.middlewares import (
+from archiver.downloader.middlewares import (
     FALLBACK_OF,
     FALLBACK_ON,
     FALLBACK_URL,
@@ -28,8 +26,10 @@ from archiver.middlewares import (
     sent_login,
     stop_crawl,
 )
-from archiver.tls import CertificateRefused
-from archiver.webarchive import CAPTURED_AT, NotInArchive
+from archiver.downloader.tls import CertificateRefused
+from archiver.extensions import Interrupted
+from archiver.items import Post, Skip
+from archiver.webarchive.middleware import CAPTURED_AT, NotInArchive
 from archiver.zhihu.answers import parse_answers_page
 from archiver.zhihu.blocks import Block
 from archiver.zhihu.jsonutil import ZhihuFormatError

@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 
 from scrapy.http import Request
 
+from archiver.archive.index import ArchiveIndex, index_path
 from archiver.config import Check, boolean, readable_toml
-from archiver.index import ArchiveIndex, index_path
 from archiver.items import ItemRef, Post
 from archiver.spiders.listings import ListingSpider, Walk
 from archiver.zhihu.listing import parse_follow_config

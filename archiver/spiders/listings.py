@@ -17,8 +17,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archiver import stats as keys
+from archiver.downloader.middlewares import FALLBACK_ON, Refused
 from archiver.items import ItemRef, Post, Skip
-from archiver.middlewares import FALLBACK_ON, Refused
 from archiver.spiders.base import ArchiverSpider, body_text, categories_setting
 from archiver.zhihu.answers import parse_answer
 from archiver.zhihu.articles import parse_article

@@ -15,15 +15,15 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from archiver import stats as keys
+from archiver.archive.index import ArchiveIndex, index_path
+from archiver.archive.vanishings import CheckLog, Due
 from archiver.config import Check, whole_number
-from archiver.index import ArchiveIndex, index_path
+from archiver.downloader.middlewares import Refused
 from archiver.items import Checked
-from archiver.middlewares import Refused
-from archiver.rebuild import categories_of
+from archiver.rerender.rebuild import categories_of
 from archiver.spiders.archive import ArchiveSpider
 from archiver.spiders.base import response_time
-from archiver.vanishings import CheckLog, Due
-from archiver.webarchive import WARC_RECORD
+from archiver.webarchive.middleware import WARC_RECORD
 from archiver.zhihu.gone import Archived, Parse, Served, Verdict, judge, with_question
 from archiver.zhihu.targets import Target
 from archiver.zhihu.urls import STATE_FIELDS, with_included

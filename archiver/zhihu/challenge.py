@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
-from archiver.logtext import loggable
+from archiver.utils.logtext import loggable
 
 SCRIPT_HOST = "static.zhihu.com"
 _SCRIPT_PATH = re.compile(r"^/zse-ck/v\d+/[0-9a-f]{16,128}\.js$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from archiver.numbers import timestamp, whole_number, zhihu_id
+from archiver.utils.numbers import timestamp, whole_number, zhihu_id
 
 
 class ZhihuFormatError(ValueError):

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from archiver.wire import wire_host
+from archiver.utils.wire import wire_host
 
 ACCEPTED = (
     "https://www.zhihu.com/question/<id>/answer/<id>, https://www.zhihu.com/answer/<id>, "

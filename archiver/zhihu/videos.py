@@ -23,8 +23,8 @@ video's renditions. Two endpoints answer it:
   Each rendition comes in H.264 and often in H.265 too, each with a list of mirror URLs.
 - `GET https://lens.zhihu.com/api/v4/videos/<lens id>`, the 2018 endpoint, kept as the fallback
   where the first refuses (401, 403, 404) and as the only one for a video outside an answer,
-  article or pin. No login, no signature (public clients send neither; archiver.middlewares
-  OPEN_HOSTS):
+  article or pin. No login, no signature (public clients send neither;
+  archiver.downloader.middlewares OPEN_HOSTS):
 
       {"title": "", "duration": 11.03, "cover_info": {"thumbnail": "https://pic4.zhimg.com/..."},
        "playlist": {"LD": {"format": "mp4", "play_url": "https://vdn1.vzuu.com/LD/<uuid>.mp4?...",
@@ -51,7 +51,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.numbers import LARGEST
+from archiver.utils.numbers import LARGEST
 
 PLAY_INFO_PATH = "/api/v4/video/play_info"
 LENS = "https://lens.zhihu.com/api/v4/videos/{id}"

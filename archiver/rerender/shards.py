@@ -37,10 +37,10 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from archiver.index import DamagedRow, IndexEntry
+from archiver.archive.index import DamagedRow, IndexEntry
+from archiver.archive.storage import put_in_place, stage
 from archiver.items import Post
-from archiver.rebuild import Captured, Tally, post_pipeline
-from archiver.storage import put_in_place, stage
+from archiver.rerender.rebuild import Captured, Tally, post_pipeline
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings

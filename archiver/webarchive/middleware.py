@@ -27,8 +27,8 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import GzippingWrapper, WARCWriter
 
-from archiver.storage import DEFAULT_MAX_READ
-from archiver.warcindex import (
+from archiver.archive.storage import DEFAULT_MAX_READ
+from archiver.webarchive.cdxj import (
     Capture,
     Lookup,
     cdxj_line,
@@ -36,7 +36,7 @@ from archiver.warcindex import (
     write_cdxj,
     write_cdxj_lines,
 )
-from archiver.warcreader import DamagedRecord, Record, WarcReader, warc_time
+from archiver.webarchive.records import DamagedRecord, Record, WarcReader, warc_time
 
 if TYPE_CHECKING:
     from scrapy import Spider

@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from archiver.index import ArchiveIndex
-from archiver.items import StoredFigure
-from archiver.storage import (
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.storage import (
     DEFAULT_MAX_READ,
     TEMP_PREFIX,
     TEMP_SUFFIX,
@@ -27,7 +26,8 @@ from archiver.storage import (
     inside,
     open_regular,
 )
-from archiver.warcindex import Capture, Damaged, cdxj_path, read_cdxj, scan, warc_files
+from archiver.items import StoredFigure
+from archiver.webarchive.cdxj import Capture, Damaged, cdxj_path, read_cdxj, scan, warc_files
 
 # The image the project ships for posts without one: written by the pipeline, not a figure.
 SHIPPED_IMAGE = "images/default/headimg.png"

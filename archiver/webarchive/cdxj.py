@@ -19,8 +19,14 @@ from pathlib import Path
 
 from warcio.recordloader import ArcWarcRecord
 
-from archiver.storage import DEFAULT_MAX_READ, atomic_write
-from archiver.warcreader import DamagedRecord, Record, RecordTooLarge, WarcReader, records_in
+from archiver.archive.storage import DEFAULT_MAX_READ, atomic_write
+from archiver.webarchive.records import (
+    DamagedRecord,
+    Record,
+    RecordTooLarge,
+    WarcReader,
+    records_in,
+)
 
 logger = logging.getLogger(__name__)
 

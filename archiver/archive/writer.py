@@ -7,10 +7,10 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
-from archiver.index import ArchiveIndex, IndexEntry, utc_now
+from archiver.archive.index import ArchiveIndex, IndexEntry, utc_now
+from archiver.archive.storage import atomic_write, inside, put_in_place, read_bytes, stage
 from archiver.items import Post
 from archiver.post.paths import post_relpath
-from archiver.storage import atomic_write, inside, put_in_place, read_bytes, stage
 
 
 class PostWriter:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from archiver.archive.storage import DEFAULT_MAX_READ
 from archiver.items import StoredFigure
-from archiver.storage import DEFAULT_MAX_READ
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from archiver.index import ArchiveIndex, IndexEntry
+from archiver.archive.index import ArchiveIndex, IndexEntry
 from archiver.items import Checked
 from archiver.post.vanished import Note
 from archiver.zhihu.gone import THERE, VANISHED

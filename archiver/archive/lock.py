@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from archiver.storage import open_regular
+from archiver.archive.storage import open_regular
 
 
 class ArchiveBusy(RuntimeError):

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from archiver.index import ArchiveIndex, IndexEntry
+from archiver.archive.index import ArchiveIndex, IndexEntry
+from archiver.archive.storage import DEFAULT_MAX_READ
 from archiver.items import Post, Skip
 from archiver.pipelines.comments import stored_comments
 from archiver.pipelines.posts import PostPipeline
 from archiver.post.render import default_image, head_image
 from archiver.post.rich import video_key
-from archiver.storage import DEFAULT_MAX_READ
-from archiver.warcindex import Capture, Lookup, captures_of, run_name
-from archiver.warcreader import DamagedRecord, Fields, Record, WarcReader
+from archiver.webarchive.cdxj import Capture, Lookup, captures_of, run_name
+from archiver.webarchive.records import DamagedRecord, Fields, Record, WarcReader
 from archiver.zhihu.answers import parse_answer, parse_answers_page
 from archiver.zhihu.articles import parse_article
 from archiver.zhihu.comments import RESOURCES

@@ -28,10 +28,7 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from archiver import stats as keys
-from archiver.extensions import interrupted
-from archiver.logtext import loggable
-from archiver.post.figures import is_allowed
-from archiver.solver import (
+from archiver.downloader.solver import (
     CachedToken,
     Runtime,
     SolverFailed,
@@ -41,7 +38,10 @@ from archiver.solver import (
     find_runtime,
     run_solver,
 )
-from archiver.wire import wire_target
+from archiver.extensions import interrupted
+from archiver.post.figures import is_allowed
+from archiver.utils.logtext import loggable
+from archiver.utils.wire import wire_target
 from archiver.zhihu.blocks import Block, detect_block
 from archiver.zhihu.challenge import (
     ChallengeError,
@@ -421,10 +421,11 @@ class ZhihuChallengeMiddleware:
     """Answer Zhihu's `__zse_ck` challenge as its page does, by running the page's script.
 
     On a 403 challenge page: fetch the script it names (static.zhihu.com only, through this
-    downloader, so the WARC keeps it), run it in the sandboxed solver (archiver.solver) with the
-    page, its URL and the crawl's User-Agent, send the token it writes from then on, and retry
-    the refused request once. What it cannot answer goes on to ZhihuBlockMiddleware, which stops
-    the crawl saying why. The token is cached under .archiver/ for later runs, never logged.
+    downloader, so the WARC keeps it), run it in the sandboxed solver
+    (archiver.downloader.solver) with the page, its URL and the crawl's User-Agent, send the
+    token it writes from then on, and retry the refused request once. What it cannot answer
+    goes on to ZhihuBlockMiddleware, which stops the crawl saying why. The token is cached
+    under .archiver/ for later runs, never logged.
     """
 
     def __init__(self, crawler: Crawler, mode: str, timeout: float, cache: TokenCache) -> None:

@@ -33,10 +33,10 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
-from archiver.storage import DEFAULT_MAX_READ
+from archiver.archive.storage import DEFAULT_MAX_READ
 
 if TYPE_CHECKING:
-    from archiver.warcindex import Capture
+    from archiver.webarchive.cdxj import Capture
 
 logger = logging.getLogger(__name__)
 

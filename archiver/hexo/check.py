@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from archiver.archive.storage import atomic_write
 from archiver.assets import install_shipped_image
-from archiver.hexo import site_timezone
+from archiver.hexo.site import site_timezone
 from archiver.post.render import SHIPPED_IMAGE, yaml_scalar
-from archiver.storage import atomic_write
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings

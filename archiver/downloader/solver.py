@@ -1,5 +1,5 @@
-"""Run Zhihu's challenge script, fetched from the network, in a sandbox: archiver/jsdom/solve.js
-under Node.js with jsdom, inside bubblewrap.
+"""Run Zhihu's challenge script, fetched from the network, in a sandbox:
+archiver/downloader/jsdom/solve.js under Node.js with jsdom, inside bubblewrap.
 
 jsdom alone is no sandbox (a script reaches Node's `process` through the window's constructor),
 so the process around it is what keeps the script in. It gets no capability at all:
@@ -18,7 +18,7 @@ so the process around it is what keeps the script in. It gets no capability at a
   memories count against too, and V8's heap cap; bounded output: what it prints is read in
   chunks and it is stopped past a byte cap; a time limit, after which the whole sandbox is killed;
 - only a `__zse_ck` of Zhihu's shape is taken back (archiver.zhihu.challenge), and every text of
-  it that may reach a log goes through archiver.logtext.loggable.
+  it that may reach a log goes through archiver.utils.logtext.loggable.
 Where such a sandbox cannot be made, the solver is not used at all (SolverUnavailable).
 """
 
@@ -38,8 +38,8 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from archiver.logtext import loggable
-from archiver.storage import atomic_write, read_bytes
+from archiver.archive.storage import atomic_write, read_bytes
+from archiver.utils.logtext import loggable
 from archiver.zhihu.challenge import TOKEN
 
 SOLVER_DIR = Path(__file__).parent / "jsdom"

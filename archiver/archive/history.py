@@ -9,8 +9,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.storage import UnsafePath, atomic_write, inside, read_bytes
+from archiver.archive.vanishings import CheckLog, Vanishing
+from archiver.archive.writer import PostWriter
 from archiver.assets import install_shipped_image
-from archiver.index import ArchiveIndex
 from archiver.items import HotQuestion
 from archiver.post.charts import Chart, RankChart, RankLine, draw, is_drawn, short_title
 from archiver.post.daily import (
@@ -33,9 +36,6 @@ from archiver.post.periods import (
 )
 from archiver.post.render import PostOptions, shipped_default
 from archiver.post.vanished import LABELS
-from archiver.storage import UnsafePath, atomic_write, inside, read_bytes
-from archiver.vanishings import CheckLog, Vanishing
-from archiver.writer import PostWriter
 
 # Charts live here in the archive, at these site paths (ARCHIVE_DIR is the site's source/).
 CHART_DIR = PurePosixPath("images/hotlist")
