@@ -63,10 +63,11 @@ def sha256_of(path: Path) -> str | None:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def post_problems(root: Path, index: ArchiveIndex) -> Iterator[Problem]:
+def post_problems(root: Path, index: ArchiveIndex, folders: set[str]) -> Iterator[Problem]:
+    """`folders`: those found no link already (see `storage.inside`)."""
     for entry in index.entries():
         try:
-            digest = sha256_of(inside(root, entry.path))
+            digest = sha256_of(inside(root, entry.path, folders))
         except UnsafePath as exc:
             yield unsafe(exc, entry.key)
             continue
@@ -76,7 +77,7 @@ def post_problems(root: Path, index: ArchiveIndex) -> Iterator[Problem]:
             detail = f"sha256 {digest[:12]}…, the index has {entry.content_hash[:12]}…"
             yield Problem("altered_post", entry.path, detail, entry.key)
         else:
-            yield from link_problems(root, entry.path)
+            yield from link_problems(root, entry.path, folders)
 
 
 def unsafe(exc: UnsafePath, key: str) -> Problem:
@@ -84,26 +85,28 @@ def unsafe(exc: UnsafePath, key: str) -> Problem:
     return Problem("unsafe_path", str(exc.filename), exc.strerror or "", key)
 
 
-def link_problems(root: Path, relpath: str) -> Iterator[Problem]:
+def link_problems(root: Path, relpath: str, folders: set[str]) -> Iterator[Problem]:
     """Every `/images/...` and `/videos/...` a post links to must be in the archive (local
     mode)."""
     text = (root / relpath).read_text(encoding="utf-8", errors="replace")
     for link in sorted(set(_LOCAL_LINK.findall(text))):
-        if not _is_file(root, link.lstrip("/")):
+        if not _is_file(root, link.lstrip("/"), folders):
             yield Problem("broken_src", relpath, link)
 
 
-def _is_file(root: Path, relpath: str) -> bool:
+def _is_file(root: Path, relpath: str, folders: set[str]) -> bool:
     try:
-        return inside(root, relpath).is_file()
+        return inside(root, relpath, folders).is_file()
     except UnsafePath:
         return False
 
 
-def figure_problems(root: Path, figures: list[StoredFigure]) -> Iterator[Problem]:
+def figure_problems(
+    root: Path, figures: list[StoredFigure], folders: set[str]
+) -> Iterator[Problem]:
     for figure in figures:
         try:
-            digest = sha256_of(inside(root, figure.path))
+            digest = sha256_of(inside(root, figure.path, folders))
         except UnsafePath as exc:
             yield unsafe(exc, figure.key)
             continue
@@ -114,7 +117,7 @@ def figure_problems(root: Path, figures: list[StoredFigure]) -> Iterator[Problem
             yield Problem("altered_figure", figure.path, detail, figure.key)
         for size, thumb in sorted(figure.thumbnails.items()):
             try:
-                present = inside(root, thumb).is_file()
+                present = inside(root, thumb, folders).is_file()
             except UnsafePath as exc:
                 yield unsafe(exc, figure.key)
                 continue
@@ -181,9 +184,10 @@ def problems(
     """Everything `verify` checks; `read_warcs` (`--warc`): every WARC file read whole, else
     only each one's index looked for."""
     figures = index.figures()
+    folders: set[str] = set()  # each folder on the way looked at once
     found = [
-        *post_problems(root, index),
-        *figure_problems(root, figures),
+        *post_problems(root, index, folders),
+        *figure_problems(root, figures, folders),
         *stray_problems(root, known_files(index, figures)),
     ]
     found += warc_problems(warc_dir, limit) if read_warcs else unindexed_problems(warc_dir)

@@ -8,7 +8,7 @@ import os
 import stat
 import tempfile
 from functools import cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 # Every temporary file of ours starts with this: the sweep removes these and nothing else (a
 # Hexo `source/` folder holds the user's own files, dotfiles and `.tmp` files among them).
@@ -174,30 +174,35 @@ def open_regular(path: Path, flags: int, mode: int = 0o644) -> int:
     return fd
 
 
-def inside(root: Path, relpath: str) -> Path:
+def inside(root: Path, relpath: str, folders: set[str] | None = None) -> Path:
     """`root / relpath` for a path read from a file of the archive (an index row, a CDXJ line),
     or UnsafePath when it would lead elsewhere: an absolute path, a `..`, an empty one, or a
     symbolic link on the way below `root` (the last component included).
 
     Such a path is never used, neither read nor written: a tampered index must not make a
     command running as root write `/etc/cron.d/x` or read `/root/.ssh/id_rsa`. `root` itself may
-    be a link (a Hexo `source/` on another disk); nothing below it may be.
+    be a link (a Hexo `source/` on another disk); nothing below it may be. `folders`: those
+    found no link already, by a caller judging thousands of paths in one go (verify), which
+    then looks at each folder once.
     """
-    parts = PurePosixPath(relpath).parts
+    parts = [part for part in relpath.split("/") if part not in ("", ".")]
     odd = relpath.startswith("/") or "\x00" in relpath or "\\" in relpath
     if not parts or odd or ".." in parts:
         raise UnsafePath(errno.EINVAL, "not a plain path inside the archive", relpath)
-    target = root.joinpath(*parts)
-    step = root
-    for part in parts:
-        step = step / part
+    step = os.fspath(root)
+    for n, part in enumerate(parts, start=1):
+        step = f"{step}/{part}"
+        if folders is not None and n < len(parts) and step in folders:
+            continue
         try:
             mode = os.lstat(step).st_mode
         except (FileNotFoundError, NotADirectoryError):
             break  # nothing further exists: whatever is made there is made as a folder or a file
         if stat.S_ISLNK(mode):
             raise UnsafePath(errno.ELOOP, "a symbolic link on the way", relpath)
-    return target
+        if folders is not None and n < len(parts):
+            folders.add(step)
+    return root.joinpath(*parts)
 
 
 def read_bytes(path: Path, limit: int | None = None) -> bytes | None:

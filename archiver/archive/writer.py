@@ -21,6 +21,8 @@ class PostWriter:
         # None: each is put in place as it is written.
         self.staged: list[tuple[Path, Path, IndexEntry]] | None = None
         self.in_place: list[IndexEntry] = []  # put in place by others, to record (`placed`)
+        # Folders on the way to the index's paths found no link (storage.inside), this run.
+        self.folders: set[str] = set()
 
     def rerendering(self) -> None:
         """From now on the posts are renderings again of what was captured (`rerender`):
@@ -72,7 +74,7 @@ class PostWriter:
         if known is None or known.key != _key(post):
             return "write", None
         try:
-            current = read_bytes(inside(self.archive_dir, known.path))
+            current = read_bytes(inside(self.archive_dir, known.path, self.folders))
         except OSError:
             return "write", None  # `write` will say what is wrong
         entry = _entry(post, known.path, data)
@@ -95,7 +97,7 @@ class PostWriter:
         # An item keeps the path it was first written to, whatever entry point sees it later.
         if known:
             relpath = known.path
-            target = inside(self.archive_dir, relpath)  # read from the index: UnsafePath
+            target = inside(self.archive_dir, relpath, self.folders)  # from the index: UnsafePath
         else:
             relpath = post_relpath(post.categories, post.kind, post.id).as_posix()
             target = self.archive_dir / relpath
