@@ -35,20 +35,20 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOADER_MIDDLEWARES = {
     # First of all: a figure request (or a redirect of one) off FIGURES_ALLOWED_HOSTS is refused
     # before any other middleware adds a cookie, captures it or sends it.
-    "archiver.downloader.middlewares.FigureAllowlistMiddleware": 50,
+    "archiver.downloader.allowlist.FigureAllowlistMiddleware": 50,
     # Ours replaces the stock retry middleware: the same policy, plus exponential backoff.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "archiver.downloader.middlewares.BackoffRetryMiddleware": 550,
+    "archiver.downloader.retry.BackoffRetryMiddleware": 550,
     # Before the retry middleware sees it: a refused certificate, one line, never retried.
     "archiver.downloader.tls.CertificateCheckMiddleware": 560,
     # After CookiesMiddleware (700), which rewrites the Cookie header from its jar.
-    "archiver.downloader.middlewares.ZhihuSessionMiddleware": 710,
+    "archiver.downloader.session.ZhihuSessionMiddleware": 710,
     # After every middleware that may change a URL or the cookies: it signs what is sent.
-    "archiver.downloader.middlewares.ZhihuSigningMiddleware": 720,
+    "archiver.downloader.signing.ZhihuSigningMiddleware": 720,
     # Before RedirectMiddleware (600) in the response path, to see sign-in redirects themselves.
-    "archiver.downloader.middlewares.ZhihuBlockMiddleware": 650,
+    "archiver.downloader.blocks.ZhihuBlockMiddleware": 650,
     # Sees a challenge before the block middleware does, and answers it when it can.
-    "archiver.downloader.middlewares.ZhihuChallengeMiddleware": 660,
+    "archiver.downloader.challenge.ZhihuChallengeMiddleware": 660,
     # Next to the downloader: the bytes as transferred, before decompression and redirects.
     "archiver.webarchive.middleware.WarcCaptureMiddleware": 990,
     "archiver.webarchive.middleware.WarcReplayMiddleware": 995,

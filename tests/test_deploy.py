@@ -71,7 +71,7 @@ def test_politeness_defaults():
     assert s["DOWNLOAD_DELAY"] >= 1 and s["AUTOTHROTTLE_ENABLED"]
     assert s["CONCURRENT_REQUESTS_PER_DOMAIN"] <= 2
     assert {429, 500, 502, 503, 504} <= set(s["RETRY_HTTP_CODES"])
-    assert s["DOWNLOADER_MIDDLEWARES"]["archiver.downloader.middlewares.BackoffRetryMiddleware"]
+    assert s["DOWNLOADER_MIDDLEWARES"]["archiver.downloader.retry.BackoffRetryMiddleware"]
     assert s["DOWNLOADER_MIDDLEWARES"]["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
     assert not s["TELNETCONSOLE_ENABLED"]
 

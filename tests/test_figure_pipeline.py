@@ -13,7 +13,8 @@ from conftest import make_post, project_crawler
 from scrapy import Spider
 from scrapy.http import Request, Response
 
-from archiver.downloader.middlewares import FigureAllowlistMiddleware, RefusedFigure
+from archiver.downloader.allowlist import FigureAllowlistMiddleware
+from archiver.downloader.meta import RefusedFigure
 from archiver.items import StoredFigure
 from archiver.pipelines.figures import FigureFailed, FiguresPipeline
 from archiver.post.figures import figure_key

@@ -9,20 +9,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, TextResponse
 from twisted.internet import defer
 
-from archiver.downloader.middlewares import (
-    FALLBACK_ON,
-    FALLBACK_URL,
-    VIDEO_META,
-    BackoffRetryMiddleware,
-    FigureAllowlistMiddleware,
-    Refused,
-    RefusedFigure,
-    ZhihuBlockMiddleware,
-    ZhihuHosts,
-    ZhihuSessionMiddleware,
-    ZhihuSigningMiddleware,
-    backoff_delay,
-)
+from archiver.downloader.allowlist import FigureAllowlistMiddleware
+from archiver.downloader.blocks import ZhihuBlockMiddleware
+from archiver.downloader.hosts import ZhihuHosts
+from archiver.downloader.meta import FALLBACK_ON, FALLBACK_URL, VIDEO_META, Refused, RefusedFigure
+from archiver.downloader.retry import BackoffRetryMiddleware, backoff_delay
+from archiver.downloader.session import ZhihuSessionMiddleware
+from archiver.downloader.signing import ZhihuSigningMiddleware
 from archiver.utils.wire import wire_target
 from archiver.zhihu.signing import verify
 

@@ -14,7 +14,7 @@ from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from archiver import stats as keys
-from archiver.downloader.middlewares import BackoffRetryMiddleware
+from archiver.downloader.retry import BackoffRetryMiddleware
 from archiver.extensions import (
     EXIT_FAILED,
     EXIT_OK,

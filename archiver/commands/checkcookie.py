@@ -18,7 +18,7 @@ from scrapy.commands import ScrapyCommand
 from archiver import stats as keys
 from archiver.commands.crawl import refuse
 from archiver.config import setting_problems
-from archiver.downloader.middlewares import COOKIE_ENV, USER_AGENT_ENV
+from archiver.downloader.session import COOKIE_ENV, USER_AGENT_ENV
 from archiver.downloader.solver import SolverUnavailable, TokenCache, find_runtime
 from archiver.extensions import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
 from archiver.logs import quiet_scrapy

@@ -22,7 +22,7 @@ from scrapy.http.request import NO_CALLBACK
 
 from archiver import stats as keys
 from archiver.archive.index import ArchiveIndex, index_path, utc_now
-from archiver.downloader.middlewares import FALLBACK_ON, Blocked, Refused
+from archiver.downloader.meta import FALLBACK_ON, Blocked, Refused
 from archiver.downloader.tls import CertificateRefused
 from archiver.items import Comment, Post, Skip
 from archiver.webarchive.middleware import NotInArchive

@@ -23,7 +23,7 @@ from scrapy.http.request import NO_CALLBACK
 from archiver import stats as keys
 from archiver.archive.images import BadImage, Processed, parse_size, process_figure
 from archiver.archive.index import FigureFailure, utc_now
-from archiver.downloader.middlewares import FIGURE_META
+from archiver.downloader.meta import FIGURE_META
 from archiver.items import Post, StoredFigure
 from archiver.pipelines.media import IndexedMediaPipeline, MediaFailed, file_info
 from archiver.pipelines.workers import FigureWorkers

@@ -21,7 +21,7 @@ from scrapy.pipelines.media import FileException
 
 from archiver.archive.index import ArchiveIndex, FigureFailure, index_path, utc_now
 from archiver.archive.storage import UnsafePath, atomic_write, inside
-from archiver.downloader.middlewares import RefusedFigure
+from archiver.downloader.meta import RefusedFigure
 from archiver.downloader.tls import CertificateRefused
 from archiver.items import Post, StoredFigure
 from archiver.pipelines.posts import refusals, rich_options

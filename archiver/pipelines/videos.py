@@ -35,7 +35,7 @@ from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 
 from archiver import stats as keys
-from archiver.downloader.middlewares import VIDEO_META
+from archiver.downloader.meta import VIDEO_META
 from archiver.items import Post, StoredFigure
 from archiver.pipelines.media import IndexedMediaPipeline, MediaFailed, file_info
 from archiver.post.figures import is_allowed

@@ -16,15 +16,14 @@ from twisted.python.failure import Failure
 
 from archiver import stats as keys
 from archiver.config import Check, argument_problems
-from archiver.downloader.middlewares import (
+from archiver.downloader.blocks import sent_login, stop_crawl
+from archiver.downloader.meta import (
     FALLBACK_OF,
     FALLBACK_ON,
     FALLBACK_URL,
     LOGIN_REFUSALS,
     Blocked,
     Refused,
-    sent_login,
-    stop_crawl,
 )
 from archiver.downloader.tls import CertificateRefused
 from archiver.extensions import Interrupted

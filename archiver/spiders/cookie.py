@@ -8,7 +8,7 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archiver.downloader.middlewares import Blocked
+from archiver.downloader.meta import Blocked
 from archiver.downloader.tls import CertificateRefused
 from archiver.spiders.base import ArchiverSpider, body_text
 from archiver.zhihu.jsonutil import ZhihuFormatError, get_path, load_object, text_of

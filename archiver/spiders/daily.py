@@ -55,7 +55,7 @@ class DailySpider(ArchiverSpider):
     categories_setting_name = "ZHIHU_DAILY_CATEGORIES"
     warc_capture = True
     # Zhihu Daily's API wants no login and no signature: the run needs no ZHIHU_COOKIE, and
-    # news-at.zhihu.com is never sent one (archiver.downloader.middlewares.OPEN_HOSTS).
+    # news-at.zhihu.com is never sent one (archiver.downloader.hosts.OPEN_HOSTS).
     zhihu_cookies = ()
     arguments: ClassVar[dict[str, Check]] = {
         "since": past_day(TIMEZONE),

@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from archiver.downloader.middlewares import FALLBACK_ON, FALLBACK_URL, LOGIN_REFUSALS
+from archiver.downloader.meta import FALLBACK_ON, FALLBACK_URL, LOGIN_REFUSALS
 from archiver.items import HotListSnapshot, Post, Skip
 from archiver.spiders.base import ArchiverSpider, body_text, response_time
 from archiver.zhihu.hotlist import parse_hot_list

@@ -17,7 +17,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archiver import stats as keys
-from archiver.downloader.middlewares import FALLBACK_ON, Refused
+from archiver.downloader.meta import FALLBACK_ON, Refused
 from archiver.items import ItemRef, Post, Skip
 from archiver.spiders.base import ArchiverSpider, body_text, categories_setting
 from archiver.zhihu.answers import parse_answer

@@ -18,7 +18,7 @@ from archiver import stats as keys
 from archiver.archive.index import ArchiveIndex, index_path
 from archiver.archive.vanishings import CheckLog, Due
 from archiver.config import Check, whole_number
-from archiver.downloader.middlewares import Refused
+from archiver.downloader.meta import Refused
 from archiver.items import Checked
 from archiver.rerender.rebuild import categories_of
 from archiver.spiders.archive import ArchiveSpider
