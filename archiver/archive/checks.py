@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archiver.archive.index import ArchiveIndex
+from archiver.archive.layout import CHARTS, INDEXED_FOLDERS, SHIPPED_IMAGE, STATE
 from archiver.archive.storage import (
     DEFAULT_MAX_READ,
     TEMP_PREFIX,
@@ -29,15 +30,11 @@ from archiver.archive.storage import (
 from archiver.items import StoredFigure
 from archiver.webarchive.cdxj import Capture, Damaged, cdxj_path, read_cdxj, scan, warc_files
 
-# The image the project ships for posts without one: written by the pipeline, not a figure.
-SHIPPED_IMAGE = "images/default/headimg.png"
 # Made again from the index by every hot-list run (the history's charts), so known without a row.
-GENERATED = ("images/hotlist/",)
+GENERATED = (f"{CHARTS}/",)
 # Site paths a post links to: `src="/images/..."` (a video's `poster` and `src` too), and its
 # front matter's `'/images/...'`.
 _LOCAL_LINK = re.compile(r"""(?:src="|poster="|: ')(/(?:images|videos)/[^"'\s]+)""")
-# Where the archive keeps what the index knows (videos: ARCHIVE_VIDEOS = "download").
-_INDEXED_FOLDERS = ("_posts", "images", "videos")
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,7 @@ def figure_problems(
 def stray_problems(root: Path, known: set[str]) -> Iterator[Problem]:
     """Files under `_posts/`, `images/` and `videos/` the index does not know; our temporary
     files."""
-    for folder in _INDEXED_FOLDERS:
+    for folder in INDEXED_FOLDERS:
         for path in sorted((root / folder).rglob("*")):
             rel = path.relative_to(root).as_posix()
             if path.is_dir() or rel in known or rel.startswith(GENERATED):
@@ -137,7 +134,7 @@ def stray_problems(root: Path, known: set[str]) -> Iterator[Problem]:
                 yield Problem("temporary_file", rel, "left by an interrupted run")
             else:
                 yield Problem("unknown_file", rel, "not in the index")
-    for path in sorted((root / ".archiver").rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}")):
+    for path in sorted((root / STATE).rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}")):
         yield Problem("temporary_file", path.relative_to(root).as_posix(), "left by a run")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 from archiver.archive.index import ArchiveIndex
+from archiver.archive.layout import CHARTS
 from archiver.archive.storage import UnsafePath, atomic_write, inside, read_bytes
 from archiver.archive.vanishings import CheckLog, Vanishing
 from archiver.archive.writer import PostWriter
@@ -38,7 +39,7 @@ from archiver.post.render import PostOptions, shipped_default
 from archiver.post.vanished import LABELS
 
 # Charts live here in the archive, at these site paths (ARCHIVE_DIR is the site's source/).
-CHART_DIR = PurePosixPath("images/hotlist")
+CHART_DIR = CHARTS
 
 
 @dataclass(frozen=True)

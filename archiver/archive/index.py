@@ -115,11 +115,6 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def index_path(archive_dir: Path, configured: str) -> Path:
-    """ARCHIVE_INDEX, or the default place inside the archive (Hexo ignores dotfolders)."""
-    return Path(configured) if configured else archive_dir / ".archiver" / "index.sqlite3"
-
-
 @dataclass(frozen=True)
 class IndexEntry:
     key: str

@@ -5,8 +5,8 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+from archiver.archive.layout import SHIPPED_IMAGE
 from archiver.archive.storage import atomic_write, read_bytes
-from archiver.post.render import SHIPPED_IMAGE
 
 # A 640x360 PNG, committed: the same bytes on every machine and every run (never drawn at run
 # time, never random), so a post that shows it never changes because of it.
@@ -22,7 +22,7 @@ def install_shipped_image(archive_dir: Path) -> bool:
 
     Written atomically, and only when the file is missing or differs: re-runs touch nothing.
     """
-    target = archive_dir / SHIPPED_IMAGE.lstrip("/")
+    target = archive_dir / SHIPPED_IMAGE
     data = shipped_image()
     if read_bytes(target) == data:
         return False

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
 
 from archiver import stats as keys
+from archiver.archive.layout import Layout
 from archiver.commands.crawl import refuse
 from archiver.config import setting_problems
 from archiver.downloader.session import COOKIE_ENV, USER_AGENT_ENV
@@ -60,7 +60,7 @@ def solver_report(settings: BaseSettings, user_agent: str) -> list[str]:
             solver = f"unavailable: {exc}"
         else:
             solver = f"available (Node.js {runtime.node_version}, jsdom, sandboxed)"
-    cached = TokenCache(Path(settings["ARCHIVE_DIR"]) / ".archiver" / "zse_ck.json").load()
+    cached = TokenCache(Layout.of(settings).token_cache).load()
     if cached is None:
         token = "none"
     elif cached.user_agent != user_agent:

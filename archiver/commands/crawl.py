@@ -14,6 +14,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.log import configure_logging
 
+from archiver.archive.layout import Layout
 from archiver.archive.lock import ArchiveBusy, ArchiveLock
 from archiver.archive.storage import UnsafePath, sweep_temporaries
 from archiver.config import setting_problems
@@ -84,7 +85,7 @@ def run_and_report(
     name = command.settings["BOT_NAME"]
     archive_dir = Path(command.settings["ARCHIVE_DIR"])
     try:
-        with ArchiveLock(archive_dir / ".archiver" / "lock"):
+        with ArchiveLock(Layout(archive_dir).lock):
             if removed := sweep_temporaries(archive_dir):
                 logger.warning("Removed %d temporary file(s) left by an interrupted run", removed)
             crawler = command.crawler_process.create_crawler(spider)

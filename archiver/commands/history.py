@@ -18,7 +18,8 @@ from archiver.archive.history import (
     write_day,
     write_period,
 )
-from archiver.archive.index import ArchiveIndex, index_path
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.layout import Layout
 from archiver.archive.storage import atomic_write
 from archiver.archive.writer import PostWriter
 from archiver.commands.crawl import refuse
@@ -119,9 +120,8 @@ def report(archive_dir: Path, written: Written | None) -> None:
 
 def question(settings: BaseSettings, question_id: str, zone: ZoneInfo, chart: str | None) -> int:
     """Print one question's trajectory (and draw its chart); the exit status."""
-    archive_dir = Path(settings["ARCHIVE_DIR"])
     # Read only: no lock, so it answers while a crawl runs (the index is in WAL mode).
-    index = ArchiveIndex(index_path(archive_dir, settings["ARCHIVE_INDEX"]))
+    index = ArchiveIndex(Layout.of(settings).index)
     try:
         story = trajectory(index, question_id, zone)
     finally:

@@ -18,7 +18,8 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from archiver.archive.checks import Problem, problems, sha256_of
 from archiver.archive.images import BadImage, process_figure
-from archiver.archive.index import ArchiveIndex, index_path
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.layout import Layout
 from archiver.archive.lock import ArchiveBusy, ArchiveLock
 from archiver.archive.storage import UnsafePath, atomic_write, inside, read_bytes
 from archiver.archive.vanishings import CheckLog
@@ -40,9 +41,8 @@ logger = logging.getLogger(__name__)
 
 def archive_paths(settings: BaseSettings) -> tuple[Path, Path, Path]:
     """The archive root, its index file and its WARC folder, as the crawl has them."""
-    root = Path(settings["ARCHIVE_DIR"])
-    warc_dir = settings.get("WARC_DIR") or root / ".archiver" / "warc"
-    return root, index_path(root, settings["ARCHIVE_INDEX"]), Path(warc_dir)
+    layout = Layout.of(settings)
+    return layout.root, layout.index, layout.warc_dir
 
 
 def archive_problems(name: str, settings: BaseSettings) -> list[str]:
@@ -58,8 +58,8 @@ def run_locked(name: str, settings: BaseSettings, work: Callable[[], int]) -> in
     """`work` done with the archive locked for this command alone; its exit status. Else one
     line and the status a crawl would end with: 4 when another run holds the archive, 2 when
     its lock is a link or no regular file, 1 when the lock cannot be made at all."""
-    root = Path(settings["ARCHIVE_DIR"])
-    lock = ArchiveLock(root / ".archiver" / "lock")
+    layout = Layout.of(settings)
+    lock = ArchiveLock(layout.lock)
     try:
         lock.acquire()
     except ArchiveBusy as exc:
@@ -69,7 +69,7 @@ def run_locked(name: str, settings: BaseSettings, work: Callable[[], int]) -> in
         tell(name, f"error: {exc.filename} is {exc.strerror}: refusing it", settings)
         return EXIT_USAGE
     except OSError as exc:  # the folder cannot be made or the lock opened (permissions, disk)
-        tell(name, f"error: cannot use the archive {root}: {exc}", settings)
+        tell(name, f"error: cannot use the archive {layout.root}: {exc}", settings)
         return EXIT_FAILED
     try:
         return work()

@@ -7,7 +7,6 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from scrapy import Spider, signals
@@ -24,6 +23,7 @@ from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from archiver.archive.layout import Layout
 from archiver.downloader.hosts import ZhihuHosts
 from archiver.downloader.meta import (
     CHALLENGE_RETRY,
@@ -87,12 +87,11 @@ class ZhihuChallengeMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        folder = Path(settings["ARCHIVE_DIR"]) / ".archiver"
         mw = cls(
             crawler,
             settings["ZHIHU_CHALLENGE_SOLVER"],
             settings.getfloat("ZHIHU_CHALLENGE_TIMEOUT"),
-            TokenCache(folder / "zse_ck.json"),
+            TokenCache(Layout.of(settings).token_cache),
         )
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw

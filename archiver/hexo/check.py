@@ -15,7 +15,8 @@ import yaml
 from archiver.archive.storage import atomic_write
 from archiver.assets import install_shipped_image
 from archiver.hexo.site import site_timezone
-from archiver.post.render import SHIPPED_IMAGE, yaml_scalar
+from archiver.post.paths import SHIPPED_IMAGE
+from archiver.post.render import yaml_scalar
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings

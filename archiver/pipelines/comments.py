@@ -21,7 +21,8 @@ from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 
 from archiver import stats as keys
-from archiver.archive.index import ArchiveIndex, index_path, utc_now
+from archiver.archive.index import ArchiveIndex, utc_now
+from archiver.archive.layout import Layout
 from archiver.downloader.meta import FALLBACK_ON, Blocked, Refused
 from archiver.downloader.tls import CertificateRefused
 from archiver.items import Comment, Post, Skip
@@ -57,8 +58,7 @@ class CommentsPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        archive_dir = Path(settings["ARCHIVE_DIR"])
-        index_file = index_path(archive_dir, settings["ARCHIVE_INDEX"])
+        index_file = Layout.of(settings).index
         return cls(crawler, settings.getint("ZHIHU_COMMENTS"), index_file)
 
     def open_spider(self, spider: Spider | None = None) -> None:

@@ -23,6 +23,7 @@ from scrapy.http.request import NO_CALLBACK
 from archiver import stats as keys
 from archiver.archive.images import BadImage, Processed, parse_size, process_figure
 from archiver.archive.index import FigureFailure, utc_now
+from archiver.archive.layout import figure_path, thumbnail_path
 from archiver.downloader.meta import FIGURE_META
 from archiver.items import Post, StoredFigure
 from archiver.pipelines.media import IndexedMediaPipeline, MediaFailed, file_info
@@ -208,7 +209,7 @@ class FiguresPipeline(IndexedMediaPipeline):
         figure: Figure = request.meta[FIGURE]
         stem, ext = figure.key.rsplit(".", 1)
         processed: Processed | None = request.meta.get(PROCESSED)
-        return f"images/{stem}.{processed.ext if processed else ext}"
+        return figure_path(stem, processed.ext if processed else ext)
 
     async def file_downloaded(
         self,
@@ -290,7 +291,7 @@ class FiguresPipeline(IndexedMediaPipeline):
         stem = key.rsplit(".", 1)[0]
         paths: dict[str, str] = {}
         for thumb in processed.thumbnails:
-            paths[thumb.size] = f"images/thumbs/{thumb.size}/{stem}.{thumb.ext}"
+            paths[thumb.size] = thumbnail_path(thumb.size, stem, thumb.ext)
             self.store.persist_file(paths[thumb.size], BytesIO(thumb.data), info)
         return paths
 

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from scrapy.exceptions import NotConfigured
 
 from archiver.archive.history import Written, record_hot_list, write_day, write_period
-from archiver.archive.index import ArchiveIndex, index_path
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.layout import Layout
 from archiver.archive.writer import PostWriter
 from archiver.hexo.site import named_zone
 from archiver.items import HotListSnapshot
@@ -63,7 +64,7 @@ class HotListPipeline:
         archive_dir = Path(settings["ARCHIVE_DIR"])
         return cls(
             archive_dir,
-            index_path(archive_dir, settings["ARCHIVE_INDEX"]),
+            Layout.of(settings).index,
             history_zone(settings["HISTORY_TIMEZONE"]),
             categories_setting(settings["HISTORY_CATEGORIES"]),
             post_options(settings),

@@ -19,7 +19,8 @@ from scrapy.http import Request
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 from scrapy.pipelines.media import FileException
 
-from archiver.archive.index import ArchiveIndex, FigureFailure, index_path, utc_now
+from archiver.archive.index import ArchiveIndex, FigureFailure, utc_now
+from archiver.archive.layout import Layout
 from archiver.archive.storage import UnsafePath, atomic_write, inside
 from archiver.downloader.meta import RefusedFigure
 from archiver.downloader.tls import CertificateRefused
@@ -85,7 +86,7 @@ class IndexedMediaPipeline(FilesPipeline):
         self.max_size = settings.getint(self.MAX_SIZE_SETTING)
         self.rich = rich_options(settings)
         self.refused, self.refused_video = refusals(settings)
-        self.index_file = index_path(self.archive_dir, settings["ARCHIVE_INDEX"])
+        self.index_file = Layout.of(settings).index
         self.index: ArchiveIndex | None = None
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests set a fake
         # Each post's requested keys in order, by the post's id(), from get_media_requests to

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self
 from scrapy.exceptions import DropItem
 
 from archiver import stats as keys
-from archiver.archive.index import ArchiveIndex, IndexEntry, index_path
+from archiver.archive.index import ArchiveIndex, IndexEntry
+from archiver.archive.layout import Layout
 from archiver.archive.storage import UnsafePath
 from archiver.archive.vanishings import CheckLog, Vanishing, note_of
 from archiver.archive.writer import PostWriter
@@ -125,7 +126,7 @@ class PostPipeline:
         assert crawler.stats is not None
         return cls(
             archive_dir,
-            index_path(archive_dir, settings["ARCHIVE_INDEX"]),
+            Layout.of(settings).index,
             options,
             crawler.stats,
             local_thumbnail=(sizes[0] if sizes else "") if mode == "local" else None,

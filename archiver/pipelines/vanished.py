@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy.exceptions import NotConfigured
 
 from archiver import stats as keys
-from archiver.archive.index import ArchiveIndex, IndexEntry, index_path
+from archiver.archive.index import ArchiveIndex, IndexEntry
+from archiver.archive.layout import Layout
 from archiver.archive.storage import read_bytes
 from archiver.archive.vanishings import Change, CheckLog, Vanishing, note_of
 from archiver.archive.writer import PostWriter
@@ -74,7 +75,7 @@ class RecheckPipeline:
         assert crawler.stats is not None
         return cls(
             archive_dir,
-            index_path(archive_dir, settings["ARCHIVE_INDEX"]),
+            Layout.of(settings).index,
             crawler.stats,
             post_options(settings),
             categories_setting(settings["ARCHIVE_VANISHED_CATEGORIES"]),

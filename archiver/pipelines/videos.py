@@ -35,6 +35,7 @@ from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 
 from archiver import stats as keys
+from archiver.archive.layout import video_path
 from archiver.downloader.meta import VIDEO_META
 from archiver.items import Post, StoredFigure
 from archiver.pipelines.media import IndexedMediaPipeline, MediaFailed, file_info
@@ -148,7 +149,7 @@ class VideosPipeline(IndexedMediaPipeline):
         *,
         item: Any = None,
     ) -> str:
-        return f"videos/{request.meta[VIDEO_META]}.mp4"
+        return video_path(request.meta[VIDEO_META])
 
     # What the shared media flow asks of us
 

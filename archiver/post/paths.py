@@ -1,4 +1,6 @@
-"""Where a post lives inside the archive: stable per item, safe on every file system."""
+"""Where a post lives inside the archive: stable per item, safe on every file system. The site's
+names that posts themselves link to live here too (a post is pure text: archiver.archive.layout
+builds every other path inside the archive on these)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from pathlib import PurePosixPath
 _UNSAFE = re.compile(r'[<>:"/\\|?*%\x00-\x1f\x7f]')
 _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 _LEADING_HIDDEN = re.compile(r"^[._]+")
+POSTS = "_posts"
+# The image the project ships for posts without one, as posts link to it.
+SHIPPED_IMAGE = "/images/default/headimg.png"
 _RESERVED = frozenset(
     {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
 )
@@ -21,7 +26,7 @@ def post_relpath(categories: tuple[str, ...], kind: str, item_id: str) -> PurePo
     name = (
         item_id if _PLAIN_ID.fullmatch(item_id) else hashlib.sha1(item_id.encode()).hexdigest()[:16]
     )
-    return PurePosixPath("_posts", *(safe_segment(c) for c in categories), f"{kind}-{name}.md")
+    return PurePosixPath(POSTS, *(safe_segment(c) for c in categories), f"{kind}-{name}.md")
 
 
 def safe_segment(segment: str) -> str:
@@ -37,4 +42,4 @@ def safe_segment(segment: str) -> str:
 
 def post_slug(relpath: str) -> str:
     """Hexo's name of a post (`{% post_link %}`): its path under `_posts/`, without `.md`."""
-    return PurePosixPath(relpath).relative_to("_posts").with_suffix("").as_posix()
+    return PurePosixPath(relpath).relative_to(POSTS).with_suffix("").as_posix()

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from archiver.items import Post
 from archiver.post.comments import with_comments
 from archiver.post.content import Body, clean_content, feed_body
+from archiver.post.paths import SHIPPED_IMAGE
 from archiver.post.rich import RichOptions
 from archiver.post.text import body_markup, one_line, parseable
 
@@ -22,7 +23,6 @@ _PREFIX = {"answer": "的回答", "article": "的文章", "pin": "的想法"}
 _ZHIHU_HTML = frozenset({*_PREFIX, "daily"})
 # The head image of a post without one, when ARCHIVE_DEFAULT_IMAGE is empty: the image the project
 # ships (archiver/assets), written into the archive at this site path on first use.
-SHIPPED_IMAGE = "/images/default/headimg.png"
 # Plain scalars that YAML 1.1 (PyYAML) or 1.2 (js-yaml, Hexo) would read as a boolean or null,
 # in any case: `author: yes` must stay the string "yes".
 _NOT_A_STRING = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})

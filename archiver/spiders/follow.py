@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 
 from scrapy.http import Request
 
-from archiver.archive.index import ArchiveIndex, index_path
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.layout import Layout
 from archiver.config import Check, boolean, readable_toml
 from archiver.items import ItemRef, Post
 from archiver.spiders.listings import ListingSpider, Walk
@@ -50,9 +51,7 @@ class FollowSpider(ListingSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         # Read only: whether a post is archived and unchanged decides how far to page.
-        self.index = ArchiveIndex(
-            index_path(Path(self.settings["ARCHIVE_DIR"]), self.settings["ARCHIVE_INDEX"])
-        )
+        self.index = ArchiveIndex(Layout.of(self.settings).index)
         self.logger.info(
             "Following %d list(s)%s", len(self.sources), " (full walk)" if self.full else ""
         )

@@ -8,14 +8,14 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from archiver import stats as keys
-from archiver.archive.index import ArchiveIndex, index_path
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.layout import Layout
 from archiver.archive.vanishings import CheckLog, Due
 from archiver.config import Check, whole_number
 from archiver.downloader.meta import Refused
@@ -41,11 +41,10 @@ Seen = tuple[str, str, str]  # a response's time (UTC, ISO 8601), WARC file and 
 
 def due_items(settings: BaseSettings, limit: int, since_days: int | None = None) -> list[Due]:
     """The archived items a run asks about, the longest unchecked first (the index's record)."""
-    archive_dir = Path(settings["ARCHIVE_DIR"])
     since = ""
     if since_days is not None:
         since = (datetime.now(UTC) - timedelta(days=since_days)).isoformat(timespec="seconds")
-    index = ArchiveIndex(index_path(archive_dir, settings["ARCHIVE_INDEX"]))
+    index = ArchiveIndex(Layout.of(settings).index)
     try:
         return CheckLog(index).due(limit, since)
     finally:

@@ -27,6 +27,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import GzippingWrapper, WARCWriter
 
+from archiver.archive.layout import Layout
 from archiver.archive.storage import DEFAULT_MAX_READ
 from archiver.webarchive.cdxj import (
     Capture,
@@ -149,8 +150,7 @@ class WarcCaptureMiddleware:
             enabled = False
         if not enabled:
             raise NotConfigured
-        folder = settings.get("WARC_DIR") or Path(settings["ARCHIVE_DIR"]) / ".archiver" / "warc"
-        middleware = cls(Path(folder), crawler, settings.getint("WARC_MAX_SIZE"))
+        middleware = cls(Layout.of(settings).warc_dir, crawler, settings.getint("WARC_MAX_SIZE"))
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
