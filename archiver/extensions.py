@@ -10,11 +10,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http.request import NO_CALLBACK
 from twisted.python.failure import Failure
 
 from archiver import stats as keys
+from archiver.downloader.meta import Interrupted, interrupted
 from archiver.zhihu.gone import CLASSES
 
 if TYPE_CHECKING:
@@ -36,15 +36,8 @@ EXIT_UNREACHABLE = 5  # checkcookie: Zhihu could not be reached at all
 # The summary's log level: above CRITICAL, so that every LOG_LEVEL lets it through (a cron job
 # run with LOG_LEVEL=WARNING still ends with it); its record is named INFO or ERROR by outcome.
 SUMMARY_LEVEL = logging.CRITICAL + 10
-# Sent (with `signame`) when the first SIGINT or SIGTERM arrives, before Scrapy's own shutdown
-# starts: components cut short what would only delay it (a retry's backoff).
-interrupted = object()
 # The summary's reason for a run whose spider never closed: the reactor was stopped under it.
 UNFINISHED = "unfinished"
-
-
-class Interrupted(IgnoreRequest):
-    """A request the interrupted run will not send; counted once, in the summary."""
 
 
 class RunSummary:

@@ -18,8 +18,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from archiver.archive.index import IndexEntry
 from archiver.rerender.rebuild import Captured, Tally, post_pipeline
 from archiver.webarchive.cdxj import captures_of, write_cdxj
+from archiver.webarchive.members import records_in, split_record
 from archiver.webarchive.middleware import FastGzipWARCWriter
-from archiver.webarchive.records import WarcReader, records_in, split_record
+from archiver.webarchive.records import WarcReader
 
 HOT = ("社交媒体", "知乎", "知乎热榜")
 HOT_URL = "https://www.zhihu.com/api/v3/feed/topstory/hot-lists/total?limit=50"

@@ -13,9 +13,11 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.archive.index import ArchiveIndex, DamagedRow
-from archiver.webarchive.cdxj import Capture, Damaged, captures_of, read_cdxj, scan, write_cdxj
+from archiver.webarchive.cdxj import Damaged, captures_of, read_cdxj, scan, write_cdxj
+from archiver.webarchive.encoding import decoded
+from archiver.webarchive.members import DamagedRecord, RecordTooLarge
 from archiver.webarchive.middleware import FastGzipWARCWriter
-from archiver.webarchive.records import DamagedRecord, RecordTooLarge, WarcReader, decoded
+from archiver.webarchive.records import Capture, WarcReader
 
 LIMIT = 64 * 1024
 
@@ -158,7 +160,8 @@ def test_a_whole_file_is_read_whatever_the_reads_boundaries(tmp_path, monkeypatc
     packed = write_warc(tmp_path / "a.warc.gz", responses)
     plain = tmp_path / "a.warc"
     plain.write_bytes(gzip.decompress(packed.read_bytes()))
-    monkeypatch.setattr("archiver.webarchive.records._CHUNK", chunk)
+    monkeypatch.setattr("archiver.webarchive.members.CHUNK", chunk)
+    monkeypatch.setattr("archiver.webarchive.records.CHUNK", chunk)
     for warc in (packed, plain):
         found: list[Capture] = []
         scan(warc, found)

@@ -28,7 +28,8 @@ from archiver.archive.storage import (
     open_regular,
 )
 from archiver.items import StoredFigure
-from archiver.webarchive.cdxj import Capture, Damaged, cdxj_path, read_cdxj, scan, warc_files
+from archiver.webarchive.cdxj import Damaged, cdxj_path, read_cdxj, scan, warc_files
+from archiver.webarchive.records import Capture
 
 # Made again from the index by every hot-list run (the history's charts), so known without a row.
 GENERATED = (f"{CHARTS}/",)

@@ -29,7 +29,7 @@ from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
 from archiver.rerender.rebuild import Captured, Tally, post_pipeline
 from archiver.spiders.base import categories_setting
 from archiver.webarchive.cdxj import Damaged, scan, write_cdxj
-from archiver.webarchive.records import DamagedRecord
+from archiver.webarchive.members import DamagedRecord
 
 if TYPE_CHECKING:
     import argparse

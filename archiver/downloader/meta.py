@@ -37,5 +37,14 @@ FIGURE_META = "archiver_figure"  # request meta of every figure download (Figure
 VIDEO_META = "archiver_video"  # request meta of every video download (VideosPipeline): lens id
 
 
+# Sent (with `signame`) when the first SIGINT or SIGTERM arrives, before Scrapy's own shutdown
+# starts: components cut short what would only delay it (a retry's backoff).
+interrupted = object()
+
+
+class Interrupted(IgnoreRequest):
+    """A request the interrupted run will not send; counted once, in the summary."""
+
+
 class RefusedFigure(IgnoreRequest):
     """A figure request, or a redirect of one, to a URL off FIGURES_ALLOWED_HOSTS."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Self
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Request, Response
 
-from archiver.extensions import interrupted
+from archiver.downloader.meta import interrupted
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -25,11 +25,10 @@ from archiver.hexo.site import named_zone
 from archiver.items import Checked, Post
 from archiver.pipelines.posts import post_options
 from archiver.post.daily import page_text
-from archiver.post.paths import post_slug
+from archiver.post.paths import categories_of, post_slug
 from archiver.post.periods import month_of, period_bounds
 from archiver.post.render import PostOptions, shipped_default
 from archiver.post.vanished import Gone, kept_author, month_page, with_note
-from archiver.rerender.rebuild import categories_of
 from archiver.spiders.base import categories_setting
 from archiver.zhihu.gone import VANISHED
 

@@ -40,6 +40,11 @@ def safe_segment(segment: str) -> str:
     return cleaned
 
 
+def categories_of(relpath: str) -> tuple[str, ...]:
+    """`_posts/社交媒体/知乎/知乎热榜/answer-1.md` -> its category path (the folders)."""
+    return PurePosixPath(relpath).parts[1:-1]
+
+
 def post_slug(relpath: str) -> str:
     """Hexo's name of a post (`{% post_link %}`): its path under `_posts/`, without `.md`."""
     return PurePosixPath(relpath).relative_to(POSTS).with_suffix("").as_posix()

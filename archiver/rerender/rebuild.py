@@ -24,10 +24,12 @@ from archiver.archive.storage import DEFAULT_MAX_READ
 from archiver.items import Post, Skip
 from archiver.pipelines.comments import stored_comments
 from archiver.pipelines.posts import PostPipeline
+from archiver.post.paths import categories_of
 from archiver.post.render import default_image, head_image
 from archiver.post.rich import video_key
-from archiver.webarchive.cdxj import Capture, Lookup, captures_of, run_name
-from archiver.webarchive.records import DamagedRecord, Fields, Record, WarcReader
+from archiver.webarchive.cdxj import Lookup, captures_of, run_name
+from archiver.webarchive.members import DamagedRecord, Fields, Record
+from archiver.webarchive.records import Capture, WarcReader
 from archiver.zhihu.answers import parse_answer, parse_answers_page
 from archiver.zhihu.articles import parse_article
 from archiver.zhihu.comments import RESOURCES
@@ -397,11 +399,6 @@ class Reading(WarcReader):
 
 # What the crawl could not read either (DamagedRecord, a ValueError, is caught before).
 _UNREADABLE = (ZhihuFormatError, OSError, ValueError, EOFError)
-
-
-def categories_of(path: str) -> tuple[str, ...]:
-    """`_posts/社交媒体/知乎/知乎热榜/answer-1.md` -> its category path (the folders)."""
-    return tuple(Path(path).parts[1:-1])
 
 
 class Tally:

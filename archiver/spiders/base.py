@@ -23,10 +23,10 @@ from archiver.downloader.meta import (
     FALLBACK_URL,
     LOGIN_REFUSALS,
     Blocked,
+    Interrupted,
     Refused,
 )
 from archiver.downloader.tls import CertificateRefused
-from archiver.extensions import Interrupted
 from archiver.items import Post, Skip
 from archiver.webarchive.middleware import CAPTURED_AT, NotInArchive
 from archiver.zhihu.answers import parse_answers_page

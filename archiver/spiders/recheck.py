@@ -20,7 +20,7 @@ from archiver.archive.vanishings import CheckLog, Due
 from archiver.config import Check, whole_number
 from archiver.downloader.meta import Refused
 from archiver.items import Checked
-from archiver.rerender.rebuild import categories_of
+from archiver.post.paths import categories_of
 from archiver.spiders.archive import ArchiveSpider
 from archiver.spiders.base import response_time
 from archiver.webarchive.middleware import WARC_RECORD

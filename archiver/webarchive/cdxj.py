@@ -20,13 +20,8 @@ from pathlib import Path
 from warcio.recordloader import ArcWarcRecord
 
 from archiver.archive.storage import DEFAULT_MAX_READ, atomic_write
-from archiver.webarchive.records import (
-    DamagedRecord,
-    Record,
-    RecordTooLarge,
-    WarcReader,
-    records_in,
-)
+from archiver.webarchive.members import DamagedRecord, Record, RecordTooLarge, records_in
+from archiver.webarchive.records import Capture, WarcReader
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +29,6 @@ logger = logging.getLogger(__name__)
 _MIME_END = re.compile(r"[;\s]")
 # `<spider>-<UTC time>-<pid>[-<part>].warc.gz`: the name the capture gives each file.
 _NAME = re.compile(r"^(?P<run>.+-(?P<stamp>\d{8}T\d{6}Z)-\d+)(?:-(?P<part>\d+))?\.warc(?:\.gz)?$")
-
-
-@dataclass(frozen=True)
-class Capture:
-    """One response record: the WARC file, where its record starts, what it answered."""
-
-    path: Path
-    offset: int
-    url: str
-    status: int = 0
-    mime: str = ""
-    length: int = 0
-    digest: str = ""
 
 
 def warc_files(path: Path) -> list[Path]:

@@ -30,14 +30,14 @@ from warcio.warcwriter import GzippingWrapper, WARCWriter
 from archiver.archive.layout import Layout
 from archiver.archive.storage import DEFAULT_MAX_READ
 from archiver.webarchive.cdxj import (
-    Capture,
     Lookup,
     cdxj_line,
     latest_captures,
     write_cdxj,
     write_cdxj_lines,
 )
-from archiver.webarchive.records import DamagedRecord, Record, WarcReader, warc_time
+from archiver.webarchive.members import DamagedRecord, Record, warc_time
+from archiver.webarchive.records import Capture, WarcReader
 
 if TYPE_CHECKING:
     from scrapy import Spider
