@@ -12,7 +12,8 @@ import frontmatter
 import pytest
 from conftest import make_post
 
-from archiver.archive.index import SCHEMA_VERSION, ArchiveIndex, IndexEntry
+from archiver.archive.index import ArchiveIndex, IndexEntry
+from archiver.archive.schema import SCHEMA_VERSION
 from archiver.archive.vanishings import CheckLog
 from archiver.items import Checked
 from archiver.post.daily import page_text

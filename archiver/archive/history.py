@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
-from archiver.archive.index import ArchiveIndex
+from archiver.archive.index import ArchiveIndex, HotListRow
 from archiver.archive.layout import CHARTS
 from archiver.archive.storage import UnsafePath, atomic_write, inside, read_bytes
 from archiver.archive.vanishings import CheckLog, Vanishing
@@ -198,9 +198,10 @@ def trajectory_chart(story: Trajectory, zone: ZoneInfo) -> RankChart:
     return RankChart(f"知乎热榜排名：{short_title(story.stats.title)}", zone.key, times, (line,))
 
 
-def _sighting(row: tuple[str, int, str, str, str]) -> Sighting:
-    at, rank, qid, title, heat = row
-    return Sighting(datetime.fromisoformat(at), rank, qid, title, heat)
+def _sighting(row: HotListRow) -> Sighting:
+    return Sighting(
+        datetime.fromisoformat(row.fetched_at), row.rank, row.question_id, row.title, row.heat
+    )
 
 
 def _write_page(

@@ -8,98 +8,11 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from archiver.archive.schema import migrate
 from archiver.archive.storage import DEFAULT_MAX_READ
 from archiver.items import StoredFigure
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS posts (
-    key           TEXT PRIMARY KEY,      -- "<kind>:<id>", e.g. "answer:1936787046304842491"
-    kind          TEXT NOT NULL,
-    item_id       TEXT NOT NULL,
-    url           TEXT NOT NULL,
-    question_id   TEXT NOT NULL DEFAULT '',
-    title         TEXT NOT NULL,
-    path          TEXT NOT NULL UNIQUE,  -- relative to the archive; one file per item, ever
-    updated_time  INTEGER NOT NULL,
-    content_hash  TEXT NOT NULL,         -- sha256 of the post file's bytes
-    first_seen    TEXT NOT NULL,
-    last_seen     TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS versions (    -- what an edit replaced, oldest first
-    key           TEXT NOT NULL,
-    path          TEXT NOT NULL,
-    updated_time  INTEGER NOT NULL,
-    content_hash  TEXT NOT NULL,
-    text          BLOB NOT NULL,         -- the replaced post file, byte for byte
-    replaced_at   TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS versions_key ON versions (key);
-CREATE TABLE IF NOT EXISTS hotlist (      -- every hot list seen, entry by entry
-    fetched_at    TEXT NOT NULL,         -- UTC, ISO 8601
-    rank          INTEGER NOT NULL,
-    question_id   TEXT NOT NULL,
-    title         TEXT NOT NULL,
-    heat          TEXT NOT NULL,         -- as shown, e.g. "1233 万热度"
-    PRIMARY KEY (fetched_at, rank)
-);
-CREATE INDEX IF NOT EXISTS hotlist_question ON hotlist (question_id);
-CREATE TABLE IF NOT EXISTS figures (
-    key           TEXT PRIMARY KEY,      -- e.g. "zhimg/v2-<hash>.jpg": one file per figure;
-                                         -- "video/<lens id>.mp4": a video file (no thumbnails)
-    url           TEXT NOT NULL,         -- where it was downloaded from
-    path          TEXT NOT NULL,         -- the original bytes, relative to the archive
-    sha256        TEXT NOT NULL,
-    width         INTEGER NOT NULL,
-    height        INTEGER NOT NULL,
-    thumbnails    TEXT NOT NULL,         -- JSON: {"400x300": "images/thumbs/400x300/..."}
-    first_seen    TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS comments (   -- an answer's root comments (ZHIHU_COMMENTS), as captured
-    key           TEXT PRIMARY KEY,      -- the post's key, as in posts
-    updated_time  INTEGER NOT NULL,      -- the version of the answer they were captured with
-    comments      TEXT NOT NULL,         -- JSON: [{"id", "author", "url_token", "created", ...}]
-    captured_at   TEXT NOT NULL          -- UTC, ISO 8601
-);
-CREATE TABLE IF NOT EXISTS figure_failures (  -- figures that failed, retried with backoff
-    key           TEXT PRIMARY KEY,      -- the figure key, as in figures
-    url           TEXT NOT NULL,         -- the URL that failed
-    reason        TEXT NOT NULL,         -- the last failure's reason, e.g. "truncated"
-    failures      INTEGER NOT NULL,      -- how many runs it failed in a row
-    last_failed   TEXT NOT NULL          -- UTC, ISO 8601
-);
-CREATE TABLE IF NOT EXISTS checks (      -- `recheck`: the last time each item was asked again
-    key           TEXT PRIMARY KEY,      -- the post's key, as in posts
-    checked_at    TEXT NOT NULL,         -- when Zhihu answered, UTC, ISO 8601
-    state         TEXT NOT NULL,         -- archiver.zhihu.gone.CLASSES: unchanged, gone, ...
-    status        INTEGER NOT NULL,      -- the evidence: HTTP status,
-    code          TEXT NOT NULL,         -- Zhihu's error code or the deciding field,
-    message       TEXT NOT NULL          -- and what Zhihu said
-);
-CREATE TABLE IF NOT EXISTS vanished (    -- items gone from Zhihu after they were archived
-    key           TEXT NOT NULL,         -- the post's key, as in posts (one row per going)
-    state         TEXT NOT NULL,         -- gone | hidden | question_gone | author_gone
-    noticed_at    TEXT NOT NULL,         -- first noticed so, UTC, ISO 8601
-    status        INTEGER NOT NULL,      -- the evidence, as in checks,
-    code          TEXT NOT NULL,
-    message       TEXT NOT NULL,
-    warc_file     TEXT NOT NULL,         -- and the response in the WARC files
-    warc_record   TEXT NOT NULL,         -- its WARC-Record-ID
-    author        TEXT NOT NULL,         -- as the kept post names it
-    ended_at      TEXT NOT NULL DEFAULT '',  -- '' while it lasts; when it ended,
-    ended_as      TEXT NOT NULL DEFAULT ''   -- and how: "back", or the state that followed
-);
-CREATE INDEX IF NOT EXISTS vanished_key ON vanished (key);
-CREATE TABLE IF NOT EXISTS check_sources (  -- items `recheck` archived again (edited)
-    key           TEXT PRIMARY KEY,      -- the post's key, as in posts
-    warc_file     TEXT NOT NULL          -- the WARC file of the response it archived
-);
-"""
-# The schema's version (PRAGMA user_version). Every table is made if missing when an index is
-# opened, so an archive made by an older version gains the new ones; 0: made before versions.
-SCHEMA_VERSION = 1
-
 
 # Keys asked about in one query: well below SQLite's limit of variables in a statement.
 _KEYS_AT_ONCE = 500
@@ -131,6 +44,31 @@ class IndexEntry:
 
 
 @dataclass(frozen=True)
+class HotListRow:
+    """One entry of a recorded hot list."""
+
+    fetched_at: str  # UTC, ISO 8601: when the list was fetched
+    rank: int
+    question_id: str
+    title: str
+    heat: str  # as shown, e.g. "1233 万热度"
+
+
+class KeptVersion(NamedTuple):
+    """What an edit replaced: the post file as it was, and the item's updated_time then."""
+
+    updated_time: int
+    text: bytes
+
+
+class KeptComments(NamedTuple):
+    """An item's root comments as captured, and the item's updated_time they go with."""
+
+    updated_time: int
+    json: str
+
+
+@dataclass(frozen=True)
 class FigureFailure:
     key: str
     url: str
@@ -157,10 +95,7 @@ class ArchiveIndex:
         self.db = sqlite3.connect(path)
         # WAL: a reader (or a killed writer) never sees a half-applied transaction.
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(_SCHEMA)
-        if self.db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self.db.commit()
+        migrate(self.db)
 
     def sync_at_checkpoints(self) -> None:
         """Commit without waiting for the disk each time (for a command writing thousands of
@@ -240,14 +175,15 @@ class ArchiveIndex:
                 ),
             )
 
-    def versions(self, key: str) -> list[tuple[int, bytes]]:
+    def versions(self, key: str) -> list[KeptVersion]:
         """(updated_time, post bytes) of the versions an item's edits replaced, oldest first;
         one larger than the read limit is left out (it is no post this tool wrote)."""
-        return self.db.execute(
+        rows = self.db.execute(
             "SELECT updated_time, text FROM versions WHERE key = ?"
             " AND length(text) <= ? ORDER BY rowid",  # bytes, known without reading them
             (key, self.max_read),
         ).fetchall()
+        return [KeptVersion(*row) for row in rows]
 
     def record_hot_list(self, fetched_at: str, entries: list[tuple[int, str, str, str]]) -> None:
         """One hot list: (rank, question id, title, heat) for each entry."""
@@ -258,21 +194,23 @@ class ArchiveIndex:
                 [(fetched_at, *entry) for entry in entries],
             )
 
-    def hot_list_between(self, start: str, end: str) -> list[tuple[str, int, str, str, str]]:
-        """Entries fetched in [start, end): (fetched_at, rank, question id, title, heat)."""
-        return self.db.execute(
+    def hot_list_between(self, start: str, end: str) -> list[HotListRow]:
+        """Entries fetched in [start, end), by time and rank."""
+        rows = self.db.execute(
             "SELECT fetched_at, rank, question_id, title, heat FROM hotlist"
             " WHERE fetched_at >= ? AND fetched_at < ? ORDER BY fetched_at, rank",
             (start, end),
         ).fetchall()
+        return [HotListRow(*row) for row in rows]
 
-    def hot_list_of_question(self, question_id: str) -> list[tuple[str, int, str, str, str]]:
-        """Every entry of one question, oldest first, as hot_list_between gives them."""
-        return self.db.execute(
+    def hot_list_of_question(self, question_id: str) -> list[HotListRow]:
+        """Every entry of one question, oldest first."""
+        rows = self.db.execute(
             "SELECT fetched_at, rank, question_id, title, heat FROM hotlist"
             " WHERE question_id = ? ORDER BY fetched_at, rank",
             (question_id,),
         ).fetchall()
+        return [HotListRow(*row) for row in rows]
 
     def hot_list_times_between(self, start: str, end: str) -> list[str]:
         """When hot lists were recorded in [start, end), oldest first."""
@@ -372,9 +310,9 @@ class ArchiveIndex:
         """Whether any item's comments are kept (most archives keep none: ZHIHU_COMMENTS)."""
         return self.db.execute("SELECT 1 FROM comments LIMIT 1").fetchone() is not None
 
-    def comments(self, key: str) -> tuple[int, str] | None:
-        """(the answer's updated_time they were captured with, their JSON), or None;
-        DamagedRow for a row larger than the read limit."""
+    def comments(self, key: str) -> KeptComments | None:
+        """The item's comments as captured, or None; DamagedRow for a row larger than the read
+        limit."""
         row = self.db.execute(
             "SELECT updated_time, CASE WHEN length(CAST(comments AS BLOB)) <= ? THEN comments END"
             " FROM comments WHERE key = ?",
@@ -384,7 +322,7 @@ class ArchiveIndex:
             return None
         if row[1] is None:
             raise DamagedRow(f"the comments of {key} hold more than {self.max_read} bytes")
-        return row[0], row[1]
+        return KeptComments(*row)
 
     def record_comments(self, key: str, updated_time: int, comments: str, now: str) -> None:
         """The comments captured with this version of an item, replacing the ones before."""

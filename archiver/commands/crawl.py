@@ -16,6 +16,7 @@ from scrapy.utils.log import configure_logging
 
 from archiver.archive.layout import Layout
 from archiver.archive.lock import ArchiveBusy, ArchiveLock
+from archiver.archive.schema import too_new
 from archiver.archive.storage import UnsafePath, sweep_temporaries
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, UNFINISHED, RunSummary
@@ -60,6 +61,8 @@ def refuse(name: str, problems: list[str], settings: BaseSettings | None = None)
 def usage_problems(settings: BaseSettings, spider: str, spider_args: dict[str, Any]) -> list[str]:
     """What is wrong with the command line, before anything runs: settings, spider, arguments."""
     problems = setting_problems(settings)
+    if newer := too_new(Layout.of(settings).index):
+        problems.append(newer)
     loader = get_spider_loader(settings)
     if spider not in loader.list():
         known = ", ".join(sorted(loader.list()))

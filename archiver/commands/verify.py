@@ -21,6 +21,7 @@ from archiver.archive.images import BadImage, process_figure
 from archiver.archive.index import ArchiveIndex
 from archiver.archive.layout import Layout
 from archiver.archive.lock import ArchiveBusy, ArchiveLock
+from archiver.archive.schema import too_new
 from archiver.archive.storage import UnsafePath, atomic_write, inside, read_bytes
 from archiver.archive.vanishings import CheckLog
 from archiver.commands.crawl import refuse, tell
@@ -51,6 +52,8 @@ def archive_problems(name: str, settings: BaseSettings) -> list[str]:
     root, index, _ = archive_paths(settings)
     if not index.is_file():
         found.append(f"{root} is not an archive (no {index})")
+    elif newer := too_new(index):
+        found.append(newer)
     return found
 
 
@@ -144,9 +147,9 @@ class Repairer:
     def _post(self, problem: Problem, path: Path) -> str:
         entry = self.index.get(problem.key)
         assert entry is not None
-        for _, text in reversed(self.index.versions(entry.key)):
-            if hashlib.sha256(text).hexdigest() == entry.content_hash:
-                atomic_write(path, text)
+        for version in reversed(self.index.versions(entry.key)):
+            if hashlib.sha256(version.text).hexdigest() == entry.content_hash:
+                atomic_write(path, version.text)
                 return "restored from the index's versions"
         stats = Tally()
         pipeline = post_pipeline(self.settings, stats)

@@ -145,4 +145,4 @@ class CommentsPipeline:
 def stored_comments(index: ArchiveIndex, key: str) -> tuple[Comment, ...]:
     """The comments the index keeps for an item (none when none were captured)."""
     stored = index.comments(key)
-    return comments_from_json(stored[1]) if stored else ()
+    return comments_from_json(stored.json) if stored else ()
