@@ -45,6 +45,10 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.downloader.session.ZhihuSessionMiddleware": 710,
     # After every middleware that may change a URL or the cookies: it signs what is sent.
     "archiver.downloader.signing.ZhihuSigningMiddleware": 720,
+    # A download over its size limit is one typed error (TooLarge), as transferred or inflated.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "archiver.downloader.limits.DecompressionLimitMiddleware": 590,
+    "archiver.downloader.limits.SizeLimitMiddleware": 980,
     # Before RedirectMiddleware (600) in the response path, to see sign-in redirects themselves.
     "archiver.downloader.blocks.ZhihuBlockMiddleware": 650,
     # Sees a challenge before the block middleware does, and answers it when it can.

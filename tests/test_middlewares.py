@@ -336,3 +336,35 @@ def test_video_requests_go_to_the_video_hosts_only(url):
         "https://www.zhihu.com/api/v4/video/play_info?r=1",  # the web player's, that path only
     ):
         assert middleware.process_request(Request(allowed, meta={VIDEO_META: "1"})) is None
+
+
+def test_a_download_over_its_size_limit_is_one_typed_error():
+    """Cancelled by the download handler for its size, or inflating past it: TooLarge, whose
+    type is what spiders and pipelines count as too_large (no message is read there)."""
+    import gzip
+
+    import pytest
+    from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+    from scrapy.http import Request, Response
+    from scrapy.utils.test import get_crawler
+
+    from archiver.downloader.limits import (
+        DecompressionLimitMiddleware,
+        SizeLimitMiddleware,
+        TooLarge,
+    )
+
+    request = Request("https://pic1.zhimg.com/v2-a.jpg", meta={"download_maxsize": 1000})
+    cancelled = DownloadCancelledError(
+        f"Received 2048 bytes which is larger than download max size (1000) in request {request}."
+    )
+    with pytest.raises(TooLarge):
+        SizeLimitMiddleware().process_exception(request, cancelled)
+    assert SizeLimitMiddleware().process_exception(request, DownloadCancelledError("x")) is None
+    bomb = Response(
+        request.url, body=gzip.compress(b"0" * 10_000), headers={"Content-Encoding": "gzip"}
+    )
+    middleware = DecompressionLimitMiddleware.from_crawler(get_crawler())
+    with pytest.raises(TooLarge) as caught:
+        middleware.process_response(request, bomb)
+    assert isinstance(caught.value, IgnoreRequest)  # dropped, never retried

@@ -22,6 +22,7 @@ from scrapy.pipelines.media import FileException
 from archiver.archive.index import ArchiveIndex, FigureFailure, utc_now
 from archiver.archive.layout import Layout
 from archiver.archive.storage import UnsafePath, atomic_write, inside
+from archiver.downloader.limits import TooLarge
 from archiver.downloader.meta import RefusedFigure
 from archiver.downloader.tls import CertificateRefused
 from archiver.items import Post, StoredFigure
@@ -223,9 +224,8 @@ def failure_reason(failure: Failure) -> str:
         return "not_in_warc"
     if failure.check(CertificateRefused):
         return "tls"
+    if failure.check(TooLarge):
+        return "too_large"
     if failure.check(IgnoreRequest):
         return "filtered"
-    # Scrapy cancels a download that announces or reaches more than download_maxsize bytes.
-    if "max size" in failure.getErrorMessage():
-        return "too_large"
     return failure.type.__name__ if failure.type else "error"

@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from archiver import stats as keys
 from archiver.config import Check, argument_problems
 from archiver.downloader.blocks import sent_login, stop_crawl
+from archiver.downloader.limits import TooLarge
 from archiver.downloader.meta import (
     FALLBACK_OF,
     FALLBACK_ON,
@@ -225,10 +226,10 @@ class ArchiverSpider(scrapy.Spider):
             reason, message = "tls", failure.getErrorMessage()  # names the host and why
         elif failure.check(Interrupted):
             return "interrupted"  # not sent: the run was interrupted (counted in the summary)
+        elif failure.check(TooLarge):
+            reason, message = "too_large", failure.getErrorMessage()
         elif failure.check(IgnoreRequest):
-            # Dropped on the way (a body over its size limit, once decompressed): said here.
-            message = failure.getErrorMessage()
-            reason = "too_large" if "MAXSIZE" in message.upper() else "ignored"
+            reason, message = "ignored", failure.getErrorMessage()  # dropped on the way
         else:
             reason = failure.type.__name__ if failure.type else "error"
             message = failure.getErrorMessage()
