@@ -8,6 +8,7 @@ and how a download is checked and stored.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from io import BytesIO
@@ -37,16 +38,20 @@ if TYPE_CHECKING:
     from scrapy.spiders import Spider
     from twisted.python.failure import Failure
 
-try:
-    # MediaPipeline logs every failed download with a traceback at ERROR, except the "filtered"
-    # ones. Ours have been logged in one line and counted already: mark them as such.
-    from scrapy.pipelines.media import _MediaRequestFiltered as _Reported
-except ImportError:  # pragma: no cover (older Scrapy: tracebacks, but the same results)
-    _Reported = FileException
 
-
-class MediaFailed(_Reported):
+class MediaFailed(FileException):
     """A file that could not be archived; its message is the reason (a stats key)."""
+
+
+class _SaidAlready(logging.Filter):
+    """MediaPipeline logs a failed download with its traceback at ERROR (all but the requests
+    Scrapy itself filtered out); ours were said in one line and counted when they happened."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], MediaFailed))
+
+
+_SAID_ALREADY = _SaidAlready()
 
 
 class AtomicFSFilesStore(FSFilesStore):
@@ -81,6 +86,9 @@ class IndexedMediaPipeline(FilesPipeline):
 
     def __init__(self, store_uri: str, *, crawler: Crawler) -> None:
         super().__init__(store_uri, crawler=crawler)
+        media_log = logging.getLogger("scrapy.pipelines.media")  # where MediaPipeline logs
+        if _SAID_ALREADY not in media_log.filters:
+            media_log.addFilter(_SAID_ALREADY)
         settings = crawler.settings
         self.archive_dir = Path(store_uri)
         self.allowlist: list[str] = settings.getlist(self.ALLOWLIST_SETTING)
