@@ -67,7 +67,10 @@ class Comment:
 
 @dataclass(frozen=True)
 class StoredFigure:
-    """A figure kept in the archive: paths are relative to the archive root."""
+    """A file kept in the archive for its posts, paths relative to the archive root: a figure,
+    or a video file (ARCHIVE_VIDEOS = "download": key `video/<lens id>.mp4`, no size, no
+    thumbnails). Videos are kept as figures on purpose: one table (`figures`), one row reader,
+    one retry policy, and verify and repair check and restore both alike."""
 
     key: str
     url: str
