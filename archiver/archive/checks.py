@@ -64,18 +64,28 @@ def sha256_of(path: Path) -> str | None:
 def post_problems(root: Path, index: ArchiveIndex, folders: set[str]) -> Iterator[Problem]:
     """`folders`: those found no link already (see `storage.inside`)."""
     for entry in index.entries():
-        try:
-            digest = sha256_of(inside(root, entry.path, folders))
-        except UnsafePath as exc:
-            yield unsafe(exc, entry.key)
-            continue
-        if digest is None:
-            yield Problem("missing_post", entry.path, key=entry.key)
-        elif digest != entry.content_hash:
-            detail = f"sha256 {digest[:12]}…, the index has {entry.content_hash[:12]}…"
-            yield Problem("altered_post", entry.path, detail, entry.key)
-        else:
+        checked = recorded_file(root, entry.path, entry.content_hash, "post", entry.key, folders)
+        if checked is None:
             yield from link_problems(root, entry.path, folders)
+        else:
+            yield checked
+
+
+def recorded_file(
+    root: Path, relpath: str, sha256: str, what: str, key: str, folders: set[str]
+) -> Problem | None:
+    """What is wrong with a file the index records (`unsafe_path`, `missing_<what>`,
+    `altered_<what>`); None when it holds the recorded bytes."""
+    try:
+        digest = sha256_of(inside(root, relpath, folders))
+    except UnsafePath as exc:
+        return unsafe(exc, key)
+    if digest is None:
+        return Problem(f"missing_{what}", relpath, key=key)
+    if digest != sha256:
+        detail = f"sha256 {digest[:12]}…, the index has {sha256[:12]}…"
+        return Problem(f"altered_{what}", relpath, detail, key)
+    return None
 
 
 def unsafe(exc: UnsafePath, key: str) -> Problem:
@@ -103,16 +113,11 @@ def figure_problems(
     root: Path, figures: list[StoredFigure], folders: set[str]
 ) -> Iterator[Problem]:
     for figure in figures:
-        try:
-            digest = sha256_of(inside(root, figure.path, folders))
-        except UnsafePath as exc:
-            yield unsafe(exc, figure.key)
-            continue
-        if digest is None:
-            yield Problem("missing_figure", figure.path, key=figure.key)
-        elif digest != figure.sha256:
-            detail = f"sha256 {digest[:12]}…, the index has {figure.sha256[:12]}…"
-            yield Problem("altered_figure", figure.path, detail, figure.key)
+        checked = recorded_file(root, figure.path, figure.sha256, "figure", figure.key, folders)
+        if checked is not None:
+            yield checked
+            if checked.kind == "unsafe_path":
+                continue  # nothing of it is looked at further
         for size, thumb in sorted(figure.thumbnails.items()):
             try:
                 present = inside(root, thumb, folders).is_file()
