@@ -49,11 +49,12 @@ from pathlib import Path
 
 import scrapy
 from bench_thumbnails import photo
-from bench_warc import CRAWL_SETTINGS, PROJECT, Fixtures, write_fixtures  # tests/ on sys.path
-from crawling import scrapy_argv, scrapy_env
-from fixture_server import FixtureServer
+from bench_warc import CRAWL_SETTINGS, PROJECT, Fixtures, write_fixtures  # the project on sys.path
 from PIL import Image
-from tls import ca_file
+
+from tests.support.crawling import scrapy_argv, scrapy_env
+from tests.support.fixture_server import FixtureServer
+from tests.support.tls import ca_file
 
 GOAL_RATIO = 1.5
 GOAL_RSS_MB = 300

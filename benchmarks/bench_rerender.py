@@ -58,7 +58,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT / "tests"))  # crawling, fixture_server: as bench_warc.py has it
+sys.path.insert(0, str(PROJECT))  # tests.support: as bench_warc.py has it
 
 import bench_warc  # noqa: E402
 from bench_convert import bare, convert, time_pass  # noqa: E402
@@ -70,14 +70,14 @@ from bench_warc import (  # noqa: E402
     check_run,
     fixture_path,
 )
-from crawling import SECRET, scrapy_argv, scrapy_env  # noqa: E402
-from fixture_server import FixtureServer  # noqa: E402
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 from warcio.statusandheaders import StatusAndHeaders  # noqa: E402
 
 from archiver.webarchive.cdxj import cdxj_path, read_cdxj, write_cdxj  # noqa: E402
 from archiver.webarchive.middleware import FastGzipWARCWriter, load_response  # noqa: E402
 from archiver.zhihu.urls import hot_list_url  # noqa: E402
+from tests.support.crawling import SECRET, scrapy_argv, scrapy_env  # noqa: E402
+from tests.support.fixture_server import FixtureServer  # noqa: E402
 
 GOAL_RATIO = 3.0
 GOAL_RSS_MB = 300

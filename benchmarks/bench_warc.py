@@ -45,19 +45,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PROJECT = Path(__file__).resolve().parent.parent
-# The fixture server, its URL-to-file naming and the image factories live with the tests, which
-# import each other as top-level modules (as tests/conftest.py arranges).
-sys.path.insert(0, str(PROJECT / "tests"))
+# The fixture server, its URL-to-file naming and the image factories live with the tests
+# (tests/support/), imported as the package `tests` from the project's folder.
+sys.path.insert(0, str(PROJECT))
 
-import images  # noqa: E402
 import scrapy  # noqa: E402
 import warcio  # noqa: E402
 from bench_convert import PID_CHARS, ZH_WORDS  # noqa: E402
-from crawling import scrapy_argv, scrapy_env  # noqa: E402
-from fixture_server import FixtureServer, fixture_name  # noqa: E402
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 
 from archiver.zhihu.urls import hot_list_url  # noqa: E402
+from tests.support import images  # noqa: E402
+from tests.support.crawling import scrapy_argv, scrapy_env  # noqa: E402
+from tests.support.fixture_server import FixtureServer, fixture_name  # noqa: E402
 
 GOAL = 1.10
 MIN_HTML_BYTES = 10_000

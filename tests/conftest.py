@@ -9,12 +9,12 @@ import pytest
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))
 
-from fixture_server import FIXTURES  # noqa: E402
 from scrapy.crawler import Crawler  # noqa: E402
 from scrapy.utils.test import get_crawler  # noqa: E402
 
 from archiver import settings as project_settings  # noqa: E402
 from archiver.items import Post  # noqa: E402
+from tests.support.fixture_server import FIXTURES  # noqa: E402
 
 PROJECT_SETTINGS = {k: v for k, v in vars(project_settings).items() if k.isupper()}
 

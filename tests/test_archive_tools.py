@@ -16,14 +16,14 @@ import zlib
 from pathlib import Path
 
 import pytest
-from crawling import PROJECT, crawl, mtimes, posts, roots
-from fixture_server import FixtureServer
 from test_e2e_cron import slow_crawl, wait_for
 from test_webarchive import files, replay
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.archive.lock import ArchiveLock
 from archiver.webarchive.cdxj import cdxj_path, read_cdxj
+from tests.support.crawling import PROJECT, crawl, mtimes, posts, roots
+from tests.support.fixture_server import FixtureServer
 
 LOCAL = ("ARCHIVE_IMAGES=local",)
 POSTS = "_posts/社交媒体/知乎/知乎热榜"

@@ -22,17 +22,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from crawling import PROJECT, SECRET, assert_no_secret, crawl, posts
-from fixture_server import (
-    CHALLENGE_META,
-    CHALLENGE_PAGE,
-    FIXTURES,
-    ZHIHU_TOKEN,
-    ZSE_CK,
-    ChallengeScript,
-    ZhihuGate,
-    solved_token,
-)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -48,6 +37,17 @@ from archiver.downloader.solver import (
 )
 from archiver.utils.logtext import loggable
 from archiver.zhihu.challenge import ChallengeError, parse_challenge_page, parse_written_cookie
+from tests.support.crawling import PROJECT, SECRET, assert_no_secret, crawl, posts
+from tests.support.fixture_server import (
+    CHALLENGE_META,
+    CHALLENGE_PAGE,
+    FIXTURES,
+    ZHIHU_TOKEN,
+    ZSE_CK,
+    ChallengeScript,
+    ZhihuGate,
+    solved_token,
+)
 
 SCRIPT = "zse-ck/v4/" + "0" * 64 + ".js.js"
 GOOD_SCRIPT = (FIXTURES / "static.zhihu.com" / SCRIPT).read_text()

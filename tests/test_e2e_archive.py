@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from crawling import SECRET, crawl, posts
+
+from tests.support.crawling import SECRET, crawl, posts
 
 ANSWERS = "_posts/社交媒体/知乎/知乎回答"
 ARTICLES = "_posts/社交媒体/知乎/知乎专栏"

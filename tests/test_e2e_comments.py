@@ -10,8 +10,9 @@ import subprocess
 import sys
 
 import pytest
-from crawling import PROJECT, crawl, mtimes, posts
 from lxml import html as lxml_html
+
+from tests.support.crawling import PROJECT, crawl, mtimes, posts
 
 ANSWER = "3300000000000000001"
 URL = f"https://www.zhihu.com/question/655533333/answer/{ANSWER}"

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import frontmatter
 import pytest
-from crawling import (
+
+from tests.support.crawling import (
     PROJECT,
     SECRET,
     SECRET_MARKERS,
@@ -24,7 +25,7 @@ from crawling import (
     scrapy_argv,
     scrapy_env,
 )
-from fixture_server import FixtureServer
+from tests.support.fixture_server import FixtureServer
 
 SEED = "_posts/社交媒体/知乎/知乎热榜/answer-2583412650.md"
 DAILY = "_posts/社交媒体/知乎/知乎热榜日报"

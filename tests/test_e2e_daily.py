@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from crawling import PROJECT, Run, assert_no_secret, crawl, posts
 from test_webarchive import replay
+
+from tests.support.crawling import PROJECT, Run, assert_no_secret, crawl, posts
 
 CATEGORY = "_posts/社交媒体/知乎/知乎日报"
 API = "/api/4"

@@ -6,7 +6,8 @@ import gzip
 import sqlite3
 
 from conftest import SEED_POST
-from crawling import crawl, posts
+
+from tests.support.crawling import crawl, posts
 
 HOT = "_posts/社交媒体/知乎/知乎热榜"
 

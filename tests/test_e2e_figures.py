@@ -10,10 +10,11 @@ from pathlib import Path
 
 import frontmatter
 import pytest
-from crawling import crawl, image_root, mtimes, posts
 from lxml import html as lxml_html
 from PIL import Image
-from served_images import HOSTILE, hexname
+
+from tests.support.crawling import crawl, image_root, mtimes, posts
+from tests.support.served_images import HOSTILE, hexname
 
 POST = "_posts/社交媒体/知乎/知乎热榜/answer-1999999999999999001.md"
 CAP = ("FIGURES_MAX_SIZE=200000",)  # below the 3000x2000 photo, above every other figure

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import frontmatter
 import pytest
-from crawling import crawl, mtimes, posts
-from fixture_server import FIXTURES
+
+from tests.support.crawling import crawl, mtimes, posts
+from tests.support.fixture_server import FIXTURES
 
 HOT = Path("www.zhihu.com/api/v3/feed/topstory/hot-lists/total@limit=50&desktop=true.json")
 DAILY = "_posts/社交媒体/知乎/知乎热榜日报"

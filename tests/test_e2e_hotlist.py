@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import SEED_POST
-from crawling import PROJECT, SECRET, Run, assert_no_secret, crawl
-from crawling import posts as all_posts
+
+from tests.support.crawling import PROJECT, SECRET, Run, assert_no_secret, crawl
+from tests.support.crawling import posts as all_posts
 
 CATEGORY = "_posts/社交媒体/知乎/知乎热榜"
 EXPECTED = {

@@ -9,12 +9,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from crawling import SECRET, Run, assert_no_secret, crawl, posts, roots
-from fixture_server import ZSE_CK, FixtureServer
 
 from archiver.utils.wire import wire_target
 from archiver.zhihu.cookies import cookie_value
 from archiver.zhihu.signing import sign, verify
+from tests.support.crawling import SECRET, Run, assert_no_secret, crawl, posts, roots
+from tests.support.fixture_server import ZSE_CK, FixtureServer
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 D_C0 = cookie_value(SECRET, "d_c0")

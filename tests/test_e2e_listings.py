@@ -10,8 +10,9 @@ import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from crawling import PROJECT, crawl, mtimes, posts
-from fixture_server import FIXTURES
+
+from tests.support.crawling import PROJECT, crawl, mtimes, posts
+from tests.support.fixture_server import FIXTURES
 
 ROOT = "_posts/社交媒体/知乎"
 COLUMN = "https://zhuanlan.zhihu.com/dushu-biji"

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 from conftest import TESTS
-from crawling import PROJECT, crawl, posts, roots, scrapy_argv, scrapy_env
-from failing_pipeline import FAILING_ANSWER
-from fixture_server import FixtureServer
 from lxml import html as lxml_html
 
 from archiver import settings as project_settings
+from tests.support.crawling import PROJECT, crawl, posts, roots, scrapy_argv, scrapy_env
+from tests.support.failing_pipeline import FAILING_ANSWER
+from tests.support.fixture_server import FixtureServer
 
 QUIET = ("ARCHIVE_LOG_SCRAPY=False",)  # the default, over the tests' own (tests/crawling.py)
 HOTLIST = "_posts/社交媒体/知乎/知乎热榜"
@@ -37,7 +37,10 @@ def lines_of(log: str) -> list[str]:
 def test_an_item_lost_in_a_pipeline_is_named_and_fails_the_run(tmp_path):
     # A pipeline that raises for one answer, as the comment parser did for "²": the answer is
     # lost, so the run must say so and exit 1 (it said "0 failed" and exited 0).
-    pipelines = {**project_settings.ITEM_PIPELINES, "failing_pipeline.FailOnOneAnswer": 250}
+    pipelines = {
+        **project_settings.ITEM_PIPELINES,
+        "tests.support.failing_pipeline.FailOnOneAnswer": 250,
+    }
     run = crawl(
         tmp_path,
         settings=(f"ITEM_PIPELINES={json.dumps(pipelines)}",),

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import frontmatter
 import pytest
-from crawling import crawl, mtimes, posts
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.post.vanished import LABELS, NOTE_CLASS, with_note
+from tests.support.crawling import crawl, mtimes, posts
 
 HOT = "_posts/社交媒体/知乎/知乎热榜"
 ANSWERS = "_posts/社交媒体/知乎/知乎回答"

@@ -5,9 +5,10 @@ and with all four on, in local-image mode."""
 from __future__ import annotations
 
 import pytest
-from crawling import crawl
 from lxml import html as lxml_html
-from rich_fragments import EXPECTED_TEX
+
+from tests.support.crawling import crawl
+from tests.support.rich_fragments import EXPECTED_TEX
 
 URL = "https://www.zhihu.com/question/655599999/answer/3200000000000000001"
 POST = "_posts/社交媒体/知乎/知乎回答/answer-3200000000000000001.md"

@@ -15,10 +15,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from crawling import PROJECT, assert_no_secret, crawl, mtimes, posts
-from fixture_server import FIXTURES, fixture_name
 from lxml import html as lxml_html
-from videos import mp4
+
+from tests.support.crawling import PROJECT, assert_no_secret, crawl, mtimes, posts
+from tests.support.fixture_server import FIXTURES, fixture_name
+from tests.support.videos import mp4
 
 URL = "https://www.zhihu.com/question/655599999/answer/3200000000000000001"
 POST = "_posts/社交媒体/知乎/知乎回答/answer-3200000000000000001.md"

@@ -7,7 +7,6 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import images
 import pytest
 from conftest import make_post, project_crawler
 from scrapy import Spider
@@ -18,6 +17,7 @@ from archiver.downloader.meta import RefusedFigure
 from archiver.items import StoredFigure
 from archiver.pipelines.figures import FigureFailed, FiguresPipeline
 from archiver.post.figures import figure_key
+from tests.support import images
 
 HASH = "158d1e80ca704d318c85b6d27958c439"
 START = datetime(2026, 1, 1, tzinfo=UTC)

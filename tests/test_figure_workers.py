@@ -6,7 +6,6 @@ import asyncio
 import threading
 import time
 
-import images
 import pytest
 from conftest import make_post, project_crawler
 from scrapy import Spider
@@ -14,6 +13,7 @@ from scrapy.http import Response
 
 from archiver.pipelines.figures import FiguresPipeline
 from archiver.pipelines.workers import FigureWorkers
+from tests.support import images
 
 
 def started(threads: int, places: int = 4) -> FigureWorkers:

@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime, timedelta
 
-import images
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +13,7 @@ from archiver.archive.images import MAX_PIXELS, BadImage, parse_size, process_fi
 from archiver.post import figures as figures_module
 from archiver.post.content import clean_content, feed_body
 from archiver.post.figures import figure_key, is_allowed, request_url, retry_due
+from tests.support import images
 
 HASH = "158d1e80ca704d318c85b6d27958c439"
 ALLOW = ["zhimg.com", "www.zhihu.com/equation"]

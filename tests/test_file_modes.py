@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 from conftest import make_post
-from crawling import crawl
-from hexo_site import hexo_env, make_site
 
 from archiver.archive import storage
 from archiver.archive.index import ArchiveIndex
 from archiver.archive.storage import atomic_write, put_in_place, stage
 from archiver.archive.writer import PostWriter
 from archiver.downloader.solver import CachedToken, TokenCache
+from tests.support.crawling import crawl
+from tests.support.hexo_site import hexo_env, make_site
 
 
 @contextmanager

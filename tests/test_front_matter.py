@@ -9,10 +9,10 @@ import yaml
 from conftest import make_post
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from nasty import NASTY, TEXT
 
 from archiver.post.render import PostOptions, plain_is_safe, post_text, yaml_quoted, yaml_scalar
 from archiver.post.text import one_line
+from tests.support.nasty import NASTY, TEXT
 
 
 def read_back(scalar: str) -> object:

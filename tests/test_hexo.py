@@ -12,21 +12,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from conftest import PROJECT_SETTINGS, make_post
-from crawling import crawl
-from hexo_site import (
-    chromium_on,
-    front_matters_as_hexo_reads_them,
-    generate,
-    make_site,
-    posts_as_hexo_reads_them,
-)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from images import jpeg
 from lxml import html as lxml_html
-from nasty import NASTY, TEXT
-from rich_fragments import EQUATIONS, EXPECTED_TEX, REFERENCES, UNCLOSED_CARD, VIDEO
-from videos import mp4
 
 from archiver.archive.history import record_hot_list, write_daily_page
 from archiver.archive.index import ArchiveIndex
@@ -38,6 +26,18 @@ from archiver.post.render import PostOptions, body_for, post_text, render
 from archiver.post.rich import RichOptions, video_key
 from archiver.post.text import one_line
 from archiver.spiders.base import categories_setting
+from tests.support.crawling import crawl
+from tests.support.hexo_site import (
+    chromium_on,
+    front_matters_as_hexo_reads_them,
+    generate,
+    make_site,
+    posts_as_hexo_reads_them,
+)
+from tests.support.images import jpeg
+from tests.support.nasty import NASTY, TEXT
+from tests.support.rich_fragments import EQUATIONS, EXPECTED_TEX, REFERENCES, UNCLOSED_CARD, VIDEO
+from tests.support.videos import mp4
 
 pytestmark = pytest.mark.slow
 

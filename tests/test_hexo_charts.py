@@ -8,7 +8,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hexo_site import chromium_on, generate, make_site
 
 from archiver.archive.history import record_hot_list, write_day, write_period
 from archiver.archive.index import ArchiveIndex
@@ -16,6 +15,7 @@ from archiver.archive.writer import PostWriter
 from archiver.items import HotQuestion
 from archiver.post.periods import month_of, week_of
 from archiver.post.render import PostOptions
+from tests.support.hexo_site import chromium_on, generate, make_site
 
 pytestmark = pytest.mark.slow
 

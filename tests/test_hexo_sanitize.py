@@ -13,9 +13,6 @@ from datetime import date
 
 import pytest
 from conftest import make_post
-from hexo_site import chromium_on, generate, make_site, posts_as_hexo_reads_them
-from images import jpeg
-from nasty import EVIL, HOSTILE_HTML, PAYLOAD, SCRIPT_URLS
 
 from archiver.archive.index import ArchiveIndex
 from archiver.archive.writer import PostWriter
@@ -26,6 +23,9 @@ from archiver.post.rich import RichOptions
 from archiver.zhihu.comments import clean_comment_html
 from archiver.zhihu.daily import story_post
 from archiver.zhihu.pins import pin_post
+from tests.support.hexo_site import chromium_on, generate, make_site, posts_as_hexo_reads_them
+from tests.support.images import jpeg
+from tests.support.nasty import EVIL, HOSTILE_HTML, PAYLOAD, SCRIPT_URLS
 
 pytestmark = pytest.mark.slow
 

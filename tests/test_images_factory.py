@@ -4,9 +4,10 @@ import io
 import zlib
 from xml.etree import ElementTree
 
-import images
 import pytest
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from tests.support import images
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 PILLOW_DEFAULT_MAX_PIXELS = 89_478_485

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from conftest import make_post
 from lxml import html as lxml_html
-from rich_fragments import EQUATIONS, EXPECTED_TEX, REFERENCES, UNCLOSED_CARD, VIDEO
 
 from archiver.post.content import clean_content
 from archiver.post.render import PostOptions, post_text
 from archiver.post.rich import RichOptions, video_key
 from archiver.post.text import body_markup
+from tests.support.rich_fragments import EQUATIONS, EXPECTED_TEX, REFERENCES, UNCLOSED_CARD, VIDEO
 
 TEX = RichOptions(formulas="tex")
 CARDS = RichOptions(link_cards="card")

@@ -13,7 +13,6 @@ from conftest import make_post
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
-from nasty import EVIL, FOREIGN_IMAGES, HOSTILE_FRAGMENTS, HOSTILE_HTML, PAYLOAD, SCRIPT_URLS
 
 from archiver.feeds import parse_feed
 from archiver.items import Comment, Post
@@ -26,6 +25,14 @@ from archiver.utils import browser
 from archiver.zhihu.comments import clean_comment_html, parse_comments
 from archiver.zhihu.daily import story_post
 from archiver.zhihu.pins import pin_post
+from tests.support.nasty import (
+    EVIL,
+    FOREIGN_IMAGES,
+    HOSTILE_FRAGMENTS,
+    HOSTILE_HTML,
+    PAYLOAD,
+    SCRIPT_URLS,
+)
 
 ALLOW = ("zhimg.com", "www.zhihu.com/equation")
 ZHIMG = "https://pic1.zhimg.com/v2-0123456789abcdef0123456789abcdef_r.jpg"

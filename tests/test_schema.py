@@ -6,11 +6,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from crawling import crawl
 
 from archiver.archive import schema
 from archiver.archive.index import ArchiveIndex, HotListRow, KeptVersion
 from archiver.archive.schema import SCHEMA_VERSION, IndexTooNew, too_new
+from tests.support.crawling import crawl
 
 
 def version(path) -> int:

@@ -24,11 +24,20 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from crawling import FAST, PROJECT, SECRET_MARKERS, crawl, posts, roots, scrapy_argv, scrapy_env
-from fixture_server import FixtureServer
-from hexo_site import unavailable
 
 from archiver.archive.lock import ArchiveLock
+from tests.support.crawling import (
+    FAST,
+    PROJECT,
+    SECRET_MARKERS,
+    crawl,
+    posts,
+    roots,
+    scrapy_argv,
+    scrapy_env,
+)
+from tests.support.fixture_server import FixtureServer
+from tests.support.hexo_site import unavailable
 
 HOTLIST = "_posts/社交媒体/知乎/知乎热榜/"
 SEED = f"{HOTLIST}answer-2583412650.md"

@@ -12,7 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from crawling import PROJECT, scrapy_argv
 from scrapy.settings import Settings
 from test_e2e_cron import wait_for
 from test_rebuild import HOT, answers, page_url, write_run
@@ -21,6 +20,7 @@ from archiver.archive.index import IndexEntry
 from archiver.archive.storage import TEMP_PREFIX, stage
 from archiver.rerender.rebuild import Captured, Tally, post_pipeline
 from archiver.rerender.shards import ForkedWorker, Rendered, Share, WorkerFailed, _in_place
+from tests.support.crawling import PROJECT, scrapy_argv
 
 
 def placed(key: str, path: str) -> Rendered:

@@ -10,15 +10,12 @@ import sqlite3
 
 import pytest
 from conftest import project_crawler
-from crawling import SECRET_MARKERS, assert_no_secret, crawl, posts
-from fixture_server import ZhihuGate
 from OpenSSL import SSL
 from scrapy import Request
 from scrapy.exceptions import DownloadFailedError
 from service_identity import VerificationError
 from service_identity.hazmat import DNS_ID, DNSMismatch
 from test_challenge import NO_TOKEN, runtime
-from tls import HOSTS, authority, ca_dir, fixture_ca, leaf_context
 from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseNeverReceived
@@ -30,6 +27,9 @@ from archiver.downloader.tls import (
     CertificateRefused,
     certificate_problem,
 )
+from tests.support.crawling import SECRET_MARKERS, assert_no_secret, crawl, posts
+from tests.support.fixture_server import ZhihuGate
+from tests.support.tls import HOSTS, authority, ca_dir, fixture_ca, leaf_context
 
 HOTLIST = "https://www.zhihu.com/api/v3/feed/topstory/hot-lists/total?limit=50&desktop=true"
 

@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import make_post
-from crawling import PROJECT, crawl
-from hexo_site import chromium_on, generate, make_volantis_site
 
 from archiver.archive.index import ArchiveIndex
 from archiver.archive.writer import PostWriter
 from archiver.hexo.check import REFERRER_SCRIPT, REFERRER_SCRIPT_TEXT
 from archiver.post.render import PostOptions, body_for, render
+from tests.support.crawling import PROJECT, crawl
+from tests.support.hexo_site import chromium_on, generate, make_volantis_site
 
 pytestmark = pytest.mark.slow
 

@@ -8,12 +8,20 @@ import sys
 from pathlib import Path
 
 import pytest
-from crawling import PROJECT, SECRET_MARKERS, crawl, posts, roots, scrapy_argv, scrapy_env
-from fixture_server import FixtureServer
 from scrapy.http import Headers
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.webarchive.middleware import header_pairs, redact
+from tests.support.crawling import (
+    PROJECT,
+    SECRET_MARKERS,
+    crawl,
+    posts,
+    roots,
+    scrapy_argv,
+    scrapy_env,
+)
+from tests.support.fixture_server import FixtureServer
 
 ARCHIVE_URLS = (
     "https://www.zhihu.com/answer/3100000000000000001",

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 from conftest import PROJECT_SETTINGS, project_crawler
-from fixture_server import FIXTURES
 from lxml.html import fragment_fromstring
 from scrapy.http import TextResponse
 
@@ -28,6 +27,7 @@ from archiver.zhihu.daily import (
     story_url,
 )
 from archiver.zhihu.jsonutil import ZhihuFormatError
+from tests.support.fixture_server import FIXTURES
 
 API = FIXTURES / "news-at.zhihu.com/api/4"
 DAY = date(2026, 11, 29)

@@ -261,9 +261,8 @@ def test_urls_follow_the_base():
 
 
 def test_article_from_its_page():
-    from fixture_server import FIXTURES
-
     from archiver.zhihu.pages import parse_article_page
+    from tests.support.fixture_server import FIXTURES
 
     page = (FIXTURES / "zhuanlan.zhihu.com/p/23141946.html").read_text()
     post = parse_article_page(page, "23141946")

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-SITE = Path(__file__).parent / "hexo"
+SITE = Path(__file__).parents[1] / "hexo"
 # hexo-theme-volantis, the theme the posts are made for, with its front-end libraries from npm.
-VOLANTIS = Path(__file__).parent / "hexo-volantis"
+VOLANTIS = Path(__file__).parents[1] / "hexo-volantis"
 # CI sets this: there a missing Node.js or Chromium is a failure, not a reason to skip.
 REQUIRED = os.environ.get("ARCHIVER_REQUIRE_SLOW_TESTS") == "1"
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import images
-from fixture_server import fixture_name
+from tests.support import images
+from tests.support.fixture_server import fixture_name
 
 # zhimg figures and equation images, as they stand in JSON strings and XML text
 _IMAGE_URL = re.compile(

@@ -33,12 +33,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from tls import server_context
-
 from archiver.zhihu.cookies import cookie_value
 from archiver.zhihu.signing import ZSE_93, verify
+from tests.support.tls import server_context
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 SUFFIX = re.compile(
     r"^(?:\.(?P<status>\d{3}))?(?P<once>\.once)?\.(?P<ext>json|html|xml|location|jpeg|png|gif|webp|svg|js|mp4)$"
 )

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from fixture_server import FIXTURES, ZSE_CK, FixtureServer, ZhihuGate
-from served_images import write_image_root
-from tls import ca_file
+from tests.support.fixture_server import FIXTURES, ZSE_CK, FixtureServer, ZhihuGate
+from tests.support.served_images import write_image_root
+from tests.support.tls import ca_file
 
-PROJECT = Path(__file__).parent.parent
+PROJECT = Path(__file__).parents[2]
 # A browser's Cookie header as a user copies it: the challenge token the fixture server issued,
 # a quoted d_c0 (as browsers keep it), the login; each holds a marker no output may contain.
 SECRET = (
