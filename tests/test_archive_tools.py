@@ -16,13 +16,21 @@ import zlib
 from pathlib import Path
 
 import pytest
-from test_e2e_cron import slow_crawl, wait_for
-from test_webarchive import files, replay
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.archive.lock import ArchiveLock
 from archiver.webarchive.cdxj import cdxj_path, read_cdxj
-from tests.support.crawling import PROJECT, crawl, mtimes, posts, roots
+from tests.support.crawling import (
+    PROJECT,
+    crawl,
+    files,
+    mtimes,
+    posts,
+    replay,
+    roots,
+    slow_crawl,
+    wait_for,
+)
 from tests.support.fixture_server import FixtureServer
 
 LOCAL = ("ARCHIVE_IMAGES=local",)

@@ -37,7 +37,14 @@ from archiver.downloader.solver import (
 )
 from archiver.utils.logtext import loggable
 from archiver.zhihu.challenge import ChallengeError, parse_challenge_page, parse_written_cookie
-from tests.support.crawling import PROJECT, SECRET, assert_no_secret, crawl, posts
+from tests.support.crawling import (
+    NO_TOKEN,
+    PROJECT,
+    assert_no_secret,
+    crawl,
+    posts,
+    runtime,
+)
 from tests.support.fixture_server import (
     CHALLENGE_META,
     CHALLENGE_PAGE,
@@ -51,7 +58,6 @@ from tests.support.fixture_server import (
 
 SCRIPT = "zse-ck/v4/" + "0" * 64 + ".js.js"
 GOOD_SCRIPT = (FIXTURES / "static.zhihu.com" / SCRIPT).read_text()
-NO_TOKEN = SECRET.replace(f"__zse_ck={ZSE_CK}; ", "")
 UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"
 PAGE_URL = "https://www.zhihu.com/api/v3/feed/topstory/hot-lists/total?limit=50&desktop=true"
 CHALLENGE_ON = ("ZHIHU_CHALLENGE_TIMEOUT=3",)
@@ -59,15 +65,6 @@ CHALLENGE_ON = ("ZHIHU_CHALLENGE_TIMEOUT=3",)
 
 def scenario_script(name: str) -> str:
     return (FIXTURES / "scenarios" / name / "static.zhihu.com" / SCRIPT).read_text()
-
-
-def runtime():
-    try:
-        return find_runtime()
-    except SolverUnavailable as exc:
-        if os.environ.get("CI") or os.environ.get("ARCHIVER_REQUIRE_SLOW_TESTS"):
-            pytest.fail(f"the challenge solver must run here: {exc}")
-        pytest.skip(f"no sandboxed solver here: {exc}")
 
 
 # The page and the cookie: pure.

@@ -5,7 +5,6 @@ import dataclasses
 import json
 
 import pytest
-from conftest import make_post
 from lxml import html as lxml_html
 
 from archiver.items import Comment
@@ -20,6 +19,7 @@ from archiver.zhihu.comments import (
     parse_comments,
 )
 from archiver.zhihu.jsonutil import ZhihuFormatError
+from tests.support.project import make_post
 
 IMAGE = "https://pic1.zhimg.com/v2-c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0.jpg"
 

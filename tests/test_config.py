@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PROJECT_SETTINGS, TESTS
 from scrapy.settings import Settings
 
 from archiver.config import SETTINGS, argument_problems, setting_problems
@@ -17,6 +16,7 @@ from archiver.spiders.follow import FollowSpider
 from archiver.spiders.hotlist import HotlistSpider
 from archiver.spiders.recheck import RecheckSpider
 from tests.support.crawling import crawl
+from tests.support.project import PROJECT_SETTINGS, TESTS
 
 README = (TESTS.parent / "README.md").read_text(encoding="utf-8")
 SETTINGS_TABLE = README.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]

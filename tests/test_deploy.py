@@ -7,7 +7,7 @@ import shlex
 import subprocess
 import sys
 
-from conftest import PROJECT_SETTINGS, TESTS
+from tests.support.project import PROJECT_SETTINGS, TESTS
 
 ROOT = TESTS.parent
 RUN_COMMANDS = re.search(r"\n  (crawl\|[^)]*)\)", (ROOT / "run").read_text())[1].split("|")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
@@ -15,15 +14,14 @@ import frontmatter
 import pytest
 
 from tests.support.crawling import (
-    PROJECT,
     SECRET,
     SECRET_MARKERS,
     crawl,
     mtimes,
     posts,
     roots,
-    scrapy_argv,
-    scrapy_env,
+    slow_crawl,
+    wait_for,
 )
 from tests.support.fixture_server import FixtureServer
 
@@ -62,24 +60,6 @@ def test_a_vanished_answer_keeps_its_post(tmp_path):
     assert index(tmp_path).execute(
         "SELECT count(*) FROM posts WHERE key = 'answer:2583412650'"
     ).fetchone() == (1,)
-
-
-def slow_crawl(archive: Path, server: FixtureServer) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        scrapy_argv(archive, ("crawl", "hotlist")),
-        cwd=PROJECT,
-        env=scrapy_env(server),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def wait_for(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_a_second_run_on_a_busy_archive_exits_at_once(tmp_path):

@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_webarchive import replay
 
-from tests.support.crawling import PROJECT, Run, assert_no_secret, crawl, posts
+from tests.support.crawling import PROJECT, Run, assert_no_secret, crawl, posts, replay
 
 CATEGORY = "_posts/社交媒体/知乎/知乎日报"
 API = "/api/4"

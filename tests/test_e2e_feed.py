@@ -5,9 +5,8 @@ from __future__ import annotations
 import gzip
 import sqlite3
 
-from conftest import SEED_POST
-
 from tests.support.crawling import crawl, posts
+from tests.support.project import SEED_POST
 
 HOT = "_posts/社交媒体/知乎/知乎热榜"
 

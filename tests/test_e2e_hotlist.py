@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED_POST
 
 from tests.support.crawling import PROJECT, SECRET, Run, assert_no_secret, crawl
 from tests.support.crawling import posts as all_posts
+from tests.support.project import SEED_POST
 
 CATEGORY = "_posts/社交媒体/知乎/知乎热榜"
 EXPECTED = {

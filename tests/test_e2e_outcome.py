@@ -14,13 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import TESTS
 from lxml import html as lxml_html
 
 from archiver import settings as project_settings
 from tests.support.crawling import PROJECT, crawl, posts, roots, scrapy_argv, scrapy_env
 from tests.support.failing_pipeline import FAILING_ANSWER
 from tests.support.fixture_server import FixtureServer
+from tests.support.project import TESTS
 
 QUIET = ("ARCHIVE_LOG_SCRAPY=False",)  # the default, over the tests' own (tests/crawling.py)
 HOTLIST = "_posts/社交媒体/知乎/知乎热榜"

@@ -1,12 +1,12 @@
 """RSS and Atom feeds to posts, on plain bytes."""
 
 import pytest
-from conftest import SEED_POST
 
 from archiver.feeds import FeedError, FeedSource, parse_feed, parse_feed_config
 from archiver.post.content import feed_body
 from archiver.post.render import PostOptions, post_text
 from tests.support.fixture_server import FIXTURES
+from tests.support.project import SEED_POST
 
 CATS = ("社交媒体", "知乎", "知乎热榜")
 RSS = (FIXTURES / "rsshub.app/zhihu/hotlist.xml").read_bytes()

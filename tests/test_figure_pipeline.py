@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import make_post, project_crawler
 from scrapy import Spider
 from scrapy.http import Request, Response
 
@@ -18,6 +17,7 @@ from archiver.items import StoredFigure
 from archiver.pipelines.figures import FigureFailed, FiguresPipeline
 from archiver.post.figures import figure_key
 from tests.support import images
+from tests.support.project import make_post, project_crawler
 
 HASH = "158d1e80ca704d318c85b6d27958c439"
 START = datetime(2026, 1, 1, tzinfo=UTC)

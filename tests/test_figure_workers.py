@@ -7,13 +7,13 @@ import threading
 import time
 
 import pytest
-from conftest import make_post, project_crawler
 from scrapy import Spider
 from scrapy.http import Response
 
 from archiver.pipelines.figures import FiguresPipeline
 from archiver.pipelines.workers import FigureWorkers
 from tests.support import images
+from tests.support.project import make_post, project_crawler
 
 
 def started(threads: int, places: int = 4) -> FigureWorkers:

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import make_post
 
 from archiver.archive import storage
 from archiver.archive.index import ArchiveIndex
@@ -22,6 +21,7 @@ from archiver.archive.writer import PostWriter
 from archiver.downloader.solver import CachedToken, TokenCache
 from tests.support.crawling import crawl
 from tests.support.hexo_site import hexo_env, make_site
+from tests.support.project import make_post
 
 
 @contextmanager

@@ -6,13 +6,13 @@ checked in test_hexo.py."""
 import frontmatter
 import pytest
 import yaml
-from conftest import make_post
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from archiver.post.render import PostOptions, plain_is_safe, post_text, yaml_quoted, yaml_scalar
 from archiver.post.text import one_line
 from tests.support.nasty import NASTY, TEXT
+from tests.support.project import make_post
 
 
 def read_back(scalar: str) -> object:

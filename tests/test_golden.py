@@ -1,10 +1,10 @@
 """The seed post, rebuilt from the answer Zhihu served for it."""
 
-from conftest import SEED_POST
 from lxml import html as lxml_html
 
 from archiver.post.render import PostOptions, post_text
 from archiver.zhihu.answers import answer_post
+from tests.support.project import SEED_POST
 
 CATS = ("社交媒体", "知乎", "知乎热榜")
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import PROJECT_SETTINGS, make_post
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
@@ -36,6 +35,7 @@ from tests.support.hexo_site import (
 )
 from tests.support.images import jpeg
 from tests.support.nasty import NASTY, TEXT
+from tests.support.project import PROJECT_SETTINGS, make_post
 from tests.support.rich_fragments import EQUATIONS, EXPECTED_TEX, REFERENCES, UNCLOSED_CARD, VIDEO
 from tests.support.videos import mp4
 

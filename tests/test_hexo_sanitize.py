@@ -12,7 +12,6 @@ import json
 from datetime import date
 
 import pytest
-from conftest import make_post
 
 from archiver.archive.index import ArchiveIndex
 from archiver.archive.writer import PostWriter
@@ -26,6 +25,7 @@ from archiver.zhihu.pins import pin_post
 from tests.support.hexo_site import chromium_on, generate, make_site, posts_as_hexo_reads_them
 from tests.support.images import jpeg
 from tests.support.nasty import EVIL, HOSTILE_HTML, PAYLOAD, SCRIPT_URLS
+from tests.support.project import make_post
 
 pytestmark = pytest.mark.slow
 

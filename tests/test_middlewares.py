@@ -3,7 +3,6 @@
 import asyncio
 
 import pytest
-from conftest import project_crawler
 from scrapy import Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, TextResponse
@@ -18,6 +17,7 @@ from archiver.downloader.session import ZhihuSessionMiddleware
 from archiver.downloader.signing import ZhihuSigningMiddleware
 from archiver.utils.wire import wire_target
 from archiver.zhihu.signing import verify
+from tests.support.project import project_crawler
 
 BASE = "https://www.zhihu.com"
 

@@ -8,7 +8,6 @@ import io
 import logging
 
 import pytest
-from conftest import make_post, project_crawler
 from scrapy import Request, Spider, signals
 from scrapy.settings import Settings
 from twisted.python.failure import Failure
@@ -25,6 +24,7 @@ from archiver.extensions import (
 )
 from archiver.logs import CHATTY, ScrapyChatter, quiet_scrapy
 from archiver.spiders.hotlist import HotlistSpider
+from tests.support.project import make_post, project_crawler
 
 
 def summary_of(crawler) -> RunSummary:

@@ -4,11 +4,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import make_post as post
-from conftest import project_crawler
 from scrapy.exceptions import DropItem
 
 from archiver.pipelines.posts import PostPipeline
+from tests.support.project import make_post as post
+from tests.support.project import project_crawler
 
 CATS = ("社交媒体", "知乎", "知乎热榜")
 

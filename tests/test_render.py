@@ -5,13 +5,13 @@ import re
 
 import frontmatter
 import pytest
-from conftest import make_post
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.items import Post
 from archiver.post.render import PostOptions, http_date, post_text, yaml_quoted
 from archiver.post.text import escape_line_breaks
+from tests.support.project import make_post
 
 CATS = ("社交媒体", "知乎", "知乎热榜")
 

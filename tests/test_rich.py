@@ -4,13 +4,13 @@ of Zhihu's saved answers (../shared/reference/samples/answer_content_*.html); te
 from __future__ import annotations
 
 import pytest
-from conftest import make_post
 from lxml import html as lxml_html
 
 from archiver.post.content import clean_content
 from archiver.post.render import PostOptions, post_text
 from archiver.post.rich import RichOptions, video_key
 from archiver.post.text import body_markup
+from tests.support.project import make_post
 from tests.support.rich_fragments import EQUATIONS, EXPECTED_TEX, REFERENCES, UNCLOSED_CARD, VIDEO
 
 TEX = RichOptions(formulas="tex")

@@ -9,7 +9,6 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import make_post
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
@@ -33,6 +32,7 @@ from tests.support.nasty import (
     PAYLOAD,
     SCRIPT_URLS,
 )
+from tests.support.project import make_post
 
 ALLOW = ("zhimg.com", "www.zhihu.com/equation")
 ZHIMG = "https://pic1.zhimg.com/v2-0123456789abcdef0123456789abcdef_r.jpg"

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 from scrapy.settings import Settings
-from test_e2e_cron import wait_for
-from test_rebuild import HOT, answers, page_url, write_run
 
 from archiver.archive.index import IndexEntry
 from archiver.archive.storage import TEMP_PREFIX, stage
 from archiver.rerender.rebuild import Captured, Tally, post_pipeline
 from archiver.rerender.shards import ForkedWorker, Rendered, Share, WorkerFailed, _in_place
-from tests.support.crawling import PROJECT, scrapy_argv
+from tests.support.crawling import PROJECT, scrapy_argv, wait_for
+from tests.support.warcs import HOT, answers, page_url, write_run
 
 
 def placed(key: str, path: str) -> Rendered:

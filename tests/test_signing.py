@@ -8,9 +8,9 @@ import os
 import random
 
 import pytest
-from conftest import TESTS
 
 from archiver.zhihu.signing import SignatureError, sign, signed_md5, verify
+from tests.support.project import TESTS
 
 VECTORS = TESTS.parent.parent / "shared" / "reference" / "zse96-vectors.json"
 D_C0 = '"AGBQ1x0j1BaPTnmZ5Hj9o4K9iWAo6ZEDnH4=|1679632781"'

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import make_post
 
 from archiver.archive import storage
 from archiver.archive.index import ArchiveIndex
@@ -21,6 +20,7 @@ from archiver.archive.storage import (
     sweep_temporaries,
 )
 from archiver.archive.writer import PostWriter
+from tests.support.project import make_post
 
 
 def test_a_lock_that_is_a_symlink_is_refused_and_its_target_untouched(tmp_path):

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import frontmatter
 import yaml
-from conftest import make_post
 from lxml import html as lxml_html
 
 from archiver.hexo.check import AUTHOR_FILE, REFERRER_SCRIPT, REFERRER_SCRIPT_TEXT
@@ -20,6 +19,7 @@ from archiver.post.figures import is_allowed
 from archiver.post.render import PostOptions, post_text
 from archiver.post.text import body_markup
 from tests.support.crawling import PROJECT
+from tests.support.project import make_post
 
 ALLOWED = ("zhimg.com", "www.zhihu.com/equation")
 

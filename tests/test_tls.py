@@ -9,13 +9,11 @@ import logging
 import sqlite3
 
 import pytest
-from conftest import project_crawler
 from OpenSSL import SSL
 from scrapy import Request
 from scrapy.exceptions import DownloadFailedError
 from service_identity import VerificationError
 from service_identity.hazmat import DNS_ID, DNSMismatch
-from test_challenge import NO_TOKEN, runtime
 from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseNeverReceived
@@ -27,8 +25,16 @@ from archiver.downloader.tls import (
     CertificateRefused,
     certificate_problem,
 )
-from tests.support.crawling import SECRET_MARKERS, assert_no_secret, crawl, posts
+from tests.support.crawling import (
+    NO_TOKEN,
+    SECRET_MARKERS,
+    assert_no_secret,
+    crawl,
+    posts,
+    runtime,
+)
 from tests.support.fixture_server import ZhihuGate
+from tests.support.project import project_crawler
 from tests.support.tls import HOSTS, authority, ca_dir, fixture_ca, leaf_context
 
 HOTLIST = "https://www.zhihu.com/api/v3/feed/topstory/hot-lists/total?limit=50&desktop=true"

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import frontmatter
 import pytest
-from conftest import make_post
 
 from archiver.archive.index import ArchiveIndex, IndexEntry
 from archiver.archive.schema import SCHEMA_VERSION
@@ -29,6 +28,7 @@ from archiver.post.vanished import (
     note_html,
     with_note,
 )
+from tests.support.project import make_post
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 GONE = Note("gone", "answer", date(2026, 12, 2), date(2026, 11, 25), 404, "4041", "资源不存在")

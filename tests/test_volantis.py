@@ -18,7 +18,6 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import make_post
 
 from archiver.archive.index import ArchiveIndex
 from archiver.archive.writer import PostWriter
@@ -26,6 +25,7 @@ from archiver.hexo.check import REFERRER_SCRIPT, REFERRER_SCRIPT_TEXT
 from archiver.post.render import PostOptions, body_for, render
 from tests.support.crawling import PROJECT, crawl
 from tests.support.hexo_site import chromium_on, generate, make_volantis_site
+from tests.support.project import make_post
 
 pytestmark = pytest.mark.slow
 

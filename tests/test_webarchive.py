@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from scrapy.http import Headers
@@ -16,7 +15,9 @@ from tests.support.crawling import (
     PROJECT,
     SECRET_MARKERS,
     crawl,
+    files,
     posts,
+    replay,
     roots,
     scrapy_argv,
     scrapy_env,
@@ -39,35 +40,6 @@ def test_secrets_are_redacted():
         Headers({"Cookie": "a=1", "Transfer-Encoding": "chunked", "Accept": "*/*"})
     )
     assert pairs == [("Cookie", "<redacted>"), ("Accept", "*/*")]
-
-
-def replay(archive: Path, source: Path, command: tuple[str, ...] = ("crawl", "hotlist")):
-    """A crawl served from WARCs with the fixture server gone: any network access would fail.
-
-    It needs no cookie: nothing is sent.
-    """
-    env = {
-        "https_proxy": "http://127.0.0.1:9",
-        "http_proxy": "http://127.0.0.1:9",
-        "PATH": "/usr/bin:/bin",
-    }
-    done = subprocess.run(
-        scrapy_argv(archive, command, (f"ARCHIVE_REPLAY={source}",)),
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    return done.returncode, done.stdout + done.stderr
-
-
-def files(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".archiver" not in p.parts
-    }
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
-from conftest import PROJECT_SETTINGS, project_crawler
 from lxml.html import fragment_fromstring
 from scrapy.http import TextResponse
 
@@ -28,6 +27,7 @@ from archiver.zhihu.daily import (
 )
 from archiver.zhihu.jsonutil import ZhihuFormatError
 from tests.support.fixture_server import FIXTURES
+from tests.support.project import PROJECT_SETTINGS, project_crawler
 
 API = FIXTURES / "news-at.zhihu.com/api/4"
 DAY = date(2026, 11, 29)

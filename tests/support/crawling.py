@@ -7,10 +7,14 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import pytest
+
+from archiver.downloader.solver import Runtime, SolverUnavailable, find_runtime
 from tests.support.fixture_server import FIXTURES, ZSE_CK, FixtureServer, ZhihuGate
 from tests.support.served_images import write_image_root
 from tests.support.tls import ca_file
@@ -23,6 +27,7 @@ SECRET = (
     f"__zse_ck={ZSE_CK}; z_c0=2|1:0|10:1700000000|4:z_c0|80:TOPSECRETVALUE|abc"
 )
 SECRET_MARKERS = ("TOPSECRETVALUE", "DC0SECRET", "ZSECKSECRET")
+NO_TOKEN = SECRET.replace(f"__zse_ck={ZSE_CK}; ", "")  # a login without the challenge's token
 FAST = (
     "DOWNLOAD_DELAY=0",
     "AUTOTHROTTLE_ENABLED=False",
@@ -108,6 +113,55 @@ def crawl(
     return Run(done.returncode, done.stdout + done.stderr, server)
 
 
+def runtime() -> Runtime:
+    """The sandboxed Node.js the challenge solver runs, or a skip (a failure in CI) without it."""
+    try:
+        return find_runtime()
+    except SolverUnavailable as exc:
+        if os.environ.get("CI") or os.environ.get("ARCHIVER_REQUIRE_SLOW_TESTS"):
+            pytest.fail(f"the challenge solver must run here: {exc}")
+        pytest.skip(f"no sandboxed solver here: {exc}")
+
+
+def slow_crawl(archive: Path, server: FixtureServer) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        scrapy_argv(archive, ("crawl", "hotlist")),
+        cwd=PROJECT,
+        env=scrapy_env(server),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def replay(archive: Path, source: Path, command: tuple[str, ...] = ("crawl", "hotlist")):
+    """A crawl served from WARCs with the fixture server gone: any network access would fail.
+
+    It needs no cookie: nothing is sent.
+    """
+    env = {
+        "https_proxy": "http://127.0.0.1:9",
+        "http_proxy": "http://127.0.0.1:9",
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        scrapy_argv(archive, command, (f"ARCHIVE_REPLAY={source}",)),
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
 def posts(archive: Path) -> dict[str, bytes]:
     return {
         p.relative_to(archive).as_posix(): p.read_bytes()
@@ -125,3 +179,11 @@ def assert_no_secret(run: Run, archive: Path) -> None:
     for marker in SECRET_MARKERS:
         assert marker not in run.log
         assert not any(marker.encode() in data for data in files), marker
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".archiver" not in p.parts
+    }
