@@ -1,10 +1,24 @@
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.support.crawling import serving
+from tests.support.fixture_server import FixtureServer
 from tests.support.project import SEED_ANSWERS
+
+
+@pytest.fixture
+def fixture_server() -> Iterator[Callable[..., FixtureServer]]:
+    """Starts a fixture server for the test and stops it when the test ends, for a test that
+    holds one across runs or asks it itself: `fixture_server("edited", gate=..., delay=0.4)`
+    serves the scenarios' fixtures over the base set (tests/support/crawling.py's `serving`).
+    A plain `crawl(...)` starts its own for its run."""
+    with contextlib.ExitStack() as servers:
+        yield lambda *scenarios, **options: servers.enter_context(serving(*scenarios, **options))
 
 
 @pytest.fixture

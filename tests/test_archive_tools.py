@@ -27,11 +27,9 @@ from tests.support.crawling import (
     mtimes,
     posts,
     replay,
-    roots,
     slow_crawl,
     wait_for,
 )
-from tests.support.fixture_server import FixtureServer
 
 LOCAL = ("ARCHIVE_IMAGES=local",)
 POSTS = "_posts/社交媒体/知乎/知乎热榜"
@@ -475,14 +473,13 @@ def test_package_without_days_packages_the_whole_archive(archive, tmp_path):
     assert "archive/mine.warc.gz" in names and f"archive/{warc.name}" in names
 
 
-def test_a_run_killed_mid_way_leaves_a_warc_verify_repair_indexes(tmp_path):
+def test_a_run_killed_mid_way_leaves_a_warc_verify_repair_indexes(tmp_path, fixture_server):
     """A SIGKILL leaves the run's WARC without its index: `verify` (without --warc) says so,
     and `verify --repair` alone indexes it."""
-    with FixtureServer(roots(), delay=0.4) as server:
-        victim = slow_crawl(tmp_path, server)
-        wait_for(lambda: bool(posts(tmp_path)) or victim.poll() is not None)
-        victim.send_signal(signal.SIGKILL)
-        victim.communicate(timeout=30)
+    victim = slow_crawl(tmp_path, fixture_server(delay=0.4))
+    wait_for(lambda: bool(posts(tmp_path)) or victim.poll() is not None)
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=30)
     [warc] = (tmp_path / ".archiver" / "warc").glob("*.warc.gz")
     assert not cdxj_path(warc).exists()
     code, out, _ = scrapy(tmp_path, "verify")

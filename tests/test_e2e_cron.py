@@ -19,11 +19,9 @@ from tests.support.crawling import (
     crawl,
     mtimes,
     posts,
-    roots,
     slow_crawl,
     wait_for,
 )
-from tests.support.fixture_server import FixtureServer
 
 SEED = "_posts/社交媒体/知乎/知乎热榜/answer-2583412650.md"
 DAILY = "_posts/社交媒体/知乎/知乎热榜日报"
@@ -62,28 +60,27 @@ def test_a_vanished_answer_keeps_its_post(tmp_path):
     ).fetchone() == (1,)
 
 
-def test_a_second_run_on_a_busy_archive_exits_at_once(tmp_path):
-    with FixtureServer(roots(), delay=0.3) as server:
-        first = slow_crawl(tmp_path, server)
-        try:
-            wait_for(lambda: bool(server.seen))  # the first run holds the lock by now
-            started = time.monotonic()
-            second = crawl(tmp_path)
-            assert second.code == 4, second.log
-            assert "Another run is using the archive" in second.log and "pid" in second.log
-            assert time.monotonic() - started < 30
-            assert second.server.seen == []
-        finally:
-            output, _ = first.communicate(timeout=120)
+def test_a_second_run_on_a_busy_archive_exits_at_once(tmp_path, fixture_server):
+    server = fixture_server(delay=0.3)
+    first = slow_crawl(tmp_path, server)
+    try:
+        wait_for(lambda: bool(server.seen))  # the first run holds the lock by now
+        started = time.monotonic()
+        second = crawl(tmp_path)
+        assert second.code == 4, second.log
+        assert "Another run is using the archive" in second.log and "pid" in second.log
+        assert time.monotonic() - started < 30
+        assert second.server.seen == []
+    finally:
+        output, _ = first.communicate(timeout=120)
     assert first.returncode == 0, output
 
 
-def test_a_killed_run_leaves_nothing_broken_and_the_next_one_completes(tmp_path):
-    with FixtureServer(roots(), delay=0.4) as server:
-        victim = slow_crawl(tmp_path, server)
-        wait_for(lambda: bool(posts(tmp_path)) or victim.poll() is not None)
-        victim.send_signal(signal.SIGKILL)
-        victim.communicate(timeout=30)
+def test_a_killed_run_leaves_nothing_broken_and_the_next_one_completes(tmp_path, fixture_server):
+    victim = slow_crawl(tmp_path, fixture_server(delay=0.4))
+    wait_for(lambda: bool(posts(tmp_path)) or victim.poll() is not None)
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=30)
     assert victim.returncode == -signal.SIGKILL
     for path, data in posts(tmp_path).items():  # whole posts or none
         text = data.decode()

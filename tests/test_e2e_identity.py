@@ -13,7 +13,7 @@ import pytest
 from archiver.utils.wire import wire_target
 from archiver.zhihu.cookies import cookie_value
 from archiver.zhihu.signing import sign, verify
-from tests.support.crawling import SECRET, Run, assert_no_secret, crawl, posts, roots
+from tests.support.crawling import SECRET, Run, assert_no_secret, crawl, posts, serving
 from tests.support.fixture_server import ZSE_CK, FixtureServer
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
@@ -173,7 +173,7 @@ ANSWER = "/api/v4/answers/2583412650?include=content"
 
 @pytest.fixture(scope="module")
 def gate():
-    with FixtureServer(roots()) as server:
+    with serving() as server:
         yield server
 
 

@@ -17,7 +17,7 @@ import pytest
 from lxml import html as lxml_html
 
 from archiver import settings as project_settings
-from tests.support.crawling import PROJECT, crawl, posts, roots, scrapy_argv, scrapy_env
+from tests.support.crawling import PROJECT, crawl, posts, scrapy_argv, scrapy_env
 from tests.support.failing_pipeline import FAILING_ANSWER
 from tests.support.fixture_server import FixtureServer
 from tests.support.project import TESTS
@@ -197,13 +197,15 @@ def assert_whole(archive: Path) -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_one_signal_sends_nothing_new_finishes_what_is_in_hand_and_says_so(tmp_path, signum):
+def test_one_signal_sends_nothing_new_finishes_what_is_in_hand_and_says_so(
+    tmp_path, signum, fixture_server
+):
     # DOWNLOAD_DELAY holds the answers' requests in the downloader for seconds: those Scrapy
     # used to send (and archive) after the first Ctrl-C, ending "0 failed ... exit status 1".
-    with FixtureServer(roots()) as server:
-        run = Interrupted(tmp_path, server, (*QUIET, "DOWNLOAD_DELAY=5"))
-        run.signal_when(lambda: run.said("Hot list: 4 questions"), signum)
-        code = run.end()
+    server = fixture_server()
+    run = Interrupted(tmp_path, server, (*QUIET, "DOWNLOAD_DELAY=5"))
+    run.signal_when(lambda: run.said("Hot list: 4 questions"), signum)
+    code = run.end()
     name = signal.Signals(signum).name
     assert code == 1, "\n".join(run.lines)
     assert [s.path for s in server.seen if "/answers" in s.path] == []
@@ -219,15 +221,15 @@ def test_one_signal_sends_nothing_new_finishes_what_is_in_hand_and_says_so(tmp_p
     assert_whole(tmp_path)
 
 
-def test_a_second_signal_stops_at_once_and_the_summary_still_says_so(tmp_path):
+def test_a_second_signal_stops_at_once_and_the_summary_still_says_so(tmp_path, fixture_server):
     # The server takes seconds over each answer: the first signal waits for the one in transfer,
     # the second one stops the run before it comes.
-    with FixtureServer(roots(), delay=3) as server:
-        run = Interrupted(tmp_path, server, QUIET)
-        answers = lambda: any("/answers" in s.path for s in server.seen)  # noqa: E731
-        run.signal_when(answers, signal.SIGINT)
-        run.signal_when(lambda: run.said("Interrupted (SIGINT)"), signal.SIGINT)
-        code = run.end()
+    server = fixture_server(delay=3)
+    run = Interrupted(tmp_path, server, QUIET)
+    answers = lambda: any("/answers" in s.path for s in server.seen)  # noqa: E731
+    run.signal_when(answers, signal.SIGINT)
+    run.signal_when(lambda: run.said("Interrupted (SIGINT)"), signal.SIGINT)
+    code = run.end()
     assert code == 1, "\n".join(run.lines)
     summary = run.lines[-1]
     assert "Summary: " in summary and "interrupted (SIGINT), then stopped at once: " in summary

@@ -32,9 +32,9 @@ from tests.support.crawling import (
     SECRET_MARKERS,
     crawl,
     posts,
-    roots,
     scrapy_argv,
     scrapy_env,
+    serving,
 )
 from tests.support.fixture_server import FixtureServer
 from tests.support.hexo_site import unavailable
@@ -134,7 +134,7 @@ def scrapyd(tmp_path_factory):
         "max_proc = 1\n"
     )
     output = home / "scrapyd.out"
-    with FixtureServer(roots()) as server, output.open("wb") as sink:
+    with serving() as server, output.open("wb") as sink:
         # As the README: Scrapyd started with the cookie in its environment (and here, the
         # fixture server as the proxy its jobs go through).
         process = subprocess.Popen(

@@ -12,17 +12,12 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.webarchive.middleware import header_pairs, redact
 from tests.support.crawling import (
-    PROJECT,
     SECRET_MARKERS,
     crawl,
     files,
     posts,
     replay,
-    roots,
-    scrapy_argv,
-    scrapy_env,
 )
-from tests.support.fixture_server import FixtureServer
 
 ARCHIVE_URLS = (
     "https://www.zhihu.com/answer/3100000000000000001",
@@ -148,20 +143,12 @@ def test_a_truncated_warc_replays_what_is_intact(captured, tmp_path):
         assert text.endswith(b"  \n</div>\n" + b" " * 12)
 
 
-def test_a_hot_list_served_without_a_date_replays_to_the_same_bytes(tmp_path):
+def test_a_hot_list_served_without_a_date_replays_to_the_same_bytes(tmp_path, fixture_server):
     """Without a Date header the hot list is dated by its capture (WARC-Date), in the crawl
     and in its replay alike: the history pages and their charts come out the same."""
     live = tmp_path / "live"
-    with FixtureServer(roots(), dated=False) as server:
-        done = subprocess.run(
-            scrapy_argv(live, ("crawl", "hotlist")),
-            cwd=PROJECT,
-            env=scrapy_env(server),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    assert done.returncode == 0, done.stdout + done.stderr
+    run = crawl(live, server=fixture_server(dated=False))
+    assert run.code == 0, run.log
     [warc] = (live / ".archiver" / "warc").glob("hotlist-*.warc.gz")
     assert b"\r\nDate: " not in gzip.decompress(warc.read_bytes())  # served without one
     pages = [p for p in files(live) if "知乎热榜日报" in p or p.startswith("images/hotlist/")]

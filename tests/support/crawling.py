@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,6 +59,18 @@ def roots(*scenarios: str) -> list[Path]:
     return [FIXTURES / "scenarios" / name for name in scenarios] + [image_root(), FIXTURES]
 
 
+def serving(
+    *scenarios: str,
+    extra_roots: tuple[Path, ...] = (),
+    gate: ZhihuGate | None = None,
+    **options: Any,
+) -> FixtureServer:
+    """A fixture server (not started: a context manager) for the fixtures of `scenarios` over
+    the base set, `extra_roots` over those, behind `gate` (a ZhihuGate of its own by default);
+    `options` are FixtureServer's (delay, dated, certificates...)."""
+    return FixtureServer([*extra_roots, *roots(*scenarios)], gate=gate or ZhihuGate(), **options)
+
+
 def scrapy_argv(
     archive: Path, command: tuple[str, ...], settings: tuple[str, ...] = ()
 ) -> list[str]:
@@ -88,28 +101,42 @@ def crawl(
     extra_roots: tuple[Path, ...] = (),
     gate: ZhihuGate | None = None,
     certificates: dict[str, ssl.SSLContext] | None = None,
+    server: FixtureServer | None = None,
 ) -> Run:
     """`scrapy <command>` into `archive`, with the fixtures of `scenarios` over the base set.
 
     The crawl keeps its real URLs (https://www.zhihu.com, https://pic1.zhimg.com...): the
     environment's https_proxy points at the fixture server, as a user's proxy would.
-    `certificates`: a host's own TLS in the tunnel (tests/tls.py), instead of the test CA's leaf.
+    `certificates`: a host's own TLS in the tunnel (tests/support/tls.py), instead of the test
+    CA's leaf. A fixture server of its own is started for the run, or `server` (started by the
+    test, the `fixture_server` fixture) serves it.
     """
-    server = FixtureServer(
-        [*extra_roots, *roots(*scenarios)],
-        gate=gate or ZhihuGate(),
-        certificates=certificates or {},
+    if server is not None:
+        assert not (scenarios or extra_roots or gate or certificates), "the server's own"
+        return _crawl(archive, server, command, settings, env, stdin)
+    with serving(
+        *scenarios, extra_roots=extra_roots, gate=gate, certificates=certificates or {}
+    ) as own:
+        return _crawl(archive, own, command, settings, env, stdin)
+
+
+def _crawl(
+    archive: Path,
+    server: FixtureServer,
+    command: tuple[str, ...],
+    settings: tuple[str, ...],
+    env: dict[str, str | None] | None,
+    stdin: str,
+) -> Run:
+    done = subprocess.run(
+        scrapy_argv(archive, command, settings),
+        input=stdin,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=scrapy_env(server, env),
     )
-    with server:
-        done = subprocess.run(
-            scrapy_argv(archive, command, settings),
-            input=stdin,
-            cwd=PROJECT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=scrapy_env(server, env),
-        )
     return Run(done.returncode, done.stdout + done.stderr, server)
 
 
