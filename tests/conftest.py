@@ -6,9 +6,19 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.support.crawling import serving
-from tests.support.fixture_server import FixtureServer
-from tests.support.project import SEED_ANSWERS
+from tests.support import inprocess
+
+# Before anything imports twisted.internet.reactor: the reactor `scrapy` installs, for the
+# crawls run in this process (tests/support/inprocess.py) and the crawlers tests build.
+inprocess.install()
+
+from tests.support.crawling import serving  # noqa: E402
+from tests.support.fixture_server import FixtureServer  # noqa: E402
+from tests.support.project import SEED_ANSWERS  # noqa: E402
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    inprocess.stop()
 
 
 @pytest.fixture

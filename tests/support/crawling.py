@@ -1,4 +1,5 @@
-"""Run the real `scrapy crawl` in a subprocess, with the fixture server as its HTTPS proxy."""
+"""Test crawls: the project's `scrapy <command>` with the fixture server as its HTTPS proxy, run in
+the test process (tests/support/inprocess.py) or as a process of its own."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from archiver.downloader.solver import Runtime, SolverUnavailable, find_runtime
+from tests.support import inprocess
 from tests.support.fixture_server import FIXTURES, ZSE_CK, FixtureServer, ZhihuGate
 from tests.support.served_images import write_image_root
 from tests.support.tls import ca_file
@@ -102,6 +104,7 @@ def crawl(
     gate: ZhihuGate | None = None,
     certificates: dict[str, ssl.SSLContext] | None = None,
     server: FixtureServer | None = None,
+    in_subprocess: bool = True,
 ) -> Run:
     """`scrapy <command>` into `archive`, with the fixtures of `scenarios` over the base set.
 
@@ -110,14 +113,19 @@ def crawl(
     `certificates`: a host's own TLS in the tunnel (tests/support/tls.py), instead of the test
     CA's leaf. A fixture server of its own is started for the run, or `server` (started by the
     test, the `fixture_server` fixture) serves it.
+
+    The command runs in the test process, as Scrapy's own tests run crawls, and its Run is what
+    the process would have given: exit code, stdout then stderr. `in_subprocess`: a process of
+    its own, for what only a process shows (the exit status the shell sees, what it prints before
+    and around the run, signals, a lock held by another process, the process's umask).
     """
     if server is not None:
         assert not (scenarios or extra_roots or gate or certificates), "the server's own"
-        return _crawl(archive, server, command, settings, env, stdin)
+        return _crawl(archive, server, command, settings, env, stdin, in_subprocess)
     with serving(
         *scenarios, extra_roots=extra_roots, gate=gate, certificates=certificates or {}
     ) as own:
-        return _crawl(archive, own, command, settings, env, stdin)
+        return _crawl(archive, own, command, settings, env, stdin, in_subprocess)
 
 
 def _crawl(
@@ -127,15 +135,20 @@ def _crawl(
     settings: tuple[str, ...],
     env: dict[str, str | None] | None,
     stdin: str,
+    in_subprocess: bool,
 ) -> Run:
+    argv, environment = scrapy_argv(archive, command, settings), scrapy_env(server, env)
+    if not in_subprocess:
+        code, out, err = inprocess.run(argv[3:], environment, PROJECT, stdin)
+        return Run(code, out + err, server)
     done = subprocess.run(
-        scrapy_argv(archive, command, settings),
+        argv,
         input=stdin,
         cwd=PROJECT,
         capture_output=True,
         text=True,
         timeout=300,
-        env=scrapy_env(server, env),
+        env=environment,
     )
     return Run(done.returncode, done.stdout + done.stderr, server)
 

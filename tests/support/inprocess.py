@@ -25,14 +25,16 @@ import io
 import logging
 import os
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from scrapy import Spider, signals
 from scrapy.cmdline import ScrapyArgumentParser
-from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 from scrapy.utils import log as scrapy_log
@@ -84,13 +86,39 @@ class Runner(AsyncCrawlerRunner):
         configure_logging(self.settings)
         log_scrapy_info(self.settings)
 
+    def create_crawler(self, crawler_or_spidercls: type[Spider] | str | Crawler) -> Crawler:
+        crawler = super().create_crawler(crawler_or_spidercls)
+        if crawler is not crawler_or_spidercls:  # a new one (crawl() is given it again)
+            # Before the WARC capture's own handler, which connects when the engine opens.
+            crawler.signals.connect(_one_per_second, signal=signals.spider_opened)
+        return crawler
+
     def start(self, stop_after_crawl: bool = True, install_signal_handlers: bool = True) -> None:
         _loop().run_until_complete(self.join())
+
+
+_opened: dict[str, int] = {}  # spider name: the second its last run here opened
+
+
+def _one_per_second(spider: Spider) -> None:
+    """A run's WARC is named by its spider, the second it opened and its process
+    (`hotlist-<time>-<pid>.warc.gz`), and one process is one run. Here every run has the test
+    process's pid: a run of the spider that ran here within the same second waits for the next
+    one, so that no two runs are given one WARC name."""
+    while int(time.time()) == _opened.get(spider.name):
+        time.sleep(0.05)
+    _opened[spider.name] = int(time.time())
+
+
+# Commands a test runs as a process of their own: rerender forks its workers from the process it
+# runs in, which here would be pytest's.
+OWN_PROCESS = ("rerender",)
 
 
 def execute(argv: list[str]) -> int:
     """`scrapy <argv>` as scrapy.cmdline.execute runs a command of the project: its exit code."""
     name, *rest = argv
+    assert name not in OWN_PROCESS, f"`scrapy {name}` runs in a subprocess only"
     settings = get_project_settings()
     command = import_module(f"{settings['COMMANDS_MODULE']}.{name}").Command()
     parser = ScrapyArgumentParser(
@@ -150,16 +178,25 @@ def _stdio(stdin: io.StringIO, stdout: io.StringIO, stderr: io.StringIO) -> Iter
         sys.stdin, sys.stdout, sys.stderr = saved
 
 
+NEW = (logging.NOTSET, [], [], False)  # a logger as logging.getLogger makes it
+
+
+def _loggers() -> list[logging.Logger]:
+    manager = logging.root.manager
+    return [
+        logging.root,
+        *(one for one in manager.loggerDict.values() if isinstance(one, logging.Logger)),
+    ]
+
+
 @contextlib.contextmanager
 def _logging_kept() -> Iterator[None]:
     """Logging as it was before the run: what Scrapy's configure_logging and the project's
     quiet_scrapy set for a process (handlers, levels, filters, Twisted's observer, warnings
     routed to the log) is undone, so the next test sees nothing of it."""
-    loggers = [logging.root] + [
-        one for one in logging.root.manager.loggerDict.values() if isinstance(one, logging.Logger)
-    ]
     kept: list[tuple[logging.Logger, Any]] = [
-        (one, (one.level, list(one.filters), list(one.handlers), one.disabled)) for one in loggers
+        (one, (one.level, list(one.filters), list(one.handlers), one.disabled))
+        for one in _loggers()
     ]
     observers = list(twisted_log.theLogPublisher.observers)
     showwarning = warnings.showwarning
@@ -171,7 +208,8 @@ def _logging_kept() -> Iterator[None]:
                 twisted_log.removeObserver(observer)
         if warnings.showwarning is not showwarning:
             logging.captureWarnings(False)
-        for one, (level, filters, handlers, disabled) in kept:
+        made = [one for one in _loggers() if one not in dict(kept)]  # during the run: as new
+        for one, (level, filters, handlers, disabled) in [*kept, *((m, NEW) for m in made)]:
             for handler in one.handlers:
                 if handler not in handlers:
                     handler.close()
