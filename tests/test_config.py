@@ -211,7 +211,7 @@ def test_a_feed_needs_a_url_or_a_config(tmp_path):
     ],
 )
 def test_a_typo_is_one_line_exit_2_and_nothing_sent(tmp_path, command, says):
-    run = crawl(tmp_path / "archive", command=command)
+    run = crawl(tmp_path / "archive", command=command, in_subprocess=True)
     assert run.code == 2, run.log
     lines = run.log.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and ": error: " in lines[0], run.log
@@ -232,7 +232,7 @@ def test_a_typo_is_one_line_exit_2_and_nothing_sent(tmp_path, command, says):
     ],
 )
 def test_a_typo_in_a_setting_name_of_a_command_on_the_archive(tmp_path, command, says):
-    run = crawl(tmp_path / "archive", command=command)
+    run = crawl(tmp_path / "archive", command=command, in_subprocess=True)
     assert run.code == 2, run.log
     first = run.log.strip().splitlines()[0]  # then: no archive there
     assert says in first and f"{command[0]}: error: -s " in first, run.log
@@ -263,7 +263,12 @@ def test_a_name_of_the_projects_settings_module_is_known(tmp_path, monkeypatch):
 
 
 def test_an_input_of_comments_only_says_it_held_no_url(tmp_path):
-    run = crawl(tmp_path / "archive", command=("archive", "-i", "-"), stdin="# only comments\n\n")
+    run = crawl(
+        tmp_path / "archive",
+        command=("archive", "-i", "-"),
+        stdin="# only comments\n\n",
+        in_subprocess=True,
+    )
     assert run.code == 2
     assert run.log.strip() == (
         "archive: error: standard input: the input held no URL (only blank lines or comments)"
@@ -271,13 +276,17 @@ def test_an_input_of_comments_only_says_it_held_no_url(tmp_path):
 
 
 def test_a_missing_file_feed_is_one_line(tmp_path):
-    run = crawl(tmp_path / "archive", command=("crawl", "feed", "-a", "url=file:///nowhere.xml"))
+    run = crawl(
+        tmp_path / "archive",
+        command=("crawl", "feed", "-a", "url=file:///nowhere.xml"),
+        in_subprocess=True,
+    )
     assert run.code == 2 and len(run.log.strip().splitlines()) == 1
     assert "-a url='file:///nowhere.xml' is not accepted: expected a file:// URL" in run.log
 
 
 def test_history_of_a_folder_that_is_not_an_archive_leaves_it_alone(tmp_path):
-    run = crawl(tmp_path, command=("history",))
+    run = crawl(tmp_path, command=("history",), in_subprocess=True)
     assert run.code == 2
     assert run.log.strip() == (
         f"history: error: {tmp_path} is not an archive (no {tmp_path}/.archiver/index.sqlite3)"

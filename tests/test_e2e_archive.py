@@ -20,8 +20,8 @@ GOOD = (
 )
 
 
-def archive(tmp_path, *urls: str, stdin: str = "", options: tuple[str, ...] = ()):
-    return crawl(tmp_path, command=("archive", *options, *urls), stdin=stdin)
+def archive(tmp_path, *urls: str, stdin: str = "", options: tuple[str, ...] = (), **kwargs):
+    return crawl(tmp_path, command=("archive", *options, *urls), stdin=stdin, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,13 @@ def test_urls_from_a_file_and_from_standard_input(tmp_path):
         "# to read later\nhttps://www.zhihu.com/answer/3100000000000000001  # sqlite\n\n"
     )
     run = archive(
-        tmp_path, "-i", str(listing), "-i", "-", stdin="https://zhuanlan.zhihu.com/p/23141946\n"
+        tmp_path,
+        "-i",
+        str(listing),
+        "-i",
+        "-",
+        stdin="https://zhuanlan.zhihu.com/p/23141946\n",
+        in_subprocess=True,  # the command line and its standard input
     )
     assert run.code == 0, run.log
     assert set(posts(tmp_path)) == {
@@ -96,7 +102,9 @@ def test_urls_from_a_file_and_from_standard_input(tmp_path):
     ],
 )
 def test_bad_input_stops_everything_before_a_request(tmp_path, url, says):
-    run = archive(tmp_path, "https://www.zhihu.com/answer/3100000000000000001", url)
+    run = archive(
+        tmp_path, "https://www.zhihu.com/answer/3100000000000000001", url, in_subprocess=True
+    )
     assert run.code == 2, run.log
     assert (
         f"archive: error: {url}: {says}; accepted: https://www.zhihu.com/question/<id>" in run.log
@@ -126,7 +134,7 @@ def test_urls_as_a_newcomer_pastes_them(good, tmp_path):
 
 
 def test_a_missing_input_file_is_bad_input(tmp_path):
-    run = archive(tmp_path, "-i", str(tmp_path / "nope.txt"))
+    run = archive(tmp_path, "-i", str(tmp_path / "nope.txt"), in_subprocess=True)
     assert run.code == 2
     assert "archive: error: cannot read" in run.log and "nope.txt" in run.log
 

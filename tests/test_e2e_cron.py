@@ -66,7 +66,7 @@ def test_a_second_run_on_a_busy_archive_exits_at_once(tmp_path, fixture_server):
     try:
         wait_for(lambda: bool(server.seen))  # the first run holds the lock by now
         started = time.monotonic()
-        second = crawl(tmp_path)
+        second = crawl(tmp_path, in_subprocess=True)  # a lock between two processes
         assert second.code == 4, second.log
         assert "Another run is using the archive" in second.log and "pid" in second.log
         assert time.monotonic() - started < 30
@@ -124,12 +124,12 @@ def test_the_history_command_writes_any_day(tmp_path):
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     for path in (tmp_path / DAILY).glob("*.md"):
         path.unlink()
-    run = crawl(tmp_path, command=("history", "--date", today))
+    run = crawl(tmp_path, command=("history", "--date", today), in_subprocess=True)
     assert run.code == 0, run.log
     assert f"page-hotlist-{today}.md" in run.log
-    empty = crawl(tmp_path, command=("history", "--date", "2001-01-01"))
+    empty = crawl(tmp_path, command=("history", "--date", "2001-01-01"), in_subprocess=True)
     assert empty.code == 1 and "no hot list was recorded on 2001-01-01" in empty.log
-    bad = crawl(tmp_path, command=("history", "--date", "yesterday"))
+    bad = crawl(tmp_path, command=("history", "--date", "yesterday"), in_subprocess=True)
     assert bad.code == 2 and "YYYY-MM-DD" in bad.log
 
 
@@ -172,7 +172,7 @@ def test_the_history_command_writes_any_day(tmp_path):
     ],
 )
 def test_checkcookie(tmp_path, scenario, env, code, says):
-    run = crawl(tmp_path, *scenario, command=("checkcookie",), env=env)
+    run = crawl(tmp_path, *scenario, command=("checkcookie",), env=env, in_subprocess=True)
     assert run.code == code, run.log
     assert says in run.log
     assert "Traceback" not in run.log
@@ -190,7 +190,7 @@ def test_checkcookie(tmp_path, scenario, env, code, says):
 
 
 def test_checkcookie_signs_its_request(tmp_path):
-    run = crawl(tmp_path, command=("checkcookie",))
+    run = crawl(tmp_path, command=("checkcookie",), in_subprocess=True)
     assert run.code == 0 and run.server.gate.refused == []
     [me] = run.server.seen
     assert me.path.startswith("/api/v4/me") and me.headers["X-Zse-96"].startswith("2.0_")

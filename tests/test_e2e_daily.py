@@ -1,4 +1,4 @@
-"""`scrapy crawl daily` in a subprocess, against saved Zhihu Daily responses on 127.0.0.1."""
+"""`scrapy crawl daily` end to end, against saved Zhihu Daily responses on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ def test_since_walks_back_day_by_day_and_stops(tmp_path):
     ],
 )
 def test_a_bad_since_is_one_line_exit_2_and_nothing_sent(tmp_path, args, says):
-    run = daily(tmp_path / "archive", args=args)
+    run = daily(tmp_path / "archive", args=args, in_subprocess=True)
     assert run.code == 2, run.log
     lines = run.log.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and ": error: " in lines[0], run.log

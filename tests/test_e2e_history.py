@@ -74,7 +74,9 @@ def test_each_day_week_and_month_has_its_page_and_chart(archive):
 
 def test_the_history_command_tells_a_question_s_story_and_draws_it(archive, tmp_path):
     chart = tmp_path / "ai.svg"
-    run = crawl(archive, command=("history", "--question", AI, "--chart", str(chart)))
+    run = crawl(
+        archive, command=("history", "--question", AI, "--chart", str(chart)), in_subprocess=True
+    )
     assert run.code == 0, run.log
     assert f"question {AI}: ai作画到了什么水平了？目前有哪些应用？" in run.log
     assert "first seen 2026-11-20 09:00, last seen 2026-11-21 10:00 (Asia/Shanghai)" in run.log
@@ -87,9 +89,9 @@ def test_the_history_command_tells_a_question_s_story_and_draws_it(archive, tmp_
         assert line in run.log
     assert "archived: _posts/社交媒体/知乎/知乎热榜/answer-" in run.log
     assert chart.read_bytes().startswith(b"<?xml")
-    unknown = crawl(archive, command=("history", "--question", "1"))
+    unknown = crawl(archive, command=("history", "--question", "1"), in_subprocess=True)
     assert unknown.code == 1 and "question 1 was never on a recorded hot list" in unknown.log
-    bad = crawl(archive, command=("history", "--chart", str(chart)))
+    bad = crawl(archive, command=("history", "--chart", str(chart)), in_subprocess=True)
     assert bad.code == 2 and "--chart FILE.svg goes with --question ID" in bad.log
 
 

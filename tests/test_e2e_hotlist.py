@@ -1,4 +1,4 @@
-"""`scrapy crawl hotlist` in a subprocess, against saved responses served on 127.0.0.1."""
+"""`scrapy crawl hotlist` end to end, against saved responses served on 127.0.0.1."""
 
 from __future__ import annotations
 

@@ -41,8 +41,8 @@ EXPECTED = {
 }
 
 
-def archive(path, *urls, scenarios=(), options=()):
-    return crawl(path, *scenarios, command=("archive", *options, *urls))
+def archive(path, *urls, scenarios=(), options=(), **kwargs):
+    return crawl(path, *scenarios, command=("archive", *options, *urls), **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +144,7 @@ def test_a_limit_bounds_what_a_list_yields(tmp_path):
 
 
 def test_a_limit_is_checked_before_anything_is_sent(tmp_path):
-    run = archive(tmp_path, COLUMN, options=("-a", "limit=0"))
+    run = archive(tmp_path, COLUMN, options=("-a", "limit=0"), in_subprocess=True)
     assert run.code == 2
     assert "-a limit='0' is not accepted: expected a whole number from 1 up" in run.log
     assert run.server.seen == []
@@ -369,11 +369,12 @@ limit = 2
 """
 
 
-def follow(path, config, *args, scenarios=()):
+def follow(path, config, *args, scenarios=(), **kwargs):
     return crawl(
         path / "archive",
         *scenarios,
         command=("crawl", "follow", "-a", f"config={config}", *args),
+        **kwargs,
     )
 
 
@@ -423,11 +424,11 @@ def test_follow_reads_new_items_and_stops_early_on_an_unchanged_list(tmp_path):
 def test_follow_config_mistakes_are_one_line_and_nothing_is_sent(tmp_path):
     config = tmp_path / "follow.toml"
     config.write_text('[[source]]\nurl = "https://www.zhihu.com/answer/1"\n', encoding="utf-8")
-    run = follow(tmp_path, config)
+    run = follow(tmp_path, config, in_subprocess=True)
     assert run.code == 2, run.log
     assert "is not a list (a column, collection, person or topic)" in run.log
     assert run.server.seen == []
-    missing = crawl(tmp_path / "a2", command=("crawl", "follow"))
+    missing = crawl(tmp_path / "a2", command=("crawl", "follow"), in_subprocess=True)
     assert missing.code == 2 and "follow needs -a config=" in missing.log
 
 

@@ -20,9 +20,9 @@ from archiver import settings as project_settings
 from tests.support.crawling import PROJECT, crawl, posts, scrapy_argv, scrapy_env
 from tests.support.failing_pipeline import FAILING_ANSWER
 from tests.support.fixture_server import FixtureServer
-from tests.support.project import TESTS
 
-QUIET = ("ARCHIVE_LOG_SCRAPY=False",)  # the default, over the tests' own (tests/crawling.py)
+# The default, over the tests' own (tests/support/crawling.py).
+QUIET = ("ARCHIVE_LOG_SCRAPY=False",)
 HOTLIST = "_posts/社交媒体/知乎/知乎热榜"
 DAILY = "_posts/社交媒体/知乎/知乎热榜日报"
 
@@ -44,7 +44,7 @@ def test_an_item_lost_in_a_pipeline_is_named_and_fails_the_run(tmp_path):
     run = crawl(
         tmp_path,
         settings=(f"ITEM_PIPELINES={json.dumps(pipelines)}",),
-        env={"PYTHONPATH": str(TESTS)},
+        in_subprocess=True,
     )
     assert run.code == 1, run.log
     assert (
@@ -87,7 +87,7 @@ def test_a_bad_number_costs_its_comment_video_or_reference_not_the_post(tmp_path
 
 
 def test_a_hot_list_run_prints_a_line_per_post_a_handful_more_and_the_summary_last(tmp_path):
-    run = crawl(tmp_path, settings=QUIET)
+    run = crawl(tmp_path, settings=QUIET, in_subprocess=True)
     assert run.code == 0, run.log
     lines = lines_of(run.log)
     written = posts(tmp_path)
@@ -107,7 +107,7 @@ def test_a_hot_list_run_prints_a_line_per_post_a_handful_more_and_the_summary_la
 
 @pytest.mark.parametrize("level", ["WARNING", "ERROR", "CRITICAL"])
 def test_the_summary_ends_a_run_at_any_level(tmp_path, level):
-    run = crawl(tmp_path, settings=(*QUIET, f"LOG_LEVEL={level}"))
+    run = crawl(tmp_path, settings=(*QUIET, f"LOG_LEVEL={level}"), in_subprocess=True)
     assert run.code == 0, run.log
     lines = lines_of(run.log)
     assert "INFO: Summary: 3 new," in lines[-1]
@@ -118,13 +118,13 @@ def test_the_summary_ends_a_run_at_any_level(tmp_path, level):
 def test_scrapys_own_lines_at_debug_or_when_asked_and_the_log_file_ends_with_the_summary(
     tmp_path,
 ):
-    debug = crawl(tmp_path / "a", settings=(*QUIET, "LOG_LEVEL=DEBUG"))
+    debug = crawl(tmp_path / "a", settings=(*QUIET, "LOG_LEVEL=DEBUG"), in_subprocess=True)
     assert "DEBUG: Scrapy 2." in debug.log and "DEBUG: Dumping Scrapy stats" in debug.log
     assert "Summary: 3 new" in lines_of(debug.log)[-1]
-    asked = crawl(tmp_path / "b", settings=("ARCHIVE_LOG_SCRAPY=True",))
+    asked = crawl(tmp_path / "b", settings=("ARCHIVE_LOG_SCRAPY=True",), in_subprocess=True)
     assert "INFO: Enabled item pipelines" in asked.log
     log_file = tmp_path / "run.log"
-    run = crawl(tmp_path / "c", settings=(*QUIET, f"LOG_FILE={log_file}"))
+    run = crawl(tmp_path / "c", settings=(*QUIET, f"LOG_FILE={log_file}"), in_subprocess=True)
     assert run.log.strip() == ""
     assert "Summary: 3 new" in lines_of(log_file.read_text(encoding="utf-8"))[-1]
 

@@ -78,8 +78,8 @@ def archive(archived: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(archived, tmp_path / "archive"))
 
 
-def recheck(archive: Path, *scenarios: str, options: tuple[str, ...] = (), settings=()):
-    return crawl(archive, *scenarios, command=("recheck", *options), settings=settings)
+def recheck(archive: Path, *scenarios: str, options: tuple[str, ...] = (), settings=(), **kwargs):
+    return crawl(archive, *scenarios, command=("recheck", *options), settings=settings, **kwargs)
 
 
 def rows(archive: Path, sql: str) -> list[tuple]:
@@ -178,7 +178,9 @@ def test_with_the_setting_each_vanished_post_says_so_and_rerender_keeps_it(archi
     unchanged = {p for p in after if p.endswith(("article-23141946.md", "3300000000000000001.md"))}
     assert all(after[p] == before[p] for p in unchanged) and len(unchanged) == 2
 
-    rerun = crawl(archive, command=("rerender",), settings=("ARCHIVE_VANISHED_NOTE=True",))
+    rerun = crawl(
+        archive, command=("rerender",), settings=("ARCHIVE_VANISHED_NOTE=True",), in_subprocess=True
+    )
     assert rerun.code == 0, rerun.log
     assert " 0 changed," in rerun.log
     assert posts(archive) == after
@@ -210,7 +212,7 @@ def test_a_block_during_recheck_records_nothing(archive):
 
 
 def test_a_dry_run_says_what_it_would_ask_and_asks_nothing(archive):
-    run = recheck(archive, "recheck-vanished", options=("--dry-run",))
+    run = recheck(archive, "recheck-vanished", options=("--dry-run",), in_subprocess=True)
     assert run.code == 0, run.log
     assert run.server.seen == []
     asked = [line for line in run.log.splitlines() if line.startswith("would ask: ")]
@@ -262,14 +264,14 @@ def test_an_answer_nothing_explains_is_unknown_and_fails_the_run(archive):
     ],
 )
 def test_bad_usage_is_one_line_exit_2_and_nothing_sent(tmp_path, options, says):
-    run = recheck(tmp_path, options=options)
+    run = recheck(tmp_path, options=options, in_subprocess=True)
     assert run.code == 2, run.log
     assert run.log.strip().splitlines() == [run.log.strip()] and says in run.log
     assert run.server.seen == []
 
 
 def test_a_folder_that_is_no_archive_is_left_alone(tmp_path):
-    run = recheck(tmp_path)
+    run = recheck(tmp_path, in_subprocess=True)
     assert run.code == 2
     assert f"recheck: error: {tmp_path} is not an archive" in run.log
     assert list(tmp_path.iterdir()) == []

@@ -78,7 +78,7 @@ def test_a_site_built_by_another_user_reads_every_archived_file():
         site = make_site(root / "blog", timezone="Asia/Shanghai")
         source = site / "source"
         with umask(0o022):  # the usual one, inherited by the crawl
-            run = crawl(source, settings=("ARCHIVE_IMAGES=local",))
+            run = crawl(source, settings=("ARCHIVE_IMAGES=local",), in_subprocess=True)
         assert run.code == 0, run.log
         posts = [p for p in source.glob("_posts/**/*.md") if p.name.startswith("answer-")]
         figures = {p.name for p in (source / "images").rglob("*.*")}

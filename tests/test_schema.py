@@ -65,7 +65,7 @@ def test_a_crawl_and_verify_refuse_a_newer_index_in_one_line_sending_nothing(tmp
     with sqlite3.connect(index) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     for command in (("crawl", "hotlist"), ("verify",)):
-        run = crawl(tmp_path, command=command)
+        run = crawl(tmp_path, command=command, in_subprocess=True)
         assert run.code == 2, run.log
         assert "made by a newer version of this tool" in run.log
         assert "Traceback" not in run.log

@@ -176,6 +176,7 @@ def test_checkcookie_sends_the_cookie_only_over_a_verified_connection(
         command=("checkcookie",),
         env=TRUST[trust](),
         certificates={"www.zhihu.com": certificate()} if certificate else {},
+        in_subprocess=True,
     )
     assert run.code == code, run.log
     assert says in run.log

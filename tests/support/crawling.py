@@ -104,7 +104,7 @@ def crawl(
     gate: ZhihuGate | None = None,
     certificates: dict[str, ssl.SSLContext] | None = None,
     server: FixtureServer | None = None,
-    in_subprocess: bool = True,
+    in_subprocess: bool = False,
 ) -> Run:
     """`scrapy <command>` into `archive`, with the fixtures of `scenarios` over the base set.
 
@@ -137,20 +137,20 @@ def _crawl(
     stdin: str,
     in_subprocess: bool,
 ) -> Run:
-    argv, environment = scrapy_argv(archive, command, settings), scrapy_env(server, env)
-    if not in_subprocess:
-        code, out, err = inprocess.run(argv[3:], environment, PROJECT, stdin)
-        return Run(code, out + err, server)
-    done = subprocess.run(
-        argv,
-        input=stdin,
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=environment,
-    )
-    return Run(done.returncode, done.stdout + done.stderr, server)
+    argv = scrapy_argv(archive, command, settings)
+    code, log = _run(argv, scrapy_env(server, env), stdin, in_subprocess)
+    return Run(code, log, server)
+
+
+def _run(argv: list[str], env: dict[str, str], stdin: str, in_subprocess: bool) -> tuple[int, str]:
+    """The command's exit code, and its stdout then its stderr."""
+    if in_subprocess:
+        done = subprocess.run(
+            argv, input=stdin, cwd=PROJECT, capture_output=True, text=True, timeout=300, env=env
+        )
+        return done.returncode, done.stdout + done.stderr
+    code, out, err = inprocess.run(argv[3:], env, PROJECT, stdin)  # after `python -m scrapy`
+    return code, out + err
 
 
 def runtime() -> Runtime:
@@ -181,7 +181,11 @@ def wait_for(condition, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def replay(archive: Path, source: Path, command: tuple[str, ...] = ("crawl", "hotlist")):
+def replay(
+    archive: Path,
+    source: Path,
+    command: tuple[str, ...] = ("crawl", "hotlist"),
+) -> tuple[int, str]:
     """A crawl served from WARCs with the fixture server gone: any network access would fail.
 
     It needs no cookie: nothing is sent.
@@ -191,15 +195,8 @@ def replay(archive: Path, source: Path, command: tuple[str, ...] = ("crawl", "ho
         "http_proxy": "http://127.0.0.1:9",
         "PATH": "/usr/bin:/bin",
     }
-    done = subprocess.run(
-        scrapy_argv(archive, command, (f"ARCHIVE_REPLAY={source}",)),
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    return done.returncode, done.stdout + done.stderr
+    argv = scrapy_argv(archive, command, (f"ARCHIVE_REPLAY={source}",))
+    return _run(argv, env, "", in_subprocess=False)
 
 
 def posts(archive: Path) -> dict[str, bytes]:
