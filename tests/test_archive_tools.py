@@ -27,6 +27,7 @@ from tests.support.crawling import (
     mtimes,
     posts,
     replay,
+    scrapy_command,
     slow_crawl,
     wait_for,
 )
@@ -36,10 +37,7 @@ POSTS = "_posts/社交媒体/知乎/知乎热榜"
 
 
 def scrapy(archive: Path, *command: str, settings: tuple[str, ...] = LOCAL):
-    argv = [sys.executable, "-m", "scrapy", *command, "-s", f"ARCHIVE_DIR={archive}"]
-    for setting in settings:
-        argv += ["-s", setting]
-    done = subprocess.run(argv, cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    done = scrapy_command(archive, *command, settings=settings)
     return done.returncode, done.stdout, done.stderr
 
 

@@ -6,13 +6,11 @@ article's and a pin's captured the same way."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 
 import pytest
 from lxml import html as lxml_html
 
-from tests.support.crawling import PROJECT, crawl, mtimes, posts
+from tests.support.crawling import crawl, mtimes, posts, scrapy_command
 
 ANSWER = "3300000000000000001"
 URL = f"https://www.zhihu.com/question/655533333/answer/{ANSWER}"
@@ -107,13 +105,7 @@ def test_later_runs_keep_the_comments_then_an_edit_captures_them_again(first, tm
         assert comment_requests(run) == 0
         assert posts(path) == before and site_mtimes(path) == times
     # `rerender` renders the comments the index holds: nothing changes.
-    done = subprocess.run(
-        [sys.executable, "-m", "scrapy", "rerender", "-s", f"ARCHIVE_DIR={path}", *_s(SETTINGS)],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = scrapy_command(path, "rerender", settings=SETTINGS)
     assert done.returncode == 0, done.stdout + done.stderr
     assert " 0 changed, 1 unchanged" in done.stdout and posts(path) == before
     # Edited (a newer updated_time): captured again, with the new comment's image.
@@ -123,10 +115,6 @@ def test_later_runs_keep_the_comments_then_an_edit_captures_them_again(first, tm
     assert "补充：第二年搬回了城里。" in text
     assert [li.find("p/a").text for li in items] == ["后来者", "云上的猫"]
     assert (path / EDITED_IMAGE).is_file()
-
-
-def _s(settings: tuple[str, ...]) -> list[str]:
-    return [arg for setting in settings for arg in ("-s", setting)]
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,18 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.crawling import PROJECT, Run, assert_no_secret, crawl, posts, replay
+from tests.support.crawling import (
+    Run,
+    assert_no_secret,
+    crawl,
+    posts,
+    replay,
+    scrapy_command,
+)
 
 CATEGORY = "_posts/社交媒体/知乎/知乎日报"
 API = "/api/4"
@@ -206,13 +211,7 @@ def test_a_rerender_dates_each_story_by_its_listing_and_changes_nothing(first_ru
     archive, _ = first_run
     copy = tmp_path / "archive"
     shutil.copytree(archive, copy)
-    done = subprocess.run(
-        [sys.executable, "-m", "scrapy", "rerender", "-s", f"ARCHIVE_DIR={copy}"],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = scrapy_command(copy, "rerender")
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.match(r"Rerender: \d+ posts: 0 changed, 3 unchanged, 0 failed", done.stdout)
     assert posts(copy) == posts(archive)

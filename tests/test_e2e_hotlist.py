@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.crawling import PROJECT, SECRET, Run, assert_no_secret, crawl
+from tests.support.crawling import SECRET, Run, assert_no_secret, crawl, scrapy_command
 from tests.support.crawling import posts as all_posts
 from tests.support.project import SEED_POST
 
@@ -229,13 +227,7 @@ def test_a_rerender_of_the_moved_run_changes_nothing(moved, tmp_path):
     archive, _ = moved
     copy = tmp_path / "archive"
     shutil.copytree(archive, copy)
-    done = subprocess.run(
-        [sys.executable, "-m", "scrapy", "rerender", "-s", f"ARCHIVE_DIR={copy}"],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = scrapy_command(copy, "rerender")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 changed, 2 unchanged, 0 failed" in done.stdout
     assert posts(copy) == posts(archive)

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.support.crawling import PROJECT, crawl, mtimes, posts
+from tests.support.crawling import crawl, mtimes, posts, scrapy_command
 from tests.support.fixture_server import FIXTURES
 
 ROOT = "_posts/社交媒体/知乎"
@@ -304,13 +302,7 @@ def test_a_rerender_reads_every_post_of_every_list_again_and_changes_nothing(rea
     path, _ = real
     copy = tmp_path / "archive"
     shutil.copytree(path, copy)
-    done = subprocess.run(
-        [sys.executable, "-m", "scrapy", "rerender", "-s", f"ARCHIVE_DIR={copy}"],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = scrapy_command(copy, "rerender")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (
         f"Rerender: {len(REAL_POSTS)} posts: 0 changed, {len(REAL_POSTS)} unchanged, 0 failed"

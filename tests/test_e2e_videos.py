@@ -10,14 +10,13 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from lxml import html as lxml_html
 
-from tests.support.crawling import PROJECT, assert_no_secret, crawl, mtimes, posts
+from tests.support.crawling import assert_no_secret, crawl, mtimes, posts, scrapy_command
 from tests.support.fixture_server import FIXTURES, fixture_name
 from tests.support.videos import mp4
 
@@ -147,8 +146,7 @@ def test_the_play_info_request_is_captured_with_its_body(downloaded):
 
 
 def verify(path: Path) -> subprocess.CompletedProcess:
-    argv = [sys.executable, "-m", "scrapy", "verify", "-s", f"ARCHIVE_DIR={path}"]
-    return subprocess.run(argv, cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    return scrapy_command(path, "verify")
 
 
 def test_the_index_knows_the_video_and_verify_passes(downloaded, tmp_path):

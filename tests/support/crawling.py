@@ -73,13 +73,21 @@ def serving(
     return FixtureServer([*extra_roots, *roots(*scenarios)], gate=gate or ZhihuGate(), **options)
 
 
+def command_argv(
+    archive: Path, command: tuple[str, ...], settings: tuple[str, ...] = ()
+) -> list[str]:
+    """`python -m scrapy <command>` on `archive`, with these settings."""
+    argv = [sys.executable, "-m", "scrapy", *command, "-s", f"ARCHIVE_DIR={archive}"]
+    for setting in settings:
+        argv += ["-s", setting]
+    return argv
+
+
 def scrapy_argv(
     archive: Path, command: tuple[str, ...], settings: tuple[str, ...] = ()
 ) -> list[str]:
-    argv = [sys.executable, "-m", "scrapy", *command, "-s", f"ARCHIVE_DIR={archive}"]
-    for setting in (*FAST, *SCRAPY_LINES, *settings):
-        argv += ["-s", setting]
-    return argv
+    """A test crawl's command line: quick, with Scrapy's stats dump at INFO."""
+    return command_argv(archive, command, (*FAST, *SCRAPY_LINES, *settings))
 
 
 def scrapy_env(server: FixtureServer, env: dict[str, str | None] | None = None) -> dict[str, str]:
@@ -151,6 +159,20 @@ def _run(argv: list[str], env: dict[str, str], stdin: str, in_subprocess: bool) 
         return done.returncode, done.stdout + done.stderr
     code, out, err = inprocess.run(argv[3:], env, PROJECT, stdin)  # after `python -m scrapy`
     return code, out + err
+
+
+def scrapy_command(
+    archive: Path, *command: str, settings: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """`scrapy <command>` on `archive` in a process of its own, as a user runs the commands that
+    work on the archive's files (rerender, which forks its workers; verify; package)."""
+    return subprocess.run(
+        command_argv(archive, command, settings),
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def runtime() -> Runtime:
