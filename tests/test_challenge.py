@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -224,9 +225,10 @@ def test_a_script_that_escapes_jsdom_gets_nothing_of_the_machine(reach):
     assert not Path("/tmp/zhihu-archiver-pwned").exists()
 
 
-def test_a_script_that_escapes_jsdom_reaches_no_socket():
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
+@contextlib.contextmanager
+def accepting(listener: socket.socket) -> Iterator[list[object]]:
+    """The connections `listener` accepts while the block runs and up to 4 s after it; then
+    it is closed."""
     listener.settimeout(4)
     accepted: list[object] = []
 
@@ -236,11 +238,20 @@ def test_a_script_that_escapes_jsdom_reaches_no_socket():
 
     thread = threading.Thread(target=accept)
     thread.start()
-    page = CHALLENGE_PAGE.decode().replace("fixturemetatoken", f"m-{port}")
-    with pytest.raises(SolverFailed, match="no __zse_ck"):
-        solve(scenario_script("challenge-socket"), page=page, timeout=2)
-    thread.join()
-    listener.close()
+    try:
+        yield accepted
+    finally:
+        thread.join()
+        listener.close()
+
+
+def test_a_script_that_escapes_jsdom_reaches_no_socket():
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    with accepting(listener) as accepted:
+        page = CHALLENGE_PAGE.decode().replace("fixturemetatoken", f"m-{port}")
+        with pytest.raises(SolverFailed, match="no __zse_ck"):
+            solve(scenario_script("challenge-socket"), page=page, timeout=2)
     assert accepted == []
 
 
@@ -271,15 +282,6 @@ def test_a_script_reaches_no_unix_socket_and_makes_none(tmp_path):
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(listening))
     listener.listen()
-    listener.settimeout(4)
-    accepted: list[object] = []
-
-    def accept() -> None:
-        with contextlib.suppress(OSError):
-            accepted.append(listener.accept())
-
-    thread = threading.Thread(target=accept)
-    thread.start()
     script = (
         f"{ESCAPE} var net = P.mainModule.require('net');"
         f"var s = net.connect({json.dumps(str(listening))});"
@@ -288,10 +290,8 @@ def test_a_script_reaches_no_unix_socket_and_makes_none(tmp_path):
         "try { net.createServer().on('error', function () {})"
         f"  .listen({json.dumps(str(made))}); }} catch (e) {{}}"
     )
-    with pytest.raises(SolverFailed, match="no __zse_ck"):
+    with accepting(listener) as accepted, pytest.raises(SolverFailed, match="no __zse_ck"):
         solve(script, timeout=2)
-    thread.join()
-    listener.close()
     assert accepted == []
     assert not made.exists()
 

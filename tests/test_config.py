@@ -15,7 +15,7 @@ from archiver.spiders.feed import FeedSpider
 from archiver.spiders.follow import FollowSpider
 from archiver.spiders.hotlist import HotlistSpider
 from archiver.spiders.recheck import RecheckSpider
-from tests.support.crawling import crawl
+from tests.support.crawling import assert_refused_before_anything, crawl
 from tests.support.project import PROJECT_SETTINGS, TESTS
 
 README = (TESTS.parent / "README.md").read_text(encoding="utf-8")
@@ -212,11 +212,7 @@ def test_a_feed_needs_a_url_or_a_config(tmp_path):
 )
 def test_a_typo_is_one_line_exit_2_and_nothing_sent(tmp_path, command, says):
     run = crawl(tmp_path / "archive", command=command, in_subprocess=True)
-    assert run.code == 2, run.log
-    lines = run.log.strip().splitlines()
-    assert len(lines) == 1 and says in lines[0] and ": error: " in lines[0], run.log
-    assert run.server.seen == []
-    assert not (tmp_path / "archive").exists()  # not even a lock or an empty WARC
+    assert_refused_before_anything(run, says, tmp_path / "archive")
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 from tests.support.crawling import (
     Run,
     assert_no_secret,
+    assert_refused_before_anything,
     crawl,
     posts,
     replay,
@@ -181,11 +182,7 @@ def test_since_walks_back_day_by_day_and_stops(tmp_path):
 )
 def test_a_bad_since_is_one_line_exit_2_and_nothing_sent(tmp_path, args, says):
     run = daily(tmp_path / "archive", args=args, in_subprocess=True)
-    assert run.code == 2, run.log
-    lines = run.log.strip().splitlines()
-    assert len(lines) == 1 and says in lines[0] and ": error: " in lines[0], run.log
-    assert run.server.seen == []
-    assert not (tmp_path / "archive").exists()
+    assert_refused_before_anything(run, says, tmp_path / "archive")
 
 
 def test_local_images_point_at_the_archive(tmp_path):

@@ -232,6 +232,16 @@ def mtimes(archive: Path) -> dict[str, int]:
     return {p.as_posix(): p.stat().st_mtime_ns for p in archive.rglob("*") if p.is_file()}
 
 
+def assert_refused_before_anything(run: Run, says: str, archive: Path) -> None:
+    """A bad command line or setting: exit 2 and one line that says so, nothing sent, and not even
+    a lock or an empty WARC in the archive folder it named."""
+    assert run.code == 2, run.log
+    lines = run.log.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0] and ": error: " in lines[0], run.log
+    assert run.server.seen == []
+    assert not archive.exists()
+
+
 def assert_no_secret(run: Run, archive: Path) -> None:
     """No cookie value in the run's output or anywhere in the archive (index, WARC, posts)."""
     files = [path.read_bytes() for path in archive.rglob("*") if path.is_file()]
