@@ -8,7 +8,8 @@ A synthetic hot list of N questions is generated into a temporary fixture root (
 seeded): each question has an answers page with one answer of 10-40 KB of Zhihu-style HTML
 (`<p data-pid>` paragraphs, bold, links, headings, quotes, lists) and 1-2 figures with unique
 hashes, and every figure URL serves the same real 640x480 JPEG. One FixtureServer
-(tests/fixture_server.py) serves it all as the HTTPS proxy of the crawl, exactly as the tests do.
+(tests/support/fixture_server.py) serves it all as the HTTPS proxy of the crawl, exactly as the
+tests do.
 
 Each round runs the real `python -m scrapy crawl hotlist` as a subprocess twice, once with
 `WARC_ENABLED=False` and once with `WARC_ENABLED=True`, each into a fresh ARCHIVE_DIR, and times

@@ -1,7 +1,7 @@
 """ARCHIVE_VIDEOS = "download" end to end (`scrapy archive`, through the fixture proxy): the rich
 answer's video card, its play-info from the web player's endpoint (www.zhihu.com, H.264 and
 H.265 renditions, mirrors) or from lens.zhihu.com where that is refused
-(tests/fixtures/scenarios/videos/), and real MP4 files made at test time (tests/videos.py)
+(tests/fixtures/scenarios/videos/), and real MP4 files made at test time (tests/support/videos.py)
 served from vdn1.vzuu.com."""
 
 from __future__ import annotations

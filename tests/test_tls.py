@@ -1,7 +1,7 @@
 """Verified TLS: every https connection checks the chain and the host name before it sends
-anything. The fixture server's certificates come from the tests' own CA (tests/tls.py), which each
-test crawl trusts as a user trusts a corporate proxy's, through SSL_CERT_FILE; here it shows
-another CA's, a self-signed one or one for another name, as a machine in the middle would."""
+anything. The fixture server's certificates come from the tests' own CA (tests/support/tls.py),
+which each test crawl trusts as a user trusts a corporate proxy's, through SSL_CERT_FILE; here it
+shows another CA's, a self-signed one or one for another name, as a machine in the middle would."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 It is also an HTTP(S) proxy, the way users reach the Internet from behind one: with
 `https_proxy` pointing at it, Scrapy opens CONNECT tunnels for https://www.zhihu.com,
 https://pic1.zhimg.com and so on, and the server answers inside the tunnel (TLS with a certificate
-of the tests' own CA, tests/tls.py, which the crawl verifies) from the fixtures of that host. So the
-crawl runs with its real default URLs, and nothing ever leaves 127.0.0.1.
+of the tests' own CA, tests/support/tls.py, which the crawl verifies) from the fixtures of that
+host. So the crawl runs with its real default URLs, and nothing ever leaves 127.0.0.1.
 
 A fixture file is named after the URL it stands for: `<host>/<path>`, then `@<query>` when the
 URL has a query (without `include`, Zhihu's long field list, which does not choose the response),

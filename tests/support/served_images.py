@@ -1,7 +1,8 @@
 """The image bytes the fixture server serves for figure URLs, made with Pillow at test time.
 
 Binary fixtures are not committed: each figure URL of the saved answers maps to a factory of
-tests/images.py, and `write_image_root` lays them out as fixture files named after their URLs.
+tests/support/images.py, and `write_image_root` lays them out as fixture files named after their
+URLs.
 """
 
 from __future__ import annotations
