@@ -1,5 +1,5 @@
-"""The README's tables of settings and arguments are the contract: every entry is checked before a
-crawl, and a bad value is one line, exit 2, nothing sent."""
+"""The tables of settings and arguments (docs/settings.md) are the contract: every entry is checked
+before a crawl, and a bad value is one line, exit 2, nothing sent."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from archiver.spiders.recheck import RecheckSpider
 from tests.support.crawling import assert_refused_before_anything, crawl
 from tests.support.project import PROJECT_SETTINGS, TESTS
 
-README = (TESTS.parent / "README.md").read_text(encoding="utf-8")
-SETTINGS_TABLE = README.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
-ARGUMENTS_TABLE = README.split("\n### Arguments and mistakes\n", 1)[1].split("\n### ", 1)[0]
+SETTINGS_PAGE = (TESTS.parent / "docs" / "settings.md").read_text(encoding="utf-8")
+SETTINGS_TABLE = SETTINGS_PAGE.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+ARGUMENTS_TABLE = SETTINGS_PAGE.split("\n## Spider arguments\n", 1)[1].split("\n## ", 1)[0]
 SPIDERS = {
     "archive": ArchiveSpider,
     "daily": DailySpider,
@@ -116,7 +116,7 @@ def table_arguments() -> set[tuple[str, str]]:
     return set(re.findall(r"^\| `(\w+)` \| `(\w+)` \|", ARGUMENTS_TABLE, re.MULTILINE))
 
 
-def test_the_readme_tables_and_the_checks_agree():
+def test_the_settings_page_tables_and_the_checks_agree():
     assert table_names(SETTINGS_TABLE) == set(SETTINGS)
     assert set(SETTINGS) == set(BAD_SETTINGS) | FREE
     documented = {(spider, name) for name, spider in table_arguments()}

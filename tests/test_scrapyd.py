@@ -1,7 +1,8 @@
-"""Scrapyd as the README says: a real Scrapyd on 127.0.0.1, `scrapyd-deploy` from the checkout,
-`hotlist` scheduled against the fixture server, and what an operator reads in the job's log.
+"""Scrapyd as docs/guide.md says ("Running under Scrapyd"): a real Scrapyd on 127.0.0.1,
+`scrapyd-deploy` from the checkout, `hotlist` scheduled against the fixture server, and what an
+operator reads in the job's log.
 
-Scrapyd runs in this environment's Python, which has the project installed (the README's
+Scrapyd runs in this environment's Python, which has the project installed (the guide's
 `pip install scrapyd -e <checkout>`); the test installs nothing. Slow (an egg built with
 setuptools, a daemon, crawls): `./run test -m "not slow"` leaves those out. Without Scrapyd, a
 refusal still reaches a LOG_FILE given with -s, the way Scrapyd gives it.
@@ -135,7 +136,7 @@ def scrapyd(tmp_path_factory):
     )
     output = home / "scrapyd.out"
     with serving() as server, output.open("wb") as sink:
-        # As the README: Scrapyd started with the cookie in its environment (and here, the
+        # As the guide: Scrapyd started with the cookie in its environment (and here, the
         # fixture server as the proxy its jobs go through).
         process = subprocess.Popen(
             [scripts / "scrapyd"],
@@ -167,7 +168,7 @@ def scrapyd(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def deployed(scrapyd):
-    """`scrapyd-deploy` from the checkout, as the README has it: the server's answer, and the
+    """`scrapyd-deploy` from the checkout, as the guide has it: the server's answer, and the
     untracked or ignored files before and after."""
     project = configparser.ConfigParser()
     project.read(PROJECT / "scrapy.cfg")
@@ -250,12 +251,12 @@ def test_a_busy_archive_and_a_refusal_are_in_the_job_log(deployed, scrapyd, tmp_
     assert not posts(tmp_path)
 
 
-def test_the_readme_steps_install_the_project_where_scrapyd_runs():
-    """The steps this test follows are the README's: the checkout installed (editable) into
+def test_the_guide_steps_install_the_project_where_scrapyd_runs():
+    """The steps this test follows are the guide's: the checkout installed (editable) into
     Scrapyd's Python, with the Scrapyd this suite runs; the deploy target of scrapy.cfg; the
     spider scheduled with an ARCHIVE_DIR."""
-    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Running under Scrapyd\n", 1)[1].split("\n### ", 1)[0]
+    guide = (PROJECT / "docs" / "guide.md").read_text(encoding="utf-8")
+    section = guide.split("## Running under Scrapyd\n", 1)[1].split("\n## ", 1)[0]
     steps = re.search(r"```sh\n(.*?)```", section, re.DOTALL)[1].replace("\\\n", " ")
     lines = [line.split("#", 1)[0].split() for line in steps.splitlines()]
     pyproject = tomllib.loads((PROJECT / "pyproject.toml").read_text())

@@ -1,7 +1,7 @@
 """The posts in the theme they were made for: hexo-theme-volantis 6.8.3 on Hexo 8, in Chromium.
 
 The site (`tests/hexo-volantis/`, installed with `npm ci` from its lock file) is hexo-cli's default
-site with volantis, and the archive is made as README's "Using it with your Hexo blog" says:
+site with volantis, and the archive is made as the guide's "Using it with your Hexo blog" says:
 crawled into the site's `source/` (set to Asia/Shanghai) with the volantis recipe's settings, the
 author label added by `scrapy checkhexo --fix`. What a reader sees is then checked on a post with
 figures, one without, a category page and the daily page. Slow: `-m "not slow"` leaves it out.
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 ZONE = ZoneInfo("Asia/Shanghai")
-# README's volantis recipe (local images).
+# The guide's volantis recipe (docs/guide.md; local images).
 RECIPE = (
     "ARCHIVE_IMAGES=local",
     "ARCHIVE_FRONT_MATTER_UPDATED=True",
