@@ -1,6 +1,6 @@
-"""Every setting and spider argument of ours, checked before a crawl starts: the README's tables
-as code. A typo is one line naming the setting, the bad value and what is accepted (exit 2), and
-nothing is sent.
+"""Every setting and spider argument of ours, checked before a crawl starts: the tables of
+docs/settings.md as code. A typo is one line naming the setting, the bad value and what is
+accepted (exit 2), and nothing is sent.
 
 A check takes the raw value and returns None when it is fine, else what would be accepted.
 """
@@ -164,7 +164,7 @@ def _host_entry(entry: str) -> bool:
         return False
 
 
-# The README's settings table; tests/test_config.py keeps the two in step.
+# The settings table of docs/settings.md; tests/test_config.py keeps the two in step.
 SETTINGS: dict[str, Check] = {
     "ZHIHU_BASE_URL": web_url,
     "ZHIHU_SIGNATURE_BYTE": whole_number(0, 255),
@@ -288,7 +288,7 @@ def _known_settings(settings: BaseSettings) -> set[str]:
 
 def _closest(name: str, known: set[str]) -> str:
     close = get_close_matches(name.upper(), known, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else " (see the settings in README.md)"
+    return f" (did you mean {close[0]}?)" if close else " (see the settings in docs/settings.md)"
 
 
 def argument_problems(

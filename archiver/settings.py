@@ -1,5 +1,5 @@
 """Scrapy settings for the archiver. Every setting of ours carries its component's prefix and is
-listed in the README; secrets (the Zhihu cookie) are read from the environment only."""
+listed in docs/settings.md; secrets (the Zhihu cookie) are read from the environment only."""
 
 import os
 

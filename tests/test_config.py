@@ -246,7 +246,7 @@ def test_only_names_given_with_s_are_judged():
     settings.set("ZZZ", "1", priority="cmdline")
     assert setting_problems(settings) == [
         "-s ARCHIVE_DIRR=/tmp/x: no such setting (did you mean ARCHIVE_DIR?)",
-        "-s ZZZ=1: no such setting (see the settings in README.md)",
+        "-s ZZZ=1: no such setting (see the settings in docs/settings.md)",
     ]
 
 
