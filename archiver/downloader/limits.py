@@ -15,7 +15,6 @@ from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddlewa
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 
 if TYPE_CHECKING:
-    from scrapy import Spider
     from scrapy.http import Request, Response
 
 # What Scrapy's download handlers say of a download cancelled for its size (get_maxsize_msg).
@@ -39,11 +38,10 @@ class DecompressionLimitMiddleware(HttpCompressionMiddleware):
     """Scrapy's HttpCompressionMiddleware, whose drop for size is TooLarge (the only drop it
     makes: it raises IgnoreRequest from its decompressor's size error and for nothing else)."""
 
-    def process_response(
-        self, request: Request, response: Response, spider: Spider | None = None
-    ) -> Request | Response:
+    def process_response(self, request: Request, response: Response) -> Request | Response:
         try:
-            return super().process_response(request, response, spider)
+            # Scrapy 2.14+ deprecates handing a spider to it (a warning per response otherwise).
+            return super().process_response(request, response)
         except TooLarge:
             raise
         except IgnoreRequest as exc:
