@@ -10,7 +10,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from archiver.post import rich, text
-from archiver.post.content import parse_fragment, serialise_children
+from archiver.utils.fragments import parse_fragment, serialise_children
 
 _PIECES = st.sampled_from(
     (

@@ -6,8 +6,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from lxml import etree
-from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 from archiver.post.figures import DEFAULT_ALLOWED_HOSTS, Figure, figure_key, refuser
@@ -16,6 +14,7 @@ from archiver.post.sanitize import ELEMENTS, Cleaned, sanitize, settable
 from archiver.post.sanitize import REFUSED_ATTRIBUTE as REFUSED_ATTRIBUTE  # where it was
 from archiver.post.sanitize import REFUSED_CLASS as REFUSED_CLASS
 from archiver.post.text import without_controls
+from archiver.utils.fragments import parse_fragment, serialise_children
 
 _CONTENT_IMAGE_CLASSES = frozenset(
     {"origin_image", "content_image", "content-image", "data-actualsrc"}
@@ -25,21 +24,6 @@ _SIZE_AT_END = {
     suffix: re.compile(re.escape(suffix) + r"(?=[?#]|$)") for suffix in _SIZE_SUFFIX.values()
 }
 _DOWNLOAD_ORDER = ("data-original", "data-actualsrc", "src")
-_WRAPPER = "div"
-# What lxml's fragment parser takes for a whole document rather than a fragment.
-_FULL_HTML = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
-# lxml.html's parser, choosing each element's class in C: lxml.html's own choice (a Python
-# call for every element object made, for its form classes) costs the sanitizer's walk over
-# every element as much as the walk itself, and no post keeps a form.
-_PARSER = lxml_html.HTMLParser()
-_PARSER.set_element_class_lookup(
-    etree.ElementDefaultClassLookup(
-        element=lxml_html.HtmlElement,
-        comment=lxml_html.HtmlComment,
-        pi=lxml_html.HtmlProcessingInstruction,
-        entity=lxml_html.HtmlEntity,
-    )
-)
 # The rich options that leave the tree as it is (rich.py: every default does).
 _NO_REWRITES = RichOptions()
 # The judge where the caller names none: the default FIGURES_ALLOWED_HOSTS.
@@ -59,34 +43,6 @@ class Body:
     refused: tuple[Figure, ...] = ()
     # Video cards and references the rich rewrites passed over: their number is no number
     unusable: tuple[str, ...] = ()
-
-
-def parse_fragment(fragment: str) -> HtmlElement:
-    """The fragment's nodes under one <div> (lxml needs a single root): the tree of
-    `lxml.html.fragment_fromstring(fragment, create_parent="div")`.
-
-    That function parses `<html><body>fragment</body></html>`, then moves each child of the body
-    into a new <div>, making a Python object of every one. The body itself, renamed, is the same
-    tree (the text before the first child kept only when not blank, as there) without that walk.
-    """
-    if not _FULL_HTML.match(fragment):
-        document = f"<html><body>{fragment}</body></html>"
-        bodies = lxml_html.document_fromstring(document, _PARSER).findall("body")
-        if len(bodies) == 1 and not bodies[0].attrib:
-            root = bodies[0]
-            if root.text is not None and not root.text.strip():
-                root.text = None
-            root.tail = None
-            root.tag = _WRAPPER
-            return root
-    # A whole document, or a body with attributes of its own: lxml's way.
-    return lxml_html.fragment_fromstring(fragment, create_parent=_WRAPPER, parser=_PARSER)
-
-
-def serialise_children(root: HtmlElement) -> str:
-    """HTML (not XHTML) of the root's content, without the wrapper parse_fragment added."""
-    text = lxml_html.tostring(root, encoding="unicode", method="html")
-    return text[len(f"<{_WRAPPER}>") : -len(f"</{_WRAPPER}>")]
 
 
 def clean_content(

@@ -31,10 +31,10 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from archiver.items import Comment, Skip
-from archiver.post.content import parse_fragment, serialise_children
 from archiver.post.figures import refuser
 from archiver.post.sanitize import sanitize
 from archiver.utils.browser import scheme
+from archiver.utils.fragments import parse_fragment, serialise_children
 from archiver.zhihu.jsonutil import (
     ZhihuFormatError,
     as_id,

@@ -17,7 +17,7 @@ from lxml import etree
 from lxml.html import Element, HtmlElement
 
 from archiver.items import Post, Skip
-from archiver.post.content import parse_fragment, serialise_children
+from archiver.utils.fragments import parse_fragment, serialise_children
 from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, as_int, as_time, load_object, text_of
 
 API = "https://news-at.zhihu.com/api/4"
