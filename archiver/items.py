@@ -55,14 +55,16 @@ class Post:
 
 @dataclass(frozen=True)
 class Comment:
-    """One root comment of an answer, its HTML already cleaned (archiver/zhihu/comments.py)."""
+    """One root comment of an answer. Its HTML is as Zhihu served it when parsed
+    (archiver/zhihu/comments.py), cleaned before the comments pipeline keeps it
+    (archiver/post/comments.py: `cleaned`); what the index keeps, and a post shows, is cleaned."""
 
     id: str
     author: str  # the display name; 匿名用户 when Zhihu gives none
     url_token: str  # the profile's `https://www.zhihu.com/people/<url_token>`; "" for none
     created: int  # unix seconds
     likes: int
-    content: str  # cleaned HTML: plain tags, web links, zhimg images
+    content: str  # HTML; once cleaned: plain tags, web links, zhimg images
 
 
 @dataclass(frozen=True)

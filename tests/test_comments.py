@@ -8,10 +8,9 @@ import pytest
 from lxml import html as lxml_html
 
 from archiver.items import Comment
-from archiver.post.comments import comments_section, with_comments
+from archiver.post.comments import clean_comment_html, comments_section, with_comments
 from archiver.post.render import PostOptions, body_for, post_text
 from archiver.zhihu.comments import (
-    clean_comment_html,
     comment,
     comments_from_json,
     comments_json,

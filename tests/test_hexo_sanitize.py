@@ -17,9 +17,9 @@ from archiver.archive.index import ArchiveIndex
 from archiver.archive.writer import PostWriter
 from archiver.feeds import parse_feed
 from archiver.items import Comment, Post
+from archiver.post.comments import clean_comment_html
 from archiver.post.render import PostOptions, body_for, render
 from archiver.post.rich import RichOptions
-from archiver.zhihu.comments import clean_comment_html
 from archiver.zhihu.daily import story_post
 from archiver.zhihu.pins import pin_post
 from tests.support.hexo_site import chromium_on, generate, make_site, posts_as_hexo_reads_them

@@ -26,6 +26,7 @@ from archiver.archive.layout import Layout
 from archiver.downloader.meta import FALLBACK_ON, Blocked, Refused
 from archiver.downloader.tls import CertificateRefused
 from archiver.items import Comment, Post, Skip
+from archiver.post.comments import cleaned
 from archiver.webarchive.middleware import NotInArchive
 from archiver.zhihu.comments import (
     RESOURCES,
@@ -126,9 +127,10 @@ class CommentsPipeline:
         if response.status != 200:
             raise CommentFailed(f"http_{response.status}")
         try:
-            return read_comments(response.text, self.wanted)
+            comments, skipped = read_comments(response.text, self.wanted)
         except (ZhihuFormatError, AttributeError) as exc:  # AttributeError: not a text response
             raise CommentFailed(getattr(exc, "reason", "not_text")) from exc
+        return cleaned(comments), skipped  # what a post may show of each is what is kept
 
     def _skip(self, item: Post, skipped: list[Skip]) -> None:
         """A comment passed over (a number that is no number) is counted as a skip of its own."""

@@ -15,10 +15,9 @@ Zhihu's answer is
      "paging": {"is_end", "next", ...}}
 
 The older `/api/v4/answers/{id}/root_comments` nested the author as `author.member` and counted
-`vote_count`: both shapes are read. A comment's content is a stranger's HTML: only a few
-plain tags survive (`clean_comment_html`), an image Zhihu shows as a link (`a.comment_img`,
-`a.comment_gif` on zhimg) becomes an `<img>` (a figure to archive), a sticker
-(`a.comment_sticker`) its text.
+`vote_count`: both shapes are read. A comment's content is a stranger's HTML, handed on as
+Zhihu served it: what of it a post may show is decided in post/ (archiver/post/comments.py:
+`clean_comment_html`), before the comments pipeline keeps it.
 """
 
 from __future__ import annotations
@@ -28,13 +27,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from lxml.html import HtmlElement
-
 from archiver.items import Comment, Skip
-from archiver.post.figures import refuser
-from archiver.post.sanitize import sanitize
-from archiver.utils.browser import scheme
-from archiver.utils.fragments import parse_fragment, serialise_children
 from archiver.zhihu.jsonutil import (
     ZhihuFormatError,
     as_id,
@@ -51,12 +44,6 @@ PAGE_LIMIT = 20  # what the web client asks for: one page holds the top 20 root 
 MAX_COMMENTS = PAGE_LIMIT  # ZHIHU_COMMENTS at most: one request per item
 # The kinds of post that have comments, and each one's resource type in the comment API.
 RESOURCES = {"answer": "answers", "article": "articles", "pin": "pins"}
-# Tags a comment keeps of what the sanitizer left; every other tag is unwrapped (its text stays).
-_KEPT = frozenset({"p", "br", "a", "img", "b", "strong", "i", "em", "s", "del", "code"})
-_ATTRIBUTES = {"a": ("href",), "img": ("src", "alt")}
-_IMAGE_LINKS = ("comment_img", "comment_gif")
-# A comment's images are Zhihu's own: on zhimg, read as the crawler and a browser read a URL.
-_OFF_ZHIMG = refuser(("zhimg.com",))
 
 
 def comments_url(base_url: str, kind: str, item_id: str) -> str:
@@ -121,7 +108,7 @@ def comment(entry: Any) -> Comment | Skip | None:
         url_token=text_of(get_path(person, "url_token")),
         created=created or 0,
         likes=likes or 0,
-        content=clean_comment_html(content),
+        content=content,  # as served: post/comments.py cleans it
     )
 
 
@@ -139,59 +126,6 @@ def _number(
             return None
         found = found or value
     return found
-
-
-def clean_comment_html(fragment: str) -> str:
-    """A comment's HTML with only plain tags, web links and zhimg images left.
-
-    The one sanitizer (archiver/post/sanitize.py) makes it safe, as every body; a comment then
-    keeps only what Zhihu shows of one: plain tags, no class or data attribute, and an image
-    only from zhimg (any other is its alt text). Braces and line breaks are left to the post's
-    body rules (they apply to the whole body).
-    """
-    root = parse_fragment(fragment)
-    for link in list(root.iter("a")):
-        _image_link(link)
-    sanitize(root, _OFF_ZHIMG, source=fragment)
-    for el in list(root.iterdescendants()):
-        if el.tag not in _KEPT:
-            el.drop_tag()
-        else:
-            _keep_plain_attributes(el)
-    return serialise_children(root).strip()
-
-
-def _image_link(link: HtmlElement) -> None:
-    """`<a class="comment_img" href=zhimg>查看图片</a>` becomes that image; a sticker, its text."""
-    classes = link.get("class", "").split()
-    href = link.get("href", "")
-    if any(c in classes for c in _IMAGE_LINKS) and not _OFF_ZHIMG(href):
-        alt = link.text_content().strip() or "图片"
-        tail = link.tail
-        link.clear()
-        link.tag = "img"
-        link.set("src", href)
-        link.set("alt", alt)
-        link.tail = tail
-    elif "comment_sticker" in classes:
-        link.attrib.clear()
-        link.tag = "span"  # unwrapped below: the sticker's text, [吃瓜], stays
-
-
-def _keep_plain_attributes(el: HtmlElement) -> None:
-    kept = {name: el.get(name, "") for name in _ATTRIBUTES.get(el.tag, ()) if el.get(name)}
-    el.attrib.clear()
-    if el.tag == "img":
-        if _OFF_ZHIMG(kept.get("src", "")):
-            # Not Zhihu's image host (a site path): never shown, never fetched; the alt text stays.
-            el.tag = "span"
-            el.text = kept.get("alt", "")
-            el.drop_tag()
-            return
-        el.set("src", kept["src"])
-        el.set("alt", kept.get("alt", ""))
-    elif "href" in kept and scheme(kept["href"]) in ("http", "https"):
-        el.set("href", kept["href"].strip())
 
 
 def comments_json(comments: list[Comment] | tuple[Comment, ...]) -> str:
