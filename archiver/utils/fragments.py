@@ -4,15 +4,11 @@ content rules of post/ both read and write."""
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 _WRAPPER = "div"
-# What lxml's fragment parser takes for a whole document rather than a fragment.
-_FULL_HTML = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
 # lxml.html's parser, choosing each element's class in C: lxml.html's own choice (a Python
 # call for every element object made, for its form classes) costs the sanitizer's walk over
 # every element as much as the walk itself, and no post keeps a form.
@@ -28,25 +24,37 @@ _PARSER.set_element_class_lookup(
 
 
 def parse_fragment(fragment: str) -> HtmlElement:
-    """The fragment's nodes under one <div> (lxml needs a single root): the tree of
-    `lxml.html.fragment_fromstring(fragment, create_parent="div")`.
+    """The fragment's nodes under one <div> (lxml needs a single root), read as a browser reads
+    HTML put into an element of a page (Zhihu's answers are): a `<html>`, `<head>` or `<body>`
+    tag of its own is no element there, and what follows `</html>` or `</body>` is content too.
 
-    That function parses `<html><body>fragment</body></html>`, then moves each child of the body
-    into a new <div>, making a Python object of every one. The body itself, renamed, is the same
-    tree (the text before the first child kept only when not blank, as there) without that walk.
+    The tree of `lxml.html.fragment_fromstring(fragment, create_parent="div")` wherever that
+    function reads `fragment` as a fragment: it parses `<html><body>fragment</body></html>`,
+    then moves each child of the body into a new <div>, making a Python object of every one.
+    The body itself, renamed, is the same tree (the text before the first child kept only when
+    not blank, as there) without that walk. That function reads a fragment that starts with
+    `<html` or `<!doctype` as a whole document instead (dropping what follows `</html>`), drops
+    what the parser puts after the body, and raises where the body is not one (`</body><body>`):
+    a stranger's answer costs no post here.
     """
-    if not _FULL_HTML.match(fragment):
-        document = f"<html><body>{fragment}</body></html>"
-        bodies = lxml_html.document_fromstring(document, _PARSER).findall("body")
-        if len(bodies) == 1 and not bodies[0].attrib:
-            root = bodies[0]
-            if root.text is not None and not root.text.strip():
-                root.text = None
-            root.tail = None
-            root.tag = _WRAPPER
-            return root
-    # A whole document, or a body with attributes of its own: lxml's way.
-    return lxml_html.fragment_fromstring(fragment, create_parent=_WRAPPER, parser=_PARSER)
+    document = f"<html><body>{fragment}</body></html>"
+    html = lxml_html.document_fromstring(document, _PARSER)
+    root = html[0]  # the body: the parser opens it first
+    if root.tail is None and len(html) == 1:
+        root.tag = _WRAPPER
+        root.attrib.clear()  # a `<body class=x>` of the fragment's own gives its attributes
+    else:
+        # What the parser put after the body (text after `</body>`, a second body where
+        # `</body><body>` starts one, elements after `</body><!-- -->`) is content as well:
+        # moved under a new root with their tails, then unwrapped in C, which joins texts
+        # whatever control character they hold (the sanitizer drops those).
+        root = _PARSER.makeelement(_WRAPPER)
+        root.extend(list(html))
+        etree.strip_tags(root, "body", "head")
+    if root.text is not None and not root.text.strip():
+        root.text = None
+    root.tail = None
+    return root
 
 
 def serialise_children(root: HtmlElement) -> str:
