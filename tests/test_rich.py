@@ -124,6 +124,28 @@ def test_references_list_numbers_links_and_a_reference_list():
     assert items[3].text_content() == "^坏的 javascript:alert(1)"  # shown, never a live link
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://link.zhihu.com/?target=https%3A//example.org/a%01b",  # decoded: a control
+        "https://link.zhihu.com/?target=https%3A//example.org/a%00b",
+        "https://link.zhihu.com/?target=https%3A//example.org/a%EF%BF%BEb",  # U+FFFE
+        "https://example.org/a\x01b",
+        "https://example.org/a&#1;b",
+    ],
+)
+def test_a_reference_whose_url_holds_a_control_character_costs_only_that(url):
+    fragment = (
+        f'<p>甲<sup data-text="引文" data-url="{url}" data-draft-type="reference" '
+        'data-numero="1">[1]</sup>乙</p>'
+    )
+    root = lxml_html.fragment_fromstring(clean_content(fragment, rich=REFS).html, "div")
+    [item] = root[-1].findall("li")
+    link = item.findall(".//a")[-1]
+    assert link.get("href") == link.text == "https://example.org/ab"  # as rule 5 does a link's
+    assert root.text_content().startswith("甲[1]乙参考")
+
+
 def test_default_keeps_references_as_zhihu_html():
     assert "<h2>" not in clean_content(REFERENCES).html
     assert 'data-numero="1">[1]</sup>' in clean_content(REFERENCES).html

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from lxml.html import HtmlElement
 from lxml.html.builder import E
 
+from archiver.post.sanitize import settable
 from archiver.utils.numbers import whole_number, zhihu_id
 
 FORMULA_MODES = ("image", "tex")
@@ -312,6 +313,7 @@ def reference_item(number: str, text: str, url: str) -> HtmlElement:
     link (a `javascript:` one) stays text."""
     body = E.span(text.strip())
     if target := web_url(url):
+        target = settable(target)  # unwrapped, decoded: `%01` is a control character (rule 5's)
         body.append(E.a(target, href=target))
         body.text = (body.text + " ") if body.text else None
     elif url.strip():
