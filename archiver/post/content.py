@@ -10,11 +10,11 @@ from lxml.html import HtmlElement
 
 from archiver.post.figures import DEFAULT_ALLOWED_HOSTS, Figure, figure_key, refuser
 from archiver.post.rich import RichOptions, enrich, redirect_target, unusable_numbers
-from archiver.post.sanitize import ELEMENTS, Cleaned, sanitize, settable
+from archiver.post.sanitize import ELEMENTS, Cleaned, sanitize
 from archiver.post.sanitize import REFUSED_ATTRIBUTE as REFUSED_ATTRIBUTE  # where it was
 from archiver.post.sanitize import REFUSED_CLASS as REFUSED_CLASS
 from archiver.post.text import without_controls
-from archiver.utils.fragments import parse_fragment, serialise_children
+from archiver.utils.fragments import parse_fragment, serialise_children, settable
 
 _CONTENT_IMAGE_CLASSES = frozenset(
     {"origin_image", "content_image", "content-image", "data-actualsrc"}

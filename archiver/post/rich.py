@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from lxml.html import HtmlElement
 from lxml.html.builder import E
 
-from archiver.post.sanitize import settable
+from archiver.utils.fragments import settable
 from archiver.utils.numbers import whole_number, zhihu_id
 
 FORMULA_MODES = ("image", "tex")

@@ -37,6 +37,7 @@ from lxml.html import HtmlElement
 
 from archiver.post.figures import DEFAULT_VIDEO_HOSTS, refuser
 from archiver.utils import browser
+from archiver.utils.fragments import UNSETTABLE, settable, unsettable
 
 ELEMENTS = frozenset(
     {
@@ -109,17 +110,6 @@ _PLAIN = GLOBAL_ATTRIBUTES | {
     "data-url", "data-original-url", REFUSED_ATTRIBUTE,
 }  # fmt: skip
 _DEFAULT_VIDEO_REFUSED = refuser(DEFAULT_VIDEO_HOSTS)
-# What a parsed tree may hold (a control character, written or as `&#1;`) but lxml will not set
-# again, as moving a dropped element's tail does; the body's text rules drop them all after.
-_UNSETTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-# The same, as a character reference (`&#1;`, `&#x1f`, `&#65534;`); more than it finds is harmless.
-_UNSETTABLE_REFERENCE = re.compile(
-    r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])(?![0-9a-fA-F])"
-    r"|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|6553[45])(?![0-9]))"
-)
-_CONTROLS = str.maketrans(
-    "", "", "".join(chr(c) for c in range(32) if chr(c) not in "\t\n\r") + "\ufffe\uffff"
-)
 _SRCSET_WORDS = re.compile(r"[\s,]+")
 # Where each kind's own rules apply (Cleaned.found).
 _FOUND = frozenset({"a", "img", "video"})
@@ -167,7 +157,7 @@ def sanitize(
     """
     judges = (refused, refused_video or _DEFAULT_VIDEO_REFUSED)
     done = Cleaned()
-    if unsettable(source) if source is not None else _UNSETTABLE.search(root.text_content()):
+    if unsettable(source) if source is not None else UNSETTABLE.search(root.text_content()):
         _scrub(root)  # rare: before anything moves or copies what a tree cannot take again
         done.changed = True
     if root.attrib:
@@ -308,40 +298,27 @@ def _refused_loads(name: str, value: str, refused: Callable[[str], bool]) -> lis
     return [w for w in _SRCSET_WORDS.split(value) if w and not loadable(w, refused)]
 
 
-def unsettable(source: str) -> bool:
-    """Whether HTML text may give a tree a character lxml will not set again (a control
-    character, written or as a character reference, U+FFFE, U+FFFF)."""
-    return _UNSETTABLE.search(source) is not None or (
-        "&#" in source and _UNSETTABLE_REFERENCE.search(source) is not None
-    )
-
-
-def settable(text: str) -> str:
-    """`text` without the characters lxml will not set (the body's text rules drop them after)."""
-    return text.translate(_CONTROLS) if _UNSETTABLE.search(text) else text
-
-
 def _scrub(root: HtmlElement) -> None:
-    """The tree's text, tails and attributes without what _UNSETTABLE finds."""
+    """The tree's text, tails and attributes without what UNSETTABLE finds."""
     for el in root.iter():
-        if el.text and _UNSETTABLE.search(el.text):
-            el.text = el.text.translate(_CONTROLS) or None
-        if el is not root and el.tail and _UNSETTABLE.search(el.tail):
-            el.tail = el.tail.translate(_CONTROLS) or None
+        if el.text and UNSETTABLE.search(el.text):
+            el.text = settable(el.text) or None
+        if el is not root and el.tail and UNSETTABLE.search(el.tail):
+            el.tail = settable(el.tail) or None
         if not isinstance(el.tag, str):
             continue
         for name, value in el.items():
-            if _UNSETTABLE.search(value):
-                el.set(name, value.translate(_CONTROLS))
+            if UNSETTABLE.search(value):
+                el.set(name, settable(value))
 
 
 def refuse_image(img: HtmlElement, url: str) -> None:
     """The image becomes its alt text, its (first refused) URL kept in a data attribute:
     `<span class=archiver-refused-figure data-archiver-refused-src=URL>alt</span>`."""
-    alt = img.get("alt", "").translate(_CONTROLS)
+    alt = settable(img.get("alt", ""))
     src = img.get("src", "")
     img.attrib.clear()
     img.tag = "span"
     img.set("class", REFUSED_CLASS)
-    img.set(REFUSED_ATTRIBUTE, (src or url).translate(_CONTROLS))
+    img.set(REFUSED_ATTRIBUTE, settable(src or url))
     img.text = alt or None

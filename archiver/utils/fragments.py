@@ -4,11 +4,24 @@ content rules of post/ both read and write."""
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
 _WRAPPER = "div"
+# What a parsed tree may hold (a control character, written or as `&#1;`) but lxml will not set
+# again, as moving a dropped element's tail does; the body's text rules drop them all after.
+UNSETTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# The same, as a character reference (`&#1;`, `&#x1f`, `&#65534;`); more than it finds is harmless.
+_UNSETTABLE_REFERENCE = re.compile(
+    r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])(?![0-9a-fA-F])"
+    r"|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|6553[45])(?![0-9]))"
+)
+_CONTROLS = str.maketrans(
+    "", "", "".join(chr(c) for c in range(32) if chr(c) not in "\t\n\r") + "\ufffe\uffff"
+)
 # lxml.html's parser, choosing each element's class in C: lxml.html's own choice (a Python
 # call for every element object made, for its form classes) costs the sanitizer's walk over
 # every element as much as the walk itself, and no post keeps a form.
@@ -61,3 +74,16 @@ def serialise_children(root: HtmlElement) -> str:
     """HTML (not XHTML) of the root's content, without the wrapper parse_fragment added."""
     text = lxml_html.tostring(root, encoding="unicode", method="html")
     return text[len(f"<{_WRAPPER}>") : -len(f"</{_WRAPPER}>")]
+
+
+def unsettable(source: str) -> bool:
+    """Whether HTML text may give a tree a character lxml will not set again (a control
+    character, written or as a character reference, U+FFFE, U+FFFF)."""
+    return UNSETTABLE.search(source) is not None or (
+        "&#" in source and _UNSETTABLE_REFERENCE.search(source) is not None
+    )
+
+
+def settable(text: str) -> str:
+    """`text` without the characters lxml will not set (the body's text rules drop them after)."""
+    return text.translate(_CONTROLS) if UNSETTABLE.search(text) else text
