@@ -217,6 +217,32 @@ def test_the_listing_thumbnail_stands_in_for_a_missing_head_image():
         assert post.content == "<p>x</p>"
 
 
+@pytest.mark.parametrize(
+    "image",
+    [
+        "https://pic1.zhimg.com/v2-aa\x01.jpg",
+        "https://pic1.zhimg.com/\x00v2-aa.jpg",
+        "https://pic1.zhimg.com/v2-aa.jpg\ufffe",
+    ],
+)
+def test_a_head_image_with_a_control_character_costs_only_that(image):
+    # As a body's image: the character goes (the sanitizer's, the body rules'), the image stays.
+    story = {
+        "id": 5,
+        "title": "t",
+        "body": "<p>正文</p>",
+        "image": image,
+        "image_source": "来\x01源",
+    }
+    post = story_post(story, DAY)
+    assert isinstance(post, Post)
+    assert post.content == (
+        '<div class="img-place-holder"><img src="https://pic1.zhimg.com/v2-aa.jpg" alt="">'
+        '<span class="img-source">图片：来源</span></div><p>正文</p>'
+    )
+    assert "\nheadimg: 'https://pic1.zhimg.com/v2-aa.jpg'\n" in post_text(post, PostOptions())
+
+
 def test_a_body_without_a_placeholder_gets_the_image_first():
     html = story_content("text first <p>then</p><script>x()</script>tail", "https://p/i.jpg")
     assert html == (

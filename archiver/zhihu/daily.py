@@ -17,7 +17,7 @@ from lxml import etree
 from lxml.html import Element, HtmlElement
 
 from archiver.items import Post, Skip
-from archiver.utils.fragments import parse_fragment, serialise_children
+from archiver.utils.fragments import parse_fragment, serialise_children, settable
 from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, as_int, as_time, load_object, text_of
 
 API = "https://news-at.zhihu.com/api/4"
@@ -177,7 +177,9 @@ def story_content(body: str, image: str, credit: str = "") -> str:
     # (Every kind's body goes through the one sanitizer when rendered: archiver/post/sanitize.py.)
     etree.strip_elements(root, "script", with_tail=False)
     if image:
-        _place_image(root, image, credit)
+        # A control character in either would stop lxml, and the post with it: it goes, as it
+        # goes from a body's image (the sanitizer drops those a parsed tree holds).
+        _place_image(root, settable(image), settable(credit))
     return serialise_children(root)
 
 
