@@ -77,3 +77,21 @@ def test_no_fragment_raises_or_loses_text(fragment):
     assert root.tag == "div" and not root.attrib and root.tail is None
     assert [el.tag for el in root.iter("html", "head", "body")] == []
     assert "".join(root.text_content().split()) == "".join(document.text_content().split())
+
+
+def test_a_lone_surrogate_costs_only_itself():
+    # JSON's `\ud800` escape gives one (a truncated emoji); lxml's parser stopped at it, and the
+    # rest of a comment or Daily story was lost without a word.
+    fragment = "<p>甲\ud800乙</p><p>丙</p>"
+    assert serialise_children(parse_fragment(fragment)) == "<p>甲乙</p><p>丙</p>"
+    assert clean_comment_html(fragment) == "<p>甲乙</p><p>丙</p>"
+    assert story_content(fragment, "https://pic1.zhimg.com/v2-aa.jpg", "来\ud800源").endswith(
+        '<span class="img-source">图片：来源</span></div><p>甲乙</p><p>丙</p>'
+    )
+
+
+@pytest.mark.parametrize("body", ["\x01", "\x01<p>文</p>", "&#1;文"])
+def test_a_daily_story_that_starts_with_a_control_character_is_posted(body):
+    html = story_content(body, "https://pic1.zhimg.com/v2-aa.jpg")
+    assert html.startswith('<div class="img-place-holder"><img src="https://pic1.zhimg.com/v2')
+    assert "\x01" not in html and texts(html).endswith("文" if "文" in body else "")

@@ -12,15 +12,20 @@ from lxml.html import HtmlElement
 
 _WRAPPER = "div"
 # What a parsed tree may hold (a control character, written or as `&#1;`) but lxml will not set
-# again, as moving a dropped element's tail does; the body's text rules drop them all after.
-UNSETTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# again, as moving a dropped element's tail does; the body's text rules drop them all after. A
+# lone surrogate (JSON's `\ud800`: a cut emoji) no tree holds, nor can lxml set it.
+UNSETTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # The same, as a character reference (`&#1;`, `&#x1f`, `&#65534;`); more than it finds is harmless.
 _UNSETTABLE_REFERENCE = re.compile(
     r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])(?![0-9a-fA-F])"
     r"|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]|6553[45])(?![0-9]))"
 )
 _CONTROLS = str.maketrans(
-    "", "", "".join(chr(c) for c in range(32) if chr(c) not in "\t\n\r") + "\ufffe\uffff"
+    "",
+    "",
+    "".join(chr(c) for c in (*range(32), *range(0xD800, 0xE000)) if chr(c) not in "\t\n\r")
+    + "\ufffe\uffff",
 )
 # lxml.html's parser, choosing each element's class in C: lxml.html's own choice (a Python
 # call for every element object made, for its form classes) costs the sanitizer's walk over
@@ -50,6 +55,8 @@ def parse_fragment(fragment: str) -> HtmlElement:
     what the parser puts after the body, and raises where the body is not one (`</body><body>`):
     a stranger's answer costs no post here.
     """
+    if not fragment.isascii() and _SURROGATE.search(fragment):
+        fragment = _SURROGATE.sub("", fragment)  # lxml's parser stops at one, losing the rest
     document = f"<html><body>{fragment}</body></html>"
     html = lxml_html.document_fromstring(document, _PARSER)
     root = html[0]  # the body: the parser opens it first

@@ -187,7 +187,8 @@ def _place_image(root: HtmlElement, image: str, credit: str) -> None:
     holder = next(iter(root.find_class("img-place-holder")), None)
     if holder is None:
         holder = Element("div", {"class": "img-place-holder"})
-        holder.tail, root.text = root.text, None  # first, before any text of the body
+        # First, before any text of the body (moved: lxml sets no control character).
+        holder.tail, root.text = settable(root.text or "") or None, None
         root.insert(0, holder)
     img = Element("img", {"src": image, "alt": ""})
     holder.append(img)
