@@ -5,7 +5,6 @@ reads an answer's HTML put into a page, and costs nothing of the post (issue 24'
 from __future__ import annotations
 
 import pytest
-from conftest import make_post
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
@@ -14,6 +13,7 @@ from archiver.post.comments import clean_comment_html
 from archiver.post.render import PostOptions, post_text
 from archiver.utils.fragments import parse_fragment, serialise_children
 from archiver.zhihu.daily import story_content
+from tests.support.project import make_post
 
 DOCUMENT_TAGS = [
     # lxml's own fragment parser asserted "too many bodies" on each of these
