@@ -56,10 +56,13 @@ _CHATTER = ScrapyChatter()
 
 def quiet_scrapy(settings: BaseSettings) -> None:
     """Install the filter (once per process), before Scrapy logs its banner: from a command's
-    `process_options`, which runs before Scrapy makes its crawler process."""
-    if settings.getbool("ARCHIVE_LOG_SCRAPY"):
-        return
+    `process_options`, which runs before Scrapy makes its crawler process. With
+    `ARCHIVE_LOG_SCRAPY` it is taken off again: loggers outlive a run, and a process may run
+    several (Scrapyd's are one each, a test's or an embedding program's are not)."""
+    keep_scrapy = settings.getbool("ARCHIVE_LOG_SCRAPY")
     for name in CHATTY:
         chatty = logging.getLogger(name)
-        if _CHATTER not in chatty.filters:
-            chatty.addFilter(_CHATTER)
+        if keep_scrapy:
+            chatty.removeFilter(_CHATTER)
+        else:
+            chatty.addFilter(_CHATTER)  # logging adds a filter once, however often it is asked

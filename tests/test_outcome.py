@@ -175,6 +175,10 @@ def test_archive_log_scrapy_leaves_scrapys_lines_alone():
     quiet_scrapy(Settings({"ARCHIVE_LOG_SCRAPY": False}))
     quiet_scrapy(Settings({"ARCHIVE_LOG_SCRAPY": False}))  # once per process
     assert all(len(logging.getLogger(name).filters) == 1 for name in CHATTY)
+    # A later run of the same process that asks for Scrapy's lines gets them (loggers outlive
+    # a run: a test's crawls, an embedding program's).
+    quiet_scrapy(Settings({"ARCHIVE_LOG_SCRAPY": True}))
+    assert not any(logging.getLogger(name).filters for name in CHATTY)
 
 
 def test_an_interrupted_run_waits_out_no_retry_backoff():
