@@ -10,23 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 
-from archiver.items import HotListSnapshot, Post
+from archiver.utils.logtext import describe
+
+__all__ = ["ArchiveLogFormatter", "describe"]
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.http import Response
     from twisted.python.failure import Failure
-
-_TITLE_MAX = 60
-
-
-def describe(item: Any) -> str:
-    if isinstance(item, Post):
-        title = item.title if len(item.title) <= _TITLE_MAX else item.title[:_TITLE_MAX] + "…"
-        return f"{item.kind} {item.id} ({title!r})"
-    if isinstance(item, HotListSnapshot):
-        return f"the hot list of {item.fetched_at.isoformat()}"
-    return type(item).__name__
 
 
 def _named(result: LogFormatterResult) -> LogFormatterResult:

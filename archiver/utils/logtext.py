@@ -7,7 +7,12 @@ log goes through `loggable` first.
 
 from __future__ import annotations
 
+from typing import Any
+
+from archiver.items import HotListSnapshot, Post
+
 ELLIPSIS = "…"
+_TITLE_MAX = 60
 
 
 def loggable(text: str, limit: int = 300) -> str:
@@ -26,3 +31,14 @@ def loggable(text: str, limit: int = 300) -> str:
         parts.append(shown)
         size += len(shown)
     return "".join(parts)
+
+
+def describe(item: Any) -> str:
+    """An item as a log line names it: a post carries a whole answer's HTML, its kind, id and
+    title say which it was."""
+    if isinstance(item, Post):
+        title = item.title if len(item.title) <= _TITLE_MAX else item.title[:_TITLE_MAX] + ELLIPSIS
+        return f"{item.kind} {item.id} ({title!r})"
+    if isinstance(item, HotListSnapshot):
+        return f"the hot list of {item.fetched_at.isoformat()}"
+    return type(item).__name__
