@@ -5,12 +5,31 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from enum import StrEnum
 from pathlib import Path
 
 from archiver.archive.index import ArchiveIndex, IndexEntry, utc_now
 from archiver.archive.storage import atomic_write, inside, put_in_place, read_bytes, stage
 from archiver.items import Post
 from archiver.post.paths import post_relpath
+
+
+class Outcome(StrEnum):
+    """What publishing a post came to: one word for the writer, rerender's workers and whoever
+    counts them. A value is the last part of its stats key (`archiver/posts/new`) and the first
+    word of its log line (`New _posts/...`)."""
+
+    NEW = "new"  # written where there was nothing
+    UPDATED = "updated"  # written over other bytes (or put in place by a worker: PLACED)
+    UNCHANGED = "unchanged"  # the same bytes there already, nothing written
+    # What writing would do while rerendering (`PostWriter.plan`), for rerender's workers:
+    REPLACE = "replace"  # only the rendering changed: a worker may replace the file
+    WRITE = "write"  # anything else: left to the writer of the command's process
+    # What came of one post in a rerender worker (besides UNCHANGED and WRITE):
+    PLACED = "placed"  # a new rendering the worker put in place, to record
+    DROPPED = "dropped"  # it could not be rendered
+    FAILED = "failed"  # it could not be read or put in place
+    STOPPED = "stopped"  # its worker stopped before it
 
 
 class PostWriter:
@@ -63,33 +82,35 @@ class PostWriter:
 
     def plan(
         self, post: Post, data: bytes, known: IndexEntry | None = None
-    ) -> tuple[str, IndexEntry | None]:
+    ) -> tuple[Outcome, IndexEntry | None]:
         """What writing these bytes would do while rerendering, for rerender's worker
-        processes (which only read the index): ("unchanged", None) when nothing would change,
-        on disk or in the index; ("replace", the entry to record) when only the rendering of
+        processes (which only read the index): (UNCHANGED, None) when nothing would change,
+        on disk or in the index; (REPLACE, the entry to record) when only the rendering of
         a known post changes (no version to keep: the file may be replaced by a worker, then
-        recorded with `placed`); ("write", None) for anything else, left to `write`. `known`:
+        recorded with `placed`); (WRITE, None) for anything else, left to `write`. `known`:
         the item's entry, when the caller has it."""
         known = known or self.known(post)
         if known is None or known.key != _key(post):
-            return "write", None
+            return Outcome.WRITE, None
         try:
             current = read_bytes(inside(self.archive_dir, known.path, self.folders))
         except OSError:
-            return "write", None  # `write` will say what is wrong
+            return Outcome.WRITE, None  # `write` will say what is wrong
         entry = _entry(post, known.path, data)
         if current == data:
-            return ("unchanged", None) if _as_recorded(known, entry) else ("write", None)
+            return (
+                (Outcome.UNCHANGED, None) if _as_recorded(known, entry) else (Outcome.WRITE, None)
+            )
         if current is None or known.updated_time != post.updated:
-            return "write", None
-        return "replace", entry
+            return Outcome.WRITE, None
+        return Outcome.REPLACE, entry
 
     def placed(self, entry: IndexEntry) -> None:
         """A post a worker put in place (see `plan`): recorded with the next `flush`."""
         self.in_place.append(entry)
 
-    def write(self, post: Post, data: bytes) -> tuple[str, str]:
-        """Write a post's bytes; ("new" | "updated" | "unchanged", its path in the archive).
+    def write(self, post: Post, data: bytes) -> tuple[Outcome, str]:
+        """Write a post's bytes; (NEW | UPDATED | UNCHANGED, its path in the archive).
 
         Raises OSError when the file cannot be written (then the index is left as it was).
         """
@@ -109,14 +130,14 @@ class PostWriter:
         rerendering = self.staged is not None
         if current == data:
             if rerendering and known is not None and _as_recorded(known, entry):
-                return "unchanged", relpath
-            state = "unchanged"
+                return Outcome.UNCHANGED, relpath
+            state = Outcome.UNCHANGED
         else:
             edited = known is not None and known.updated_time != post.updated
             if current is not None and known is not None and (edited or not rerendering):
                 # An edit replaces the post: the replaced text stays in the index's history.
                 self.index.keep_version(known, current, utc_now())
-            state = "updated" if known or current is not None else "new"
+            state = Outcome.UPDATED if known or current is not None else Outcome.NEW
             if self.staged is not None:
                 # Recorded once in place (flush): the index never names bytes not on disk.
                 self.staged.append((stage(target, data), target, entry))
