@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from archiver.post.content import Body
 
 
 @dataclass(frozen=True)
@@ -44,9 +40,7 @@ class Post:
     # image when the answer has none of its own ("" outside the hot list).
     hot_image: str = ""
     former_ids: tuple[str, ...] = ()  # ids earlier versions of the tool archived it under
-    # Filled on the way through the pipelines: the cleaned body (parsed once), and the figures
-    # that were archived, by figure key.
-    body: Body | None = None
+    # Filled on the way through the pipelines: the figures that were archived, by figure key.
     stored_figures: dict[str, StoredFigure] = field(default_factory=dict)
     # An answer's top root comments (ZHIHU_COMMENTS), as captured when it was first archived or
     # last edited: set by the comments pipeline, rendered after the body.

@@ -92,7 +92,6 @@ def test_every_module_has_a_layer(graph):
     assert homeless == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 26.6, under way: items.py still names post's Body")
 def test_imports_only_point_down(graph):
     upward = [
         f"{name} ({layer_of(name)}) imports {target} ({layer_of(target)})"

@@ -11,7 +11,10 @@ import pytest
 from scrapy.settings import Settings
 
 from archiver.archive.index import IndexEntry
-from archiver.rerender.rebuild import Captured, Tally, post_pipeline
+from archiver.archive.layout import Layout
+from archiver.archive.publish import Publisher
+from archiver.pipelines.posts import publish_options
+from archiver.rerender.rebuild import Captured
 from archiver.webarchive.cdxj import captures_of
 from archiver.webarchive.members import records_in, split_record
 from archiver.webarchive.records import WarcReader
@@ -61,25 +64,21 @@ def test_the_hot_image_is_the_latest_given_and_only_for_a_post_without_a_figure(
     settings.setmodule("archiver.settings")
     settings.set("ARCHIVE_DIR", str(tmp_path / "archive"))
     settings.set("ARCHIVE_IMAGES", mode)
-    pipeline = post_pipeline(settings, Tally())
-    pipeline.open_spider()
+    layout = Layout.of(settings)
+    publisher = Publisher.open(layout.root, layout.index, publish_options(settings))
     try:
         captured = Captured(warcs, HOT)
-        assert pipeline.index is not None
+        index = publisher.index
         path = "_posts/社交媒体/知乎/知乎热榜/answer-{}.md"
-        bare = captured.item_for(entry("answer:11", path.format(11)), pipeline.index, pipeline)
+        bare = captured.item_for(entry("answer:11", path.format(11)), index, publisher)
         assert bare is not None and bare.hot_image == wanted
-        other = captured.item_for(entry("answer:22", path.format(22)), pipeline.index, pipeline)
+        other = captured.item_for(entry("answer:22", path.format(22)), index, publisher)
         assert other is not None and other.hot_image == ""  # its figure is its head image
-        elsewhere = captured.item_for(
-            entry("answer:11", "_posts/x/answer-11.md"), pipeline.index, pipeline
-        )
+        elsewhere = captured.item_for(entry("answer:11", "_posts/x/answer-11.md"), index, publisher)
         assert elsewhere is not None and elsewhere.hot_image == ""  # not the hot list's post
-        assert (
-            captured.item_for(entry("answer:99", path.format(99)), pipeline.index, pipeline) is None
-        )
+        assert captured.item_for(entry("answer:99", path.format(99)), index, publisher) is None
     finally:
-        pipeline.close_spider()
+        publisher.close()
 
 
 def test_records_read_straight_from_their_member_as_warcio_reads_them(warcs):

@@ -15,8 +15,11 @@ import pytest
 from scrapy.settings import Settings
 
 from archiver.archive.index import IndexEntry
+from archiver.archive.layout import Layout
+from archiver.archive.publish import Publisher, PublishOptions
 from archiver.archive.storage import TEMP_PREFIX, stage
-from archiver.rerender.rebuild import Captured, Tally, post_pipeline
+from archiver.pipelines.posts import publish_options
+from archiver.rerender.rebuild import Captured
 from archiver.rerender.shards import ForkedWorker, Rendered, Share, WorkerFailed, _in_place
 from tests.support.crawling import PROJECT, scrapy_argv, wait_for
 from tests.support.warcs import HOT, answers, page_url, write_run
@@ -48,7 +51,7 @@ class Broken(Share):
 
 def test_a_worker_that_fails_says_so_with_its_traceback(tmp_path):
     captured = Captured(tmp_path, (), parse=False)
-    worker = ForkedWorker(Broken(captured, Settings(), 0, 1))
+    worker = ForkedWorker(Broken(captured, Layout(tmp_path), PublishOptions(), 0, 1))
     try:
         with pytest.raises(WorkerFailed, match=r"(?s)a rerender worker failed:.*a bug in reading"):
             worker.read(lambda count: None)
@@ -75,13 +78,13 @@ def big_archive(tmp_path_factory) -> Path:
     settings = Settings()
     settings.setmodule("archiver.settings")
     settings.set("ARCHIVE_DIR", str(root))
-    pipeline = post_pipeline(settings, Tally())
-    pipeline.open_spider()
+    layout = Layout.of(settings)
+    publisher = Publisher.open(root, layout.index, publish_options(settings))
     try:
         for post in Captured(folder, HOT).posts.values():
-            pipeline.process_item(replace(post, categories=HOT))
+            publisher.publish(replace(post, categories=HOT))
     finally:
-        pipeline.close_spider()
+        publisher.close()
     return root
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import DropItem
 from tqdm import tqdm
 
-from archiver import stats as keys
 from archiver.archive.index import ArchiveIndex, IndexEntry
+from archiver.archive.layout import Layout
+from archiver.archive.publish import NotPublished, Outcome, Publisher, Rendering
 from archiver.archive.storage import sweep_temporaries
 from archiver.archive.vanishings import CheckLog
-from archiver.archive.writer import PostWriter
 from archiver.commands.crawl import refuse, tell
 from archiver.commands.verify import (
     archive_index,
@@ -27,9 +28,16 @@ from archiver.commands.verify import (
     run_locked,
 )
 from archiver.extensions import EXIT_FAILED
-from archiver.pipelines.posts import PostPipeline
-from archiver.rerender.rebuild import Captured, Tally, post_pipeline
-from archiver.rerender.shards import STOPPED, Rendered, Stop, WorkerFailed, Workers, default_jobs
+from archiver.pipelines.posts import publish_options
+from archiver.rerender.rebuild import Captured
+from archiver.rerender.shards import (
+    STOPPED,
+    Rendered,
+    Stop,
+    WorkerFailed,
+    Workers,
+    default_jobs,
+)
 from archiver.spiders.base import categories_setting
 from archiver.webarchive.records import MISINDEXED
 
@@ -97,16 +105,49 @@ class Command(ScrapyCommand):
         )
         captured.reader.warn = False  # each worker would say it: said here, once (below)
         entries = index.entries()
-        stats = Tally()
-        pipeline = post_pipeline(self.settings, stats)
-        pipeline.open_spider()
-        assert pipeline.writer is not None
-        # Thousands of posts: changed ones are put in place (synced together) _STAGED at a
-        # time, and an entry's last_seen stays (see PostWriter.rerendering).
-        pipeline.writer.rerendering()
+        layout, options = Layout.of(self.settings), publish_options(self.settings)
+        # What came of each post, for the summary line.
+        self.outcomes: Counter[Outcome] = Counter()
+        with closing(Publisher.open(layout.root, layout.index, options)) as publisher:
+            # Thousands of posts: changed ones are put in place (synced together) _STAGED at
+            # a time, and an entry's last_seen stays (see PostWriter.rerendering).
+            publisher.writer.rerendering()
+            workers = Workers(captured, layout, options, self.jobs, stop)
+            done, uncaptured, failed = self._render_all(captured, entries, workers, stop, publisher)
+        for warc in sorted(workers.misindexed):
+            tell("rerender", f"WARC {warc}: {MISINDEXED}", self.settings)
+        for (warc, offset), why in sorted(workers.damaged.items()):
+            tell("rerender", f"damaged record: {warc} at offset {offset}: {why}", self.settings)
+        damaged = len(workers.damaged)
+        status = EXIT_FAILED if failed or damaged or stop.asked else 0
+        counted = (
+            f"{len(entries)} posts"
+            if not stop.asked
+            else (f"interrupted ({stop.name}) after {done} of {len(entries)} posts")
+        )
+        print(
+            f"Rerender: {counted}: {self.outcomes[Outcome.UPDATED]} changed, "
+            f"{self.outcomes[Outcome.UNCHANGED]} unchanged, {failed} failed, {uncaptured} not "
+            f"in the captures; {captured.lookup.indexed} WARC file(s) by index, "
+            f"{captured.lookup.scanned} read whole"
+            + (f", {damaged} damaged record(s)" if damaged else "")
+            + f"; {time.monotonic() - started:.1f} s; exit status {status}"
+        )
+        return status
+
+    def _render_all(
+        self,
+        captured: Captured,
+        entries: list[IndexEntry],
+        workers: Workers,
+        stop: Stop,
+        publisher: Publisher,
+    ) -> tuple[int, int, int]:
+        """Every entry rendered by the workers and taken into the archive: how many were done,
+        not captured and failed."""
         done = uncaptured = failed = 0
         try:
-            with Workers(captured, self.settings, self.jobs, stop) as workers:
+            with workers:
                 if not stop.asked:
                     with _bar(len(captured.sources), "captures") as bar:
                         workers.read(bar.update)
@@ -118,69 +159,48 @@ class Command(ScrapyCommand):
                         if result is None:
                             uncaptured += 1  # feed items, daily pages: no capture holds them
                         else:
-                            failed += self._take(pipeline, entry, result)
+                            failed += self._take(publisher, entry, result)
                         done += 1
                         if done % _STAGED == 0:
-                            failed += self._put_in_place(pipeline.writer, stats)
+                            failed += self._put_in_place(publisher)
                         bar.update()
                 # After a stop: the posts the workers put in place meanwhile, recorded.
                 for result in workers.finish():
-                    if result.state == "placed" and result.entry is not None:
-                        failed += self._take(pipeline, result.entry, result)
+                    if result.state == Outcome.PLACED and result.entry is not None:
+                        failed += self._take(publisher, result.entry, result)
         finally:
-            try:
-                failed += self._put_in_place(pipeline.writer, stats)
-            finally:
-                pipeline.close_spider()
-        for warc in sorted(workers.misindexed):
-            tell("rerender", f"WARC {warc}: {MISINDEXED}", self.settings)
-        for (warc, offset), why in sorted(workers.damaged.items()):
-            tell("rerender", f"damaged record: {warc} at offset {offset}: {why}", self.settings)
-        damaged = len(workers.damaged)
-        value = stats.get_value
-        status = EXIT_FAILED if failed or damaged or stop.asked else 0
-        counted = (
-            f"{len(entries)} posts"
-            if not stop.asked
-            else (f"interrupted ({stop.name}) after {done} of {len(entries)} posts")
-        )
-        print(
-            f"Rerender: {counted}: {value(f'{keys.POSTS}/updated')} changed, "
-            f"{value(f'{keys.POSTS}/unchanged')} unchanged, {failed} failed, {uncaptured} not "
-            f"in the captures; {captured.lookup.indexed} WARC file(s) by index, "
-            f"{captured.lookup.scanned} read whole"
-            + (f", {damaged} damaged record(s)" if damaged else "")
-            + f"; {time.monotonic() - started:.1f} s; exit status {status}"
-        )
-        return status
+            failed += self._put_in_place(publisher)
+        return done, uncaptured, failed
 
-    def _take(self, pipeline: PostPipeline, entry: IndexEntry, result: Rendered) -> int:
+    def _take(self, publisher: Publisher, entry: IndexEntry, result: Rendered) -> int:
         """A worker's rendering into the archive; 1 when the post could not be rendered."""
+        if result.state in (Outcome.DROPPED, Outcome.FAILED):
+            return self._not_rendered(entry.path, result.detail)
         try:
-            if result.state in ("dropped", "failed"):
-                raise DropItem(result.detail)
-            if result.shipped and not pipeline.shipped_image_installed:
-                pipeline.written_shipped_image()
-            if result.state == "unchanged":
-                pipeline.stats.inc_value(f"{keys.POSTS}/unchanged")
-            elif result.state == "placed":
+            if result.shipped:
+                publisher.show_shipped_image()
+            if result.state == Outcome.UNCHANGED:
+                self.outcomes[Outcome.UNCHANGED] += 1
+            elif result.state == Outcome.PLACED:
                 assert result.entry is not None
-                pipeline.placed(result.entry)
+                self.outcomes[publisher.placed(result.entry).outcome] += 1
             else:
                 assert result.post is not None
-                with pipeline.failures(result.post):
-                    pipeline.written(result.post, result.data)
-        except DropItem as exc:
-            tell("rerender", f"not rendered: {entry.path}: {exc}", self.settings)
-            return 1
+                self.outcomes[publisher.write(result.post, Rendering(result.data)).outcome] += 1
+        except NotPublished as exc:
+            return self._not_rendered(entry.path, str(exc))
         return 0
 
-    def _put_in_place(self, writer: PostWriter, stats: Tally) -> int:
+    def _not_rendered(self, path: str, why: str) -> int:
+        tell("rerender", f"not rendered: {path}: {why}", self.settings)
+        return 1
+
+    def _put_in_place(self, publisher: Publisher) -> int:
         """The staged posts in place; how many could not be (each told)."""
-        failures = writer.flush()
+        failures = publisher.writer.flush()
         for path, exc in failures:
-            stats.inc_value(f"{keys.POSTS}/updated", -1)  # counted when rendered
-            tell("rerender", f"not rendered: {path}: {exc}", self.settings)
+            self.outcomes[Outcome.UPDATED] -= 1  # counted when rendered
+            self._not_rendered(path, str(exc))
         return len(failures)
 
 

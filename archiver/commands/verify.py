@@ -7,12 +7,11 @@ import logging
 import sys
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import DropItem
 from scrapy.utils.log import configure_logging
 from warcio.exceptions import ArchiveLoadFailed
 
@@ -21,13 +20,15 @@ from archiver.archive.images import BadImage, process_figure
 from archiver.archive.index import ArchiveIndex
 from archiver.archive.layout import Layout
 from archiver.archive.lock import ArchiveBusy, ArchiveLock
+from archiver.archive.publish import NotPublished, Publisher
 from archiver.archive.schema import too_new
 from archiver.archive.storage import UnsafePath, atomic_write, inside, read_bytes
 from archiver.archive.vanishings import CheckLog
 from archiver.commands.crawl import refuse, tell
 from archiver.config import setting_problems
 from archiver.extensions import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
-from archiver.rerender.rebuild import Captured, Tally, post_pipeline
+from archiver.pipelines.posts import publish_options
+from archiver.rerender.rebuild import Captured
 from archiver.spiders.base import categories_setting
 from archiver.webarchive.cdxj import Damaged, scan, write_cdxj
 from archiver.webarchive.members import DamagedRecord
@@ -151,18 +152,16 @@ class Repairer:
             if hashlib.sha256(version.text).hexdigest() == entry.content_hash:
                 atomic_write(path, version.text)
                 return "restored from the index's versions"
-        stats = Tally()
-        pipeline = post_pipeline(self.settings, stats)
-        pipeline.open_spider()
-        try:
-            post = self.captured.item_for(entry, self.index, pipeline)
+        layout = Layout.of(self.settings)
+        options = publish_options(self.settings)
+        with closing(Publisher.open(self.root, layout.index, options)) as publisher:
+            post = self.captured.item_for(entry, self.index, publisher)
             if post is None:
                 raise NotRepaired(self._no_capture(entry.url, why_not(problem)))
-            pipeline.process_item(post)
-        except DropItem as exc:
-            raise NotRepaired(f"its capture could not be rendered ({exc})") from exc
-        finally:
-            pipeline.close_spider()
+            try:
+                publisher.publish(post)
+            except NotPublished as exc:
+                raise NotRepaired(f"its capture could not be rendered ({exc})") from exc
         exact = (
             " (as recorded)" if sha256_of(path) == entry.content_hash else " (today's rendering)"
         )

@@ -23,6 +23,7 @@ from scrapy.http.request import NO_CALLBACK
 from archiver import stats as keys
 from archiver.archive.index import ArchiveIndex, utc_now
 from archiver.archive.layout import Layout
+from archiver.archive.publish import stored_comments
 from archiver.downloader.meta import FALLBACK_ON, Blocked, Refused
 from archiver.downloader.tls import CertificateRefused
 from archiver.items import Comment, Post, Skip
@@ -30,7 +31,6 @@ from archiver.post.comments import cleaned
 from archiver.webarchive.middleware import NotInArchive
 from archiver.zhihu.comments import (
     RESOURCES,
-    comments_from_json,
     comments_json,
     comments_url,
     read_comments,
@@ -142,9 +142,3 @@ class CommentsPipeline:
     def _count(self, what: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"{keys.COMMENTS}/{what}")
-
-
-def stored_comments(index: ArchiveIndex, key: str) -> tuple[Comment, ...]:
-    """The comments the index keeps for an item (none when none were captured)."""
-    stored = index.comments(key)
-    return comments_from_json(stored.json) if stored else ()

@@ -29,7 +29,6 @@ from archiver.items import Post, StoredFigure
 from archiver.pipelines.media import IndexedMediaPipeline, MediaFailed, file_info
 from archiver.pipelines.workers import FigureWorkers
 from archiver.post.figures import Figure, is_allowed
-from archiver.post.render import body_for
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -116,10 +115,11 @@ class FiguresPipeline(IndexedMediaPipeline):
         wanted: list[str] = []
         self.posts[id(item)] = wanted  # filled below, as requests are made
         over_count = 0
-        # Parsed once here and kept on the item for PostPipeline.
-        item.body = body_for(item, None, self.refused, self.rich, self.refused_video)
+        # Parsed once a crawl, here or by the pipelines after it (archive.publish.Bodies).
+        assert self.bodies is not None
+        body = self.bodies.body(item)
         # The images the sanitizer refused in the post are refused here too, and counted.
-        for figure in item.body.figures + item.body.refused:
+        for figure in body.figures + body.refused:
             if figure.key in seen:
                 continue
             seen.add(figure.key)

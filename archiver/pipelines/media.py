@@ -22,12 +22,13 @@ from scrapy.pipelines.media import FileException
 
 from archiver.archive.index import ArchiveIndex, FigureFailure, utc_now
 from archiver.archive.layout import Layout
+from archiver.archive.publish import Bodies
 from archiver.archive.storage import UnsafePath, atomic_write, inside
 from archiver.downloader.limits import TooLarge
 from archiver.downloader.meta import RefusedFigure
 from archiver.downloader.tls import CertificateRefused
 from archiver.items import Post, StoredFigure
-from archiver.pipelines.posts import refusals, rich_options
+from archiver.pipelines.posts import bodies_of
 from archiver.post.figures import retry_due
 from archiver.webarchive.middleware import NotInArchive
 
@@ -93,10 +94,9 @@ class IndexedMediaPipeline(FilesPipeline):
         self.archive_dir = Path(store_uri)
         self.allowlist: list[str] = settings.getlist(self.ALLOWLIST_SETTING)
         self.max_size = settings.getint(self.MAX_SIZE_SETTING)
-        self.rich = rich_options(settings)
-        self.refused, self.refused_video = refusals(settings)
         self.index_file = Layout.of(settings).index
         self.index: ArchiveIndex | None = None
+        self.bodies: Bodies | None = None  # the post pipeline's, once open (`bodies_of`)
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests set a fake
         # Each post's requested keys in order, by the post's id(), from get_media_requests to
         # item_completed.
@@ -115,6 +115,8 @@ class IndexedMediaPipeline(FilesPipeline):
 
     def open_spider(self, spider: Spider | None = None) -> None:
         super().open_spider()
+        # Each post's body, parsed once for this pipeline, the others and the post it makes.
+        self.bodies = bodies_of(self.crawler)
         self.index = ArchiveIndex(self.index_file)
         # A figure row lost to a power cut only means one download again next run.
         self.index.sync_at_checkpoints()

@@ -40,7 +40,6 @@ from archiver.downloader.meta import VIDEO_META
 from archiver.items import Post, StoredFigure
 from archiver.pipelines.media import IndexedMediaPipeline, MediaFailed, file_info
 from archiver.post.figures import is_allowed
-from archiver.post.render import body_for
 from archiver.post.rich import video_key
 from archiver.zhihu.videos import (
     NoVariant,
@@ -104,8 +103,9 @@ class VideosPipeline(IndexedMediaPipeline):
         if not isinstance(item, Post):
             return []
         # The body the figures pipeline parsed (parsed here when figures are off).
-        item.body = body_for(item, None, self.refused, self.rich, self.refused_video)
-        wanted = [lens_id for lens_id in item.body.videos if not self._deferred(video_key(lens_id))]
+        assert self.bodies is not None
+        videos = self.bodies.body(item).videos
+        wanted = [lens_id for lens_id in videos if not self._deferred(video_key(lens_id))]
         self.posts[id(item)] = [video_key(lens_id) for lens_id in wanted]
         return [self._play_info_request(lens_id, item) for lens_id in wanted]
 

@@ -62,18 +62,16 @@ def body_for(
     rich: RichOptions | None = None,
     refused_video: Callable[[str], bool] | None = None,
 ) -> Body:
-    """The body: the one a pipeline already made for this item, or a new one.
+    """The post's body, parsed from its content (and comments).
 
     Every kind goes through the one sanitizer (archiver/post/sanitize.py); Zhihu's HTML then
     through FORMAT.md's content rules (and the `rich` rewrites); a feed item's description is
     kept as it comes where the sanitizer finds it safe. `local` maps figure keys to archived
     copies; `refused` and `refused_video` judge the URLs a reader's browser must not be sent to
-    (FIGURES_ALLOWED_HOSTS, ARCHIVE_VIDEO_HOSTS; their defaults when None). A pipeline's body
-    was made with the same settings: only local-image mode, where figures are now archived,
-    makes another.
+    (FIGURES_ALLOWED_HOSTS, ARCHIVE_VIDEO_HOSTS; their defaults when None). A crawl parses each
+    post's once (archiver/archive/publish.py, Bodies): only local-image mode, where figures are
+    now archived, makes another.
     """
-    if post.body is not None and local is None:
-        return post.body
     content = parseable(post.content)
     if post.kind in _ZHIHU_HTML:
         body = clean_content(content, local, refused, rich, refused_video)

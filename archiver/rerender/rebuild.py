@@ -14,16 +14,13 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import SimpleNamespace
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from archiver.archive.index import ArchiveIndex, IndexEntry
+from archiver.archive.publish import Bodies, Publisher, stored_comments
 from archiver.archive.storage import DEFAULT_MAX_READ
 from archiver.items import Post, Skip
-from archiver.pipelines.comments import stored_comments
-from archiver.pipelines.posts import PostPipeline
 from archiver.post.paths import categories_of
 from archiver.post.render import default_image, head_image
 from archiver.post.rich import video_key
@@ -38,9 +35,6 @@ from archiver.zhihu.hotlist import parse_hot_list
 from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, load_object
 from archiver.zhihu.listing import LIST_PATH, listing_item
 from archiver.zhihu.pins import parse_pin
-
-if TYPE_CHECKING:
-    from scrapy.settings import BaseSettings
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Runs whose captures are evidence, not sources (their WARC files' names start so).
@@ -222,22 +216,22 @@ class Captured:
         post = self.posts.get(entry.key)
         if post is None:
             return None
-        return dataclasses.replace(post, categories=categories_of(entry.path), body=None)
+        return dataclasses.replace(post, categories=categories_of(entry.path))
 
     def item_for(
-        self, entry: IndexEntry, index: ArchiveIndex, pipeline: PostPipeline, comments: bool = True
+        self, entry: IndexEntry, index: ArchiveIndex, publisher: Publisher, comments: bool = True
     ) -> Post | None:
-        """The item as the crawl hands it to the post pipeline (see `with_figures`), or None."""
+        """The item as the crawl hands it to the post pipeline (see `with_figures`), or None.
+        Its body stays with the publisher's bodies, for its rendering."""
         post = self.post_for(entry)
         if post is None:
             return None
-        post = with_figures(post, index, pipeline, comments)
-        assert post.body is not None
-        options = pipeline.options
+        post = with_figures(post, index, publisher.bodies, comments)
+        options = publisher.options.post
         # The hot list's image is only the head image of a post without one of its own (remote
         # mode): only such a post has the hot lists read.
         hot = post.categories == self.hotlist_categories and not options.local_images
-        if hot and head_image(post, post.body, options) == default_image(options):
+        if hot and head_image(post, publisher.bodies.body(post), options) == default_image(options):
             post.hot_image = self.hot_lists.image(post.question_id)
         return post
 
@@ -401,34 +395,14 @@ class Reading(WarcReader):
 _UNREADABLE = (ZhihuFormatError, OSError, ValueError, EOFError)
 
 
-class Tally:
-    """The few stats calls the post pipeline makes, counted in memory (no crawl here)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, int] = {}
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self.values[key] = self.values.get(key, start) + count
-
-    def get_value(self, key: str, default: int = 0) -> int:
-        return self.values.get(key, default)
-
-
-def post_pipeline(settings: BaseSettings, stats: Tally) -> PostPipeline:
-    """The crawl's own post pipeline, as `scrapy crawl` would build it from these settings."""
-    crawler = SimpleNamespace(settings=settings, stats=stats)
-    return PostPipeline.from_crawler(crawler)  # type: ignore[arg-type]
-
-
-def with_figures(
-    post: Post, index: ArchiveIndex, pipeline: PostPipeline, comments: bool = True
-) -> Post:
-    """The item as the figure pipeline hands it on: its body, parsed once with the pipeline's
-    own rich-content options (poster and card images are figures too), and its stored figures
-    and videos (and comments), from the index. `comments` False: the index keeps none."""
+def with_figures(post: Post, index: ArchiveIndex, bodies: Bodies, comments: bool = True) -> Post:
+    """The item as the figure pipeline hands it on: its stored figures and videos (and
+    comments), from the index, those its body shows (parsed once, with the publisher's own
+    rich-content options: poster and card images are figures too, and kept for its rendering).
+    `comments` False: the index keeps none."""
     if comments and post.kind in RESOURCES:
         post.comments = stored_comments(index, f"{post.kind}:{post.id}")  # as the crawl renders
-    post.body = pipeline.body(post)
-    keys = [f.key for f in post.body.figures] + [video_key(i) for i in post.body.videos]
+    body = bodies.body(post)
+    keys = [f.key for f in body.figures] + [video_key(i) for i in body.videos]
     post.stored_figures |= index.figures_of([k for k in keys if k not in post.stored_figures])
     return post

@@ -33,19 +33,14 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any
-
-from scrapy.exceptions import DropItem
+from typing import Any
 
 from archiver.archive.index import DamagedRow, IndexEntry
+from archiver.archive.layout import Layout
+from archiver.archive.publish import NotPublished, Outcome, Publisher, PublishOptions
 from archiver.archive.storage import put_in_place, stage
 from archiver.items import Post
-from archiver.rerender.rebuild import Captured, Tally, post_pipeline
-
-if TYPE_CHECKING:
-    from scrapy.settings import BaseSettings
-
-    from archiver.pipelines.posts import PostPipeline
+from archiver.rerender.rebuild import Captured
 
 _BATCH = 32  # rendered posts a worker sends at once
 _STAGED = 256  # posts a worker puts in place together (their temporary files, at most)
@@ -57,10 +52,10 @@ class Rendered:
     """What rendering one index entry again came to."""
 
     key: str
-    # "unchanged"; "placed": a new rendering a worker put in place, `entry` to record;
-    # "write": for the writer of the command's own process (`post`, `data`); "dropped" or
-    # "failed" (not put in place): `detail` says why; "stopped": its worker stopped first.
-    state: str
+    # UNCHANGED; PLACED: a new rendering a worker put in place, `entry` to record; WRITE: for
+    # the writer of the command's own process (`post`, `data`); DROPPED or FAILED (not put in
+    # place): `detail` says why; STOPPED: its worker stopped first.
+    state: Outcome
     entry: IndexEntry | None = None
     post: Post | None = None  # the item, its content left out (the writer's part)
     data: bytes = b""
@@ -68,7 +63,7 @@ class Rendered:
     detail: str = ""
 
 
-STOPPED = Rendered("", "stopped")
+STOPPED = Rendered("", Outcome.STOPPED)
 
 
 class WorkerFailed(RuntimeError):
@@ -128,13 +123,15 @@ class Share:
     def __init__(
         self,
         captured: Captured,
-        settings: BaseSettings,
+        layout: Layout,
+        options: PublishOptions,
         number: int,
         of: int,
         stop: Stop | None = None,
     ) -> None:
         self.captured = captured
-        self.settings = settings
+        self.layout = layout  # the archive, and its index (opened read-only)
+        self.options = options
         self.sources = captured.sources[number::of]
         self.stop = stop or Stop()
 
@@ -154,57 +151,56 @@ class Share:
         replaced here, `_STAGED` at a time (synced together), and said only once in place.
         Asked to stop, it renders no further: what is staged is put in place and said (or,
         abandoned, removed)."""
-        pipeline = post_pipeline(self.settings, Tally())
-        pipeline.open_spider(read_only=True)
-        assert pipeline.index is not None
-        comments = pipeline.index.has_comments()  # else not asked about, post by post
+        root = self.layout.root
+        publisher = Publisher.open(root, self.layout.index, self.options, read_only=True)
+        comments = publisher.index.has_comments()  # else not asked about, post by post
         waiting: list[Rendered] = []  # said once the staged posts among them are in place
         staged: list[tuple[Path, Path]] = []
         try:
             for entry in entries:
                 if self.stop.asked:
                     break
-                result = self._rendered(entry, pipeline, comments)
-                if result.state == "placed":
+                result = self._rendered(entry, publisher, comments)
+                if result.state == Outcome.PLACED:
                     assert result.entry is not None
-                    target = pipeline.archive_dir / result.entry.path
+                    target = root / result.entry.path
                     try:
                         staged.append((stage(target, result.data), target))
                     except OSError as exc:
-                        result = Rendered(entry.key, "failed", detail=str(exc))
+                        result = Rendered(entry.key, Outcome.FAILED, detail=str(exc))
                     result = replace(result, data=b"")
                 waiting.append(result)
                 if (len(staged) == _STAGED or not staged) and not self.stop.abandoned:
-                    yield from _in_place(waiting, staged, pipeline.archive_dir)
+                    yield from _in_place(waiting, staged, root)
                     waiting, staged = [], []
             if not self.stop.abandoned:
-                yield from _in_place(waiting, staged, pipeline.archive_dir)
+                yield from _in_place(waiting, staged, root)
         finally:
             for tmp, _ in staged:  # never put in place (a failure, or the command stopped)
                 tmp.unlink(missing_ok=True)
-            pipeline.close_spider()
+            publisher.close()
 
-    def _rendered(self, entry: IndexEntry, pipeline: PostPipeline, comments: bool) -> Rendered:
-        assert pipeline.index is not None and pipeline.writer is not None
+    def _rendered(self, entry: IndexEntry, publisher: Publisher, comments: bool) -> Rendered:
         try:
-            post = self.captured.item_for(entry, pipeline.index, pipeline, comments)
+            post = self.captured.item_for(entry, publisher.index, publisher, comments)
         except DamagedRow as exc:  # its comments, say: this post only
-            return Rendered(entry.key, "failed", detail=str(exc))
+            publisher.bodies.forget(entry.key)  # should it have been parsed: never rendered
+            return Rendered(entry.key, Outcome.FAILED, detail=str(exc))
         finally:
             self.captured.posts.pop(entry.key, None)  # rendered once: its memory goes with it
         assert post is not None  # the entry was given as one this share holds
         try:
-            with pipeline.failures(post):
-                data, shipped = pipeline.rendered(post)
-                state, recorded = pipeline.writer.plan(post, data, entry)
-        except DropItem as exc:
-            return Rendered(entry.key, "dropped", detail=str(exc))
-        if state == "unchanged":
-            return Rendered(entry.key, state, shipped=shipped)
-        if state == "replace":
-            return Rendered(entry.key, "placed", recorded, data=data, shipped=shipped)
-        light = replace(post, content="", body=None, stored_figures={}, comments=())
-        return Rendered(entry.key, "write", post=light, data=data, shipped=shipped)
+            rendering = publisher.render(post)
+            outcome, recorded = publisher.plan(post, rendering, entry)
+        except NotPublished as exc:
+            return Rendered(entry.key, Outcome.DROPPED, detail=str(exc))
+        data, shipped = rendering.data, rendering.shipped
+        if outcome == Outcome.UNCHANGED:
+            return Rendered(entry.key, outcome, shipped=shipped)
+        if outcome == Outcome.REPLACE:
+            return Rendered(entry.key, Outcome.PLACED, recorded, data=data, shipped=shipped)
+        light = replace(post, content="", stored_figures={}, comments=())
+        return Rendered(entry.key, Outcome.WRITE, post=light, data=data, shipped=shipped)
 
 
 def _in_place(
@@ -214,8 +210,8 @@ def _in_place(
     failed = dict(put_in_place(staged))
     staged.clear()  # nothing left to remove
     return [
-        Rendered(r.key, "failed", detail=str(failed[root / r.entry.path]))
-        if r.state == "placed" and r.entry and root / r.entry.path in failed
+        Rendered(r.key, Outcome.FAILED, detail=str(failed[root / r.entry.path]))
+        if r.state == Outcome.PLACED and r.entry and root / r.entry.path in failed
         else r
         for r in results
     ]
@@ -366,14 +362,19 @@ class Workers:
     """`jobs` shares of the captures, each in its worker; use as a context manager."""
 
     def __init__(
-        self, captured: Captured, settings: BaseSettings, jobs: int, stop: Stop | None = None
+        self,
+        captured: Captured,
+        layout: Layout,
+        options: PublishOptions,
+        jobs: int,
+        stop: Stop | None = None,
     ) -> None:
         jobs = max(1, min(jobs, len(captured.sources)))
         if "fork" not in multiprocessing.get_all_start_methods():
             jobs = 1  # workers start with the captures in memory: only a fork gives them so
         make = Worker if jobs == 1 else ForkedWorker
         stop = stop or Stop()
-        self.workers = [make(Share(captured, settings, n, jobs, stop)) for n in range(jobs)]
+        self.workers = [make(Share(captured, layout, options, n, jobs, stop)) for n in range(jobs)]
         if stop.asked:  # while they were forked: each hears of it now
             stop.ask(stop.asked)
         self.owner: dict[str, int] = {}  # item key -> the worker holding its latest capture
