@@ -145,7 +145,6 @@ def _is_package(name: str) -> bool:
     return (PACKAGE.parent / name.replace(".", "/") / "__init__.py").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 26.5, under way: rerender's modules over 400 lines")
 def test_few_loose_modules_and_none_too_long():
     loose = sorted(p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py")
     assert len(loose) <= MAX_LOOSE, loose

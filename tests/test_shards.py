@@ -1,5 +1,5 @@
-"""`archiver.rerender.shards`: rerender's worker processes, what they hand back and how they
-fail."""
+"""`archiver.rerender.shards` and `.workers`: rerender's worker processes, what they hand back
+and how they fail."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from archiver.archive.publish import Publisher, PublishOptions
 from archiver.archive.storage import TEMP_PREFIX, stage
 from archiver.pipelines.posts import publish_options
 from archiver.rerender.rebuild import Captured
-from archiver.rerender.shards import ForkedWorker, Rendered, Share, WorkerFailed, _in_place
+from archiver.rerender.shards import Rendered, Share, _in_place
+from archiver.rerender.workers import ForkedWorker, WorkerFailed
 from tests.support.crawling import PROJECT, scrapy_argv, wait_for
 from tests.support.warcs import HOT, answers, page_url, write_run
 

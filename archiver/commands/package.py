@@ -25,7 +25,8 @@ from archiver.commands.verify import (
     run_locked,
 )
 from archiver.extensions import EXIT_FAILED
-from archiver.rerender.rebuild import Reading, parser_for
+from archiver.rerender.reading import Reading
+from archiver.rerender.rebuild import parser_for
 from archiver.webarchive.cdxj import Damaged, capture_order, captures_of, scan, warc_files
 
 if TYPE_CHECKING:

@@ -30,14 +30,9 @@ from archiver.commands.verify import (
 from archiver.extensions import EXIT_FAILED
 from archiver.pipelines.posts import publish_options
 from archiver.rerender.rebuild import Captured
-from archiver.rerender.shards import (
-    STOPPED,
-    Rendered,
-    Stop,
-    WorkerFailed,
-    Workers,
-    default_jobs,
-)
+from archiver.rerender.shards import STOPPED, Rendered
+from archiver.rerender.stop import Stop
+from archiver.rerender.workers import WorkerFailed, Workers, default_jobs
 from archiver.spiders.base import categories_setting
 from archiver.webarchive.records import MISINDEXED
 
