@@ -10,7 +10,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import make_post, project_crawler
 from scrapy import Spider
 
 import archiver.archive.publish as publish
@@ -22,6 +21,7 @@ from archiver.items import Post, StoredFigure
 from archiver.pipelines.figures import FiguresPipeline
 from archiver.pipelines.posts import PostPipeline
 from archiver.post.render import PostOptions, body_for, render
+from tests.support.project import make_post, project_crawler
 
 FIGURE = '<p>有图</p><figure><img src="https://pic1.zhimg.com/v2-abc_720w.jpg"></figure>'
 
