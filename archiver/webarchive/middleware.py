@@ -27,6 +27,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import GzippingWrapper, WARCWriter
 
+from archiver import stats as keys
 from archiver.archive.layout import Layout
 from archiver.archive.storage import DEFAULT_MAX_READ
 from archiver.webarchive.cdxj import (
@@ -246,7 +247,7 @@ class WarcCaptureMiddleware:
         record_id = response_record.rec_headers.get_header("WARC-Record-ID")
         request.meta[WARC_RECORD] = (self.path.name, record_id)
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("archiver/warc/records", 2)
+        self.crawler.stats.inc_value(f"{keys.WARC}/records", 2)
         if self.max_size and self.handle.tell() >= self.max_size:
             self._rotate()  # the next response opens the next part
         return response
@@ -265,7 +266,7 @@ class WarcReplayMiddleware:
         self.responses: dict[str, Capture] = latest_captures(source, lookup, limit)
         assert crawler.stats is not None
         if lookup.damaged:
-            crawler.stats.inc_value("archiver/replay/damaged_files", lookup.damaged)
+            crawler.stats.inc_value(f"{keys.REPLAY}/damaged_files", lookup.damaged)
         logger.info(
             "Replaying %d responses from %s (%d file(s) by their index, %d read whole)",
             len(self.responses),
@@ -287,15 +288,15 @@ class WarcReplayMiddleware:
         stored = self.responses.get(request.url)
         assert self.crawler.stats is not None
         if stored is None:
-            self.crawler.stats.inc_value("archiver/replay/missing")
+            self.crawler.stats.inc_value(f"{keys.REPLAY}/missing")
             raise NotInArchive(f"not in the replayed WARC files: {request.url}")
         try:
             record = self.reader.response(stored)
         except DamagedRecord as exc:
-            self.crawler.stats.inc_value("archiver/replay/damaged")
+            self.crawler.stats.inc_value(f"{keys.REPLAY}/damaged")
             logger.error("WARC %s: %s is damaged: %s", stored.path, request.url, exc)
             raise NotInArchive(f"damaged in the replayed WARC files: {request.url}") from exc
-        self.crawler.stats.inc_value("archiver/replay/served")
+        self.crawler.stats.inc_value(f"{keys.REPLAY}/served")
         request.meta[CAPTURED_AT] = record.captured_at
         return as_response(record, request.url)
 
