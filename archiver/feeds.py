@@ -14,7 +14,7 @@ from typing import Any
 
 import feedparser
 
-from archiver.items import Post, Skip
+from archiver.items import Post, PostKind, Skip
 
 
 class FeedError(ValueError):
@@ -76,7 +76,7 @@ def feed_post(
     date = entry.get("published_parsed") or entry.get("updated_parsed")
     updated = calendar.timegm(date) if date else now
     return Post(
-        kind="feed",
+        kind=PostKind.FEED,
         id=identity or _digest(title, updated if date else 0),
         url=(entry.get("link") or identity).strip(),
         title=title,

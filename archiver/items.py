@@ -8,6 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+
+
+class PostKind(StrEnum):
+    """What a post is. Its value names the post's file (`<kind>-<id>.md`) and its key in the index
+    (`<kind>:<id>`); the kinds of Zhihu's own (answer to daily) are described in
+    archiver/zhihu/kinds.py: where each is read, its body's prefix, its category setting."""
+
+    ANSWER = "answer"
+    ARTICLE = "article"  # a column article (专栏文章)
+    PIN = "pin"  # 想法
+    DAILY = "daily"  # a Zhihu Daily story (知乎日报)
+    FEED = "feed"  # an item of an RSS or Atom feed
+    PAGE = "page"  # a page of the archive's own: a day or a period of the hot list, what vanished
+
+    # Said as the plain string it is (a dataclass's repr, a log line): the same text as ever.
+    __repr__ = str.__repr__
 
 
 @dataclass(frozen=True)
@@ -25,7 +42,7 @@ class HotQuestion:
 class Post:
     """One piece of content to archive as a post (an answer, an article, a feed item)."""
 
-    kind: str  # "answer" | "article" | "feed": selects the body prefix and the file name
+    kind: PostKind  # names the file and the index key, selects the body's prefix
     id: str  # Zhihu's id as a string (19-digit ids do not fit a double)
     url: str
     title: str
@@ -107,7 +124,7 @@ class ItemRef:
     """An item a list names but does not give whole (its content cut or missing): it is read
     from its own endpoint, as if its URL had been given."""
 
-    kind: str  # "answer" | "article" | "pin"
+    kind: PostKind  # answer, article or pin
     id: str
     url: str  # the item's page, as a user would give it
     why: str  # what the list left out, for the log

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from archiver.items import Post
+from archiver.items import Post, PostKind
 from archiver.post.charts import LABELLED, RankChart, RankLine, short_title
 from archiver.post.render import PostOptions, default_image, post_front_matter, wrap_body
 from archiver.post.text import body_markup, one_line
@@ -74,7 +74,7 @@ def daily_page(
     markup = f"{body_markup(summary)}{chart_figure(chart, f'{day.isoformat()} 知乎热榜排名变化')}"
     markup += f"<ol>{items}</ol>"
     post = Post(
-        kind="page",
+        kind=PostKind.PAGE,
         id=f"hotlist-{day.isoformat()}",
         url="https://www.zhihu.com/hot",
         title=f"知乎热榜 {day.isoformat()}",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from archiver.items import Post
+from archiver.items import Post, PostKind
 from archiver.post.charts import BarChart, short_title
 from archiver.post.daily import (
     DailyPage,
@@ -154,7 +154,7 @@ def period_page(
     figure = chart_figure(chart, f"知乎热榜 {period.title} 上榜最久的问题")
     markup = f"{body_markup(summary)}{figure}<ol>{items}</ol>"
     post = Post(
-        kind="page",
+        kind=PostKind.PAGE,
         id=f"hotlist-{period.kind}-{period.name}",
         url="https://www.zhihu.com/hot",
         title=f"知乎热榜 {period.title}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archiver.items import AnswersPage, Post, Skip
+from archiver.items import AnswersPage, Post, PostKind, Skip
 from archiver.zhihu.jsonutil import (
     ZhihuFormatError,
     as_id,
@@ -74,7 +74,7 @@ def answer_post(answer: Any, fallback_title: str = "") -> Post | Skip:
         return Skip("missing_field", f"answer {answer_id} has no question title")
     question_id = as_id(question.get("id"))
     return Post(
-        kind="answer",
+        kind=PostKind.ANSWER,
         id=answer_id,
         url=answer_url(question_id, answer_id),
         title=title,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archiver.items import Post, Skip
+from archiver.items import Post, PostKind, Skip
 from archiver.zhihu.answers import ANONYMOUS, content_fields
 from archiver.zhihu.jsonutil import get_path, load_object, text_of
 
@@ -24,7 +24,7 @@ def article_post(article: Any) -> Post | Skip:
     if not title:
         return Skip("missing_field", f"article {article_id} has no title")
     return Post(
-        kind="article",
+        kind=PostKind.ARTICLE,
         id=article_id,
         url=f"https://zhuanlan.zhihu.com/p/{article_id}",
         title=title,

@@ -13,7 +13,7 @@ import html
 import re
 from typing import Any
 
-from archiver.items import Post, Skip
+from archiver.items import Post, PostKind, Skip
 from archiver.zhihu.answers import ANONYMOUS, undated
 from archiver.zhihu.jsonutil import as_id, as_int, as_time, get_path, load_object, text_of
 
@@ -51,7 +51,7 @@ def pin_post(pin: Any) -> Post | Skip:
     )
     author = text_of(get_path(pin, "author", "name")) or ANONYMOUS
     return Post(
-        kind="pin",
+        kind=PostKind.PIN,
         id=pin_id,
         url=f"https://www.zhihu.com/pin/{pin_id}",
         title=title or f"{author}的想法",
