@@ -152,7 +152,7 @@ def test_a_paging_link_elsewhere_is_never_followed(raw):
 
 TOPIC = listings_of(parse_target("https://www.zhihu.com/topic/19554298/top-answers"))[0]
 ARTICLES = listings_of(parse_target("https://www.zhihu.com/people/chen/posts"))[0]
-INCLUDE = dict(ARTICLES.kind.query)["include"]
+INCLUDE = dict(ARTICLES.endpoint.query)["include"]
 
 
 @pytest.mark.parametrize(
@@ -435,5 +435,5 @@ def test_which_captures_are_pages_of_a_list(path, is_list):
 
 
 def test_listing_is_hashable_and_named_by_its_path():
-    listing = Listing(COLUMN.kind, "a/b")
+    listing = Listing(COLUMN.endpoint, "a/b")
     assert listing.path == "/api/v4/columns/a%2Fb/items" and str(listing) == listing.path

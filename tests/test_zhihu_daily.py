@@ -16,16 +16,14 @@ from archiver.post.render import PostOptions, post_text
 from archiver.spiders.daily import DailySpider, window_problems
 from archiver.zhihu.daily import (
     FIRST_ISSUE,
-    before_url,
     ga_prefix_time,
-    latest_url,
     parse_listing,
     parse_story,
     story_content,
     story_post,
-    story_url,
 )
 from archiver.zhihu.jsonutil import ZhihuFormatError
+from archiver.zhihu.urls import before_url, latest_url, story_url
 from tests.support.fixture_server import FIXTURES
 from tests.support.project import PROJECT_SETTINGS, project_crawler
 

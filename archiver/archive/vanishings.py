@@ -13,9 +13,10 @@ from archiver.archive.index import ArchiveIndex, IndexEntry
 from archiver.items import Checked
 from archiver.post.vanished import Note
 from archiver.zhihu.gone import THERE, VANISHED
+from archiver.zhihu.kinds import ITEMS
 
 # The kinds of item Zhihu may take away and `recheck` asks about again.
-RECHECKED_KINDS = ("answer", "article", "pin")
+RECHECKED_KINDS = tuple(kind.name for kind in ITEMS.values() if kind.rechecked)
 _ENTRY = ", ".join(f"p.{name}" for name in IndexEntry.__dataclass_fields__)
 
 

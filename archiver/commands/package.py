@@ -26,8 +26,8 @@ from archiver.commands.verify import (
 )
 from archiver.extensions import EXIT_FAILED
 from archiver.rerender.reading import Reading
-from archiver.rerender.rebuild import parser_for
 from archiver.webarchive.cdxj import Damaged, capture_order, captures_of, scan, warc_files
+from archiver.zhihu.captures import reader_for
 
 if TYPE_CHECKING:
     import argparse
@@ -48,7 +48,7 @@ def pages(warcs: list[Path], reading: Reading) -> list[dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
     for warc in warcs:
         for capture in captures_of(warc, limit=reading.limit):
-            parse = parser_for(capture.url)
+            parse = reader_for(capture.url)
             if parse is None or capture.url in found:
                 continue
             if titles := list(dict.fromkeys(post.title for post in reading.items(capture, parse))):

@@ -13,12 +13,11 @@ CHALLENGE_RETRY = "archiver_challenge_retry"  # request meta: sent again with a 
 CHALLENGE_SCRIPT = "archiver_challenge_script"  # request meta: the challenge's script
 FALLBACK_ON = "archiver_fallback_on"  # request meta: block causes the spider works around
 # Request meta: another endpoint of the same data, where Zhihu moved it. Zhihu turns a client away
-# from an endpoint it no longer serves it with the refusals of LOGIN_REFUSALS; they say "not this
-# endpoint" only of a request that carried the login: without it, they mean what they say (log
-# in), and the other endpoint would not answer either.
+# from an endpoint it no longer serves it with the refusals of zhihu.blocks.LOGIN_REFUSALS; they
+# say "not this endpoint" only of a request that carried the login: without it, they mean what
+# they say (log in), and the other endpoint would not answer either.
 FALLBACK_URL = "archiver_fallback_url"
 FALLBACK_OF = "archiver_fallback_of"  # request meta of a fallback: the Block (or 404) it replaces
-LOGIN_REFUSALS = ("login_required", "forbidden")
 
 
 class Blocked(IgnoreRequest):

@@ -30,7 +30,7 @@ from archiver.items import Comment, Post, Skip
 from archiver.post.comments import cleaned
 from archiver.webarchive.middleware import NotInArchive
 from archiver.zhihu.comments import (
-    RESOURCES,
+    commented,
     comments_json,
     comments_url,
     read_comments,
@@ -70,7 +70,7 @@ class CommentsPipeline:
             self.index.close()
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if not isinstance(item, Post) or item.kind not in RESOURCES:
+        if not isinstance(item, Post) or not commented(item.kind):
             return item
         assert self.index is not None
         key = f"{item.kind}:{item.id}"

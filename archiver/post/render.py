@@ -15,12 +15,8 @@ from archiver.post.content import Body, clean_content, feed_body
 from archiver.post.paths import SHIPPED_IMAGE
 from archiver.post.rich import RichOptions
 from archiver.post.text import body_markup, one_line, parseable
+from archiver.zhihu.kinds import ITEMS
 
-# Body prefixes by kind; a feed item's description is the body as it comes (once sanitized).
-_PREFIX = {"answer": "的回答", "article": "的文章", "pin": "的想法"}
-# Kinds whose content is Zhihu's HTML, through FORMAT.md's content rules. A Zhihu Daily story has
-# no prefix: its body names the author of each of its answers itself.
-_ZHIHU_HTML = frozenset({*_PREFIX, "daily"})
 # The head image of a post without one, when ARCHIVE_DEFAULT_IMAGE is empty: the image the project
 # ships (archiver/assets), written into the archive at this site path on first use.
 # Plain scalars that YAML 1.1 (PyYAML) or 1.2 (js-yaml, Hexo) would read as a boolean or null,
@@ -73,7 +69,9 @@ def body_for(
     now archived, makes another.
     """
     content = parseable(post.content)
-    if post.kind in _ZHIHU_HTML:
+    # Zhihu's kinds (archiver/zhihu/kinds.py) are Zhihu's HTML, through FORMAT.md's content
+    # rules; a feed item's description is the body as it comes (once sanitized).
+    if post.kind in ITEMS:
         body = clean_content(content, local, refused, rich, refused_video)
         return with_comments(body, post.comments, local, refused, refused_video)
     return feed_body(content, local, refused, refused_video)
@@ -81,11 +79,10 @@ def body_for(
 
 def render(post: Post, body: Body, options: PostOptions, thumbnail: str = "") -> str:
     """The post text; `thumbnail` defaults to the head image (remote mode, as the seed)."""
-    prefix = (
-        f"{html.escape(post.author, quote=False)}{_PREFIX[post.kind]}<br><br>"
-        if post.kind in _PREFIX
-        else ""
-    )
+    # The author's name and what the post is (`X的回答`): a Zhihu Daily story has none, its
+    # body names the author of each of its answers itself.
+    words = ITEMS[post.kind].prefix if post.kind in ITEMS else ""
+    prefix = f"{html.escape(post.author, quote=False)}{words}<br><br>" if words else ""
     image = head_image(post, body, options)
     return post_front_matter(post, options, image, thumbnail or image) + wrap_body(
         body_markup(prefix + body.html, options.braces)

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from archiver.items import Post
+from archiver.items import Post, PostKind
 from archiver.post.daily import DailyPage, post_link
 from archiver.post.periods import Period
 from archiver.post.text import body_markup, one_line
+from archiver.zhihu.kinds import ITEMS
 
 # The front-matter key a theme can read: the kind of going (gone, hidden, ...).
 KEY = "vanished"
@@ -29,14 +30,18 @@ LABELS = {
     "question_gone": "所在的问题已被删除",
     "author_gone": "作者的帐号已注销",
 }
-_KINDS = {"answer": "回答", "article": "文章", "pin": "想法"}
 # A post's text: `\n---\n<front matter lines>---\n` then the body's wrapper (render.wrap_body).
 _FRONT_MATTER = re.compile(r"\A\n---\n(.*?\n)---\n", re.DOTALL)
 _BODY_START = "\n<div>   \n"
 _KEY_LINE = re.compile(rf"^{KEY}: [^\n]*\n", re.MULTILINE)
 _NOTE_LINE = re.compile(rf'\A<p class="{NOTE_CLASS}">[^\n]*</p>\n')
-# The body's first words name its author (render._PREFIX), escaped as the body is.
-_PREFIX = re.compile(r"([^\n<]*?)的(?:回答|文章|想法)<br><br>")
+# The body's first words name its author and what the post is (render: `X的回答`), escaped as
+# the body is.
+_PREFIX = re.compile(
+    r"([^\n<]*?)(?:"
+    + "|".join(re.escape(kind.prefix) for kind in ITEMS.values() if kind.prefix)
+    + ")<br><br>"
+)
 RAW_START = "{% raw %}"
 
 
@@ -69,9 +74,14 @@ class Gone:
     ended_as: str = ""  # "back", or the state that followed
 
 
+def _noun(kind: str) -> str:
+    """What readers call an item of this kind (回答), "内容" for any other."""
+    return ITEMS[kind].noun if kind in ITEMS and ITEMS[kind].noun else "内容"
+
+
 def note_html(note: Note) -> str:
     """The note's one line of HTML (its text escaped and kept from Nunjucks, as a body's)."""
-    what = _KINDS.get(note.kind, "内容")
+    what = _noun(note.kind)
     if note.state == "author_gone":
         text = (
             f"这篇{what}的作者帐号已注销（{note.noticed.isoformat()} 发现），内容仍在知乎；"
@@ -134,7 +144,7 @@ def month_page(
     items = "".join(_item(g, zone) for g in ordered)
     markup = f"{body_markup(summary)}<ol>{items}</ol>"
     post = Post(
-        kind="page",
+        kind=PostKind.PAGE,
         id=f"vanished-{period.name}",
         url="https://www.zhihu.com/",
         title=f"知乎上消失的内容 {period.title}",
@@ -149,7 +159,7 @@ def month_page(
 def _item(going: Gone, zone: ZoneInfo) -> str:
     # Titles and names are strangers' text: escaped and kept from Nunjucks as a body's; the
     # post_link tag is added outside that text.
-    what = _KINDS.get(going.kind, "内容")
+    what = _noun(going.kind)
     text = (
         f'<li><a href="{html.escape(going.url)}">{_label(going.title)}</a>'
         f"<br>{_label(going.author) or '作者不详'}的{what}，{LABELS[going.state]}；"

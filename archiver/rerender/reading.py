@@ -9,35 +9,18 @@ gives nothing.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from archiver.archive.storage import DEFAULT_MAX_READ
-from archiver.items import Post, Skip
+from archiver.items import Post
 from archiver.webarchive.cdxj import run_name
 from archiver.webarchive.members import DamagedRecord, Fields, Record
 from archiver.webarchive.records import Capture, WarcReader
+from archiver.zhihu.captures import Read
 from archiver.zhihu.daily import parse_listing
 from archiver.zhihu.hotlist import parse_hot_list
 from archiver.zhihu.jsonutil import ZhihuFormatError
-
-
-class Asked:
-    """What reading a capture may need from other captures: here, nothing is known."""
-
-    def title(self) -> str:
-        """The question's title as the hot list gave it, for an answer without its own."""
-        return ""
-
-    def listed(self, story_id: str) -> tuple[date, str] | None:
-        """(day, ga_prefix) of the Zhihu Daily listing that named the story, as the crawl
-        fetched it from there."""
-        return None
-
-
-# How a captured response is read into items: the crawl's own parser, given the text, when it
-# was served, and what it may ask of the other captures (`Asked`).
-Parse = Callable[[str, datetime, Asked], list[Post | Skip]]
+from archiver.zhihu.schema import Asked
 
 
 def capture_time(fields: Fields, record: Record) -> datetime:
@@ -127,7 +110,7 @@ class Reading(WarcReader):
         super().__init__(limit)
         self.damaged: dict[tuple[str, int], str] = {}  # (WARC file, offset) -> URL: why
 
-    def items(self, capture: Capture, parse: Parse, asked: Asked | None = None) -> list[Post]:
+    def items(self, capture: Capture, parse: Read, asked: Asked | None = None) -> list[Post]:
         """The items a captured response holds, as the crawl read them; none from a response
         the crawl could not read either (nothing of it was archived), nor from a damaged
         one (noted in `damaged`)."""

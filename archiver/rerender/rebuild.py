@@ -1,77 +1,36 @@
 """Posts again from what Zhihu served: the captured responses, turned into items by the same
 pure parsers a crawl uses, without the network.
 
-`parsed_posts` knows which captured URL holds which items (pure); `Captured` walks the WARC files
-of an archive through their CDXJ indexes, keeps each item's latest capture, and gives it back as
-the crawl would have, its category path taken from where the archive keeps it.
+archiver/zhihu/captures.py knows which captured URL holds which items (pure); `Captured` walks
+the WARC files of an archive through their CDXJ indexes, keeps each item's latest capture, and
+gives it back as the crawl would have, its category path taken from where the archive keeps it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from archiver.archive.index import ArchiveIndex, IndexEntry
 from archiver.archive.publish import Bodies, Publisher, stored_comments
 from archiver.archive.storage import DEFAULT_MAX_READ
-from archiver.items import Post, Skip
+from archiver.items import Post
 from archiver.post.paths import categories_of
 from archiver.post.render import default_image, head_image
 from archiver.post.rich import video_key
-from archiver.rerender.reading import Asked, DailyListings, HotLists, Parse, Reading
+from archiver.rerender.reading import DailyListings, HotLists, Reading
 from archiver.webarchive.cdxj import Lookup, captures_of, run_name
 from archiver.webarchive.records import Capture
-from archiver.zhihu.answers import parse_answer, parse_answers_page
-from archiver.zhihu.articles import parse_article
-from archiver.zhihu.comments import RESOURCES
-from archiver.zhihu.daily import story_post
-from archiver.zhihu.jsonutil import as_id, load_object
-from archiver.zhihu.listing import LIST_PATH, listing_item
-from archiver.zhihu.pins import parse_pin
+from archiver.zhihu.captures import Read, reader
+from archiver.zhihu.comments import commented
+from archiver.zhihu.kinds import captured
+from archiver.zhihu.schema import Asked, Shape
 
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Runs whose captures are evidence, not sources (their WARC files' names start so).
 CHECK_RUNS = "recheck-"
-
-
-def _answers_page(text: str, when: datetime, asked: Asked) -> list[Post | Skip]:
-    page = parse_answers_page(text)
-    if page.skipped:  # the hot list's title stands in for a missing one: look it up only then
-        page = parse_answers_page(text, asked.title())
-    return [*page.answers, *page.skipped]
-
-
-def _list_page(text: str, when: datetime, asked: Asked) -> list[Post | Skip]:
-    entries = load_object(text).get("data")
-    return [listing_item(entry) for entry in entries] if isinstance(entries, list) else []
-
-
-def _story(text: str, when: datetime, asked: Asked) -> list[Post | Skip]:
-    story = load_object(text)
-    # The crawl dates a story by the listing it came from; a story no captured listing names
-    # gets the day it was served.
-    day, ga_prefix = asked.listed(as_id(story.get("id"))) or (when.astimezone(_SHANGHAI).date(), "")
-    return [story_post(story, day, ga_prefix)]
-
-
-# Which API answers hold items, and how to read them: the crawl's own parsers (`Parse`).
-_PARSERS: tuple[tuple[re.Pattern[str], Parse], ...] = (
-    (re.compile(r"^/api/v4/questions/\d+/(answers|feeds)$"), _answers_page),
-    (re.compile(r"^/api/v4/answers/\d+$"), lambda text, when, asked: [parse_answer(text)]),
-    (re.compile(r"^/api/v4/articles/\d+$"), lambda text, when, asked: [parse_article(text)]),
-    (re.compile(r"^/api/v4/pins/\d+$"), lambda text, when, asked: [parse_pin(text)]),
-    (LIST_PATH, _list_page),
-    (re.compile(r"^/api/4/news/\d+$"), _story),
-)
-_QUESTION = re.compile(r"^/api/v4/questions/(\d+)/")
-# www.zhihu.com's, or the app host's where the crawl fell back to it (archiver/zhihu/urls.py)
-_HOT_LIST = re.compile(r"^(/api/v3/feed)?/topstory/hot-lists/total$")
-_DAILY_LISTING = re.compile(r"^/api/4/stories/(latest|before/\d{8})$")
 
 
 def _readable(capture: Capture) -> bool:
@@ -84,14 +43,6 @@ def _checked(capture: Capture) -> bool:
     return run_name(capture.path).startswith(CHECK_RUNS)
 
 
-def parser_for(url: str) -> Parse | None:
-    return _parser_of(urlsplit(url).path)
-
-
-def _parser_of(path: str) -> Parse | None:
-    return next((parse for pattern, parse in _PARSERS if pattern.match(path)), None)
-
-
 @dataclasses.dataclass(frozen=True)
 class Source:
     """A captured API response that holds items (each URL's latest capture), and what reading
@@ -99,7 +50,7 @@ class Source:
 
     n: int  # its place in capture order: a later capture of an item wins
     capture: Capture
-    parse: Parse
+    parse: Read
     question: str  # the question whose answers it holds, "" for anything else
     hot_lists: int  # how many hot lists were captured before it
     run: str  # the run that captured it (`run_name`)
@@ -144,25 +95,29 @@ class Captured:
             self.figures[capture.url] = capture
             if "/api/" not in capture.url and "/topstory/" not in capture.url:
                 continue  # a figure or a page: nothing holds items there (a quick test first)
-            path = urlsplit(capture.url).path
-            if _HOT_LIST.match(path):
+            found = captured(urlsplit(capture.url).path)
+            shape = found[0].shape if found else None
+            if shape is Shape.HOT_LIST:
                 # Read only when a title or an image is wanted (see HotLists): a year of runs
                 # is thousands of lists, and most answers name their question themselves.
                 self.hot_lists.add(capture)
-            elif _DAILY_LISTING.match(path):
+            elif shape is Shape.DAILY:
                 self.daily.add(n, capture)
             elif (
-                latest.get(capture.url) == n
-                or (capture.path.name in archived_from and _readable(capture))
-            ) and (read := _parser_of(path)) is not None:
+                (
+                    latest.get(capture.url) == n
+                    or (capture.path.name in archived_from and _readable(capture))
+                )
+                and found is not None
+                and (read := reader(found[0], found[1])) is not None
+            ):
                 # A page captured by many runs is read once, at its latest capture.
-                question = _QUESTION.match(path)
                 self.sources.append(
                     Source(
                         n,
                         capture,
                         read,
-                        question[1] if question else "",
+                        found[2]["id"] if shape is Shape.ANSWERS else "",
                         len(self.hot_lists),
                         run_name(capture.path),
                     )
@@ -227,7 +182,7 @@ def with_figures(post: Post, index: ArchiveIndex, bodies: Bodies, comments: bool
     comments), from the index, those its body shows (parsed once, with the publisher's own
     rich-content options: poster and card images are figures too, and kept for its rendering).
     `comments` False: the index keeps none."""
-    if comments and post.kind in RESOURCES:
+    if comments and commented(post.kind):
         post.comments = stored_comments(index, f"{post.kind}:{post.id}")  # as the crawl renders
     body = bodies.body(post)
     keys = [f.key for f in body.figures] + [video_key(i) for i in body.videos]

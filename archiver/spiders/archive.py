@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 
-from scrapy.http import Request, Response
+from scrapy.http import Request
 from twisted.python.failure import Failure
 
 from archiver.config import Check, whole_number
+from archiver.downloader.hosts import ZhihuHosts
 from archiver.items import Post
-from archiver.spiders.base import response_time
 from archiver.spiders.listings import ListingSpider, Walk
-from archiver.zhihu.daily import ZONE, parse_story, story_url
+from archiver.zhihu.kinds import ANSWER, ITEMS, KINDS
+from archiver.zhihu.schema import Call, Shape
 from archiver.zhihu.targets import Target, parse_targets
 
 
@@ -44,10 +44,10 @@ class ArchiveSpider(ListingSpider):
         if errors:
             raise ValueError("; ".join(errors))
         self.targets = list(targets or ()) + parsed
-        if self.targets and all(t.kind == "daily" for t in self.targets):
+        if self.targets and all(_open(t) for t in self.targets):
             # Zhihu Daily's API is open (as for `crawl daily`): such a run needs no ZHIHU_COOKIE.
             self.zhihu_cookies = ()
-        self.open_questions = {t.id: t for t in self.targets if t.kind == "question"}
+        self.open_questions = {t.id: t for t in self.targets if t.shape is Shape.ANSWERS}
         self.answers = int(answers) if answers else None
         self.limit = int(limit) if limit else None  # posts per listing URL; None: all
         self.done = 0
@@ -75,28 +75,13 @@ class ArchiveSpider(ListingSpider):
         self.progress(walk.target, ok=not walk.failed)
 
     def target_request(self, target: Target) -> Request:
-        if target.kind == "question":
+        if target.shape is Shape.ANSWERS:
             wanted = self.answers or self.settings.getint("ZHIHU_ANSWERS_PER_QUESTION")
             request = self.answers_request(target.id, "", wanted)
             request.errback = self.question_failed
             request.meta["target"] = target
             return request
-        if target.kind == "daily":
-            # news-at.zhihu.com, as `crawl daily` asks it: never sent a cookie (OPEN_HOSTS).
-            return Request(
-                story_url(target.id),
-                callback=self.parse_story,
-                errback=self.target_failed,
-                meta={"target": target},
-            )
         return self.item_request(target)
-
-    def parse_story(self, response: Response) -> Iterator[Post]:
-        """A Zhihu Daily story by its URL: dated as `crawl daily` dates it, its `publish_time`;
-        one without (before 2023) by its `ga_prefix` in the year nearest the day it was served,
-        as `rerender` dates a story no captured listing names."""
-        day = response_time(response).astimezone(ZONE).date()
-        return self.parse_target(response, functools.partial(parse_story, day=day))
 
     def answers_done(self, question_id: str, archived: int, *, more: bool) -> None:
         # A question succeeds with its first answer through the pipelines, fails when its pages
@@ -128,22 +113,18 @@ class ArchiveSpider(ListingSpider):
 
     def question_failed(self, failure: Failure) -> Iterator[Request]:
         """A question's first page of answers failed: /feeds, where Zhihu moved it, or lost."""
-        if fallback := self.answers_fallback(failure):
+        if fallback := self.fallback(failure):
             yield fallback
             return
         yield from self.target_failed(failure)
 
     def target_lost(self, target: Target) -> None:
-        if target.kind == "question":
+        if target.shape is Shape.ANSWERS:
             self.open_questions.pop(target.id, None)
         self.progress(target, ok=False)
 
     def categories_setting_for(self, post: Post) -> str:
-        return {
-            "article": "ZHIHU_ARTICLE_CATEGORIES",
-            "pin": "ZHIHU_PIN_CATEGORIES",
-            "daily": "ZHIHU_DAILY_CATEGORIES",
-        }.get(post.kind, "ZHIHU_ANSWER_CATEGORIES")
+        return ITEMS.get(post.kind, ANSWER).categories
 
     def progress(self, target: Target, *, ok: bool) -> None:
         self.done += ok
@@ -155,3 +136,8 @@ class ArchiveSpider(ListingSpider):
             self.failed,
             "" if ok else f" ({target.url})",
         )
+
+
+def _open(target: Target) -> bool:
+    """Whether a target is read from a host that wants no login (Zhihu Daily's)."""
+    return ZhihuHosts.is_open(Call(KINDS[target.kind].endpoint, target.id).first_url(""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,7 +23,6 @@ from archiver.downloader.meta import (
     FALLBACK_OF,
     FALLBACK_ON,
     FALLBACK_URL,
-    LOGIN_REFUSALS,
     Blocked,
     Interrupted,
     Refused,
@@ -33,10 +33,13 @@ from archiver.webarchive.middleware import CAPTURED_AT, NotInArchive
 from archiver.zhihu.answers import parse_answers_page
 from archiver.zhihu.blocks import Block
 from archiver.zhihu.jsonutil import ZhihuFormatError
-from archiver.zhihu.urls import answers_url, question_feeds_url, question_page, rebase
+from archiver.zhihu.kinds import QUESTION
+from archiver.zhihu.schema import PAGE_LIMIT, Call, Fallback
+from archiver.zhihu.urls import rebase
 
-# Request meta a fallback keeps: what the spider's own callbacks and errbacks read.
-CARRIED_META = ("target",)
+# Request meta: the call of the table a request asks (archiver.zhihu.schema.Call): its parser,
+# its paging, its fallback.
+CALL = "archiver_call"
 
 
 def categories_setting(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -71,17 +74,6 @@ def body_text(response: Response) -> str:
     return response.body.decode("utf-8", errors="replace")
 
 
-def moved(failure: Failure) -> bool:
-    """Whether Zhihu turned a request away as an endpoint it no longer serves this client: a
-    refusal the request declared it works around (with a login where it takes one, see
-    ZhihuBlockMiddleware), or HTTP 404 to a request that carried the login."""
-    if failure.check(Refused):
-        return True
-    if failure.check(HttpError) and failure.value.response.status == 404:
-        return sent_login(failure.request)
-    return False
-
-
 def refusal(failure: Failure) -> str:
     """`HTTP 401, code 101`: how Zhihu refused, for the line that says so."""
     if failure.check(Refused):
@@ -94,6 +86,8 @@ def refusal(failure: Failure) -> str:
 
 class ArchiverSpider(scrapy.Spider):
     categories_setting_name = ""
+    # Request meta a fallback keeps: what the spider's own callbacks and errbacks read.
+    carried_meta: tuple[str, ...] = ("target",)
     # The cookies of ZHIHU_COOKIE a run of this spider cannot do without (ZhihuSessionMiddleware)
     zhihu_cookies: tuple[str, ...] = ()
     # The `-a` arguments it takes, each with its check (archiver.config): the README's contract.
@@ -119,6 +113,37 @@ class ArchiverSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"{keys.SKIPPED}/{skipped.reason}")
             self.logger.warning("Skipped (%s): %s", skipped.reason, skipped.detail)
 
+    def call_request(
+        self,
+        call: Call,
+        *,
+        url: str | None = None,
+        meta: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Request:
+        """A request of one of the table's calls (archiver/zhihu/kinds.py), with its page as its
+        Referer: of its first page (`url` None), its fallback declared, or of a next one."""
+        meta = {**(meta or {}), CALL: call}
+        if url is None:
+            meta |= self.fallback_meta(call)
+        return Request(
+            url or call.first_url(self.base_url),
+            headers={"Referer": call.referer} if call.referer else {},
+            meta=meta,
+            **kwargs,
+        )
+
+    def fallback_meta(self, call: Call) -> dict[str, Any]:
+        """What the downloader is told of a call's fallback: the refusals the spider works around
+        (those of a moved endpoint only with the login: FALLBACK_URL)."""
+        other = call.endpoint.fallback
+        if other is None:
+            return {}
+        meta: dict[str, Any] = {FALLBACK_ON: other.refusals}
+        if other.moved:
+            meta[FALLBACK_URL] = self._other(call).first_url(self.base_url)
+        return meta
+
     def answers_request(
         self, question_id: str, title: str, wanted: int, url: str | None = None
     ) -> Request:
@@ -127,54 +152,75 @@ class ArchiverSpider(scrapy.Spider):
         The first page is asked of `/answers`, as ever; should Zhihu turn that away although
         logged in (401, 403, 404), of `/feeds`, where Zhihu's web page reads them now.
         """
-        meta: dict[str, Any] = {}
-        if url is None:
-            meta[FALLBACK_ON] = LOGIN_REFUSALS
-            meta[FALLBACK_URL] = question_feeds_url(self.base_url, question_id, wanted)
-        return Request(
-            url or answers_url(self.base_url, question_id, wanted),
+        return self.call_request(
+            Call(QUESTION.endpoint, question_id, limit=min(wanted, PAGE_LIMIT)),
+            url=url,
             callback=self.parse_answers,
             errback=self.answers_failed,
-            headers={"Referer": question_page(question_id)},
             cb_kwargs={"question_id": question_id, "title": title, "wanted": wanted},
-            meta=meta,
         )
 
     def answers_failed(self, failure: Failure) -> Iterator[Request]:
-        if fallback := self.answers_fallback(failure):
+        if fallback := self.fallback(failure):
             yield fallback
             return
         self.request_failed(failure)
 
-    def answers_fallback(self, failure: Failure) -> Request | None:
-        return self.fallback(failure, "question_feeds", "/feeds, as Zhihu's web page does")
-
-    def fallback(self, failure: Failure, stat: str, instead: str) -> Request | None:
-        """The failed request again at its FALLBACK_URL, when Zhihu turned it away as an endpoint
-        it no longer serves this client; None otherwise. Counted (`archiver/fallback/<stat>`),
-        said once a run; should the fallback fail too, it fails as the first request did."""
+    def fallback(self, failure: Failure) -> Request | None:
+        """The failed request again at its call's fallback (archiver/zhihu/schema.py Fallback),
+        when Zhihu turned it away so; None otherwise. Counted (`archiver/fallback/<stat>`) and
+        said (a moved endpoint once a run); should a moved endpoint's fallback fail too, it fails
+        as the first request did."""
         request = failure.request
-        url = request.meta.get(FALLBACK_URL)
-        if not url or not moved(failure):
+        call: Call | None = request.meta.get(CALL)
+        rule = call.endpoint.fallback if call is not None else None
+        if call is None or rule is None or FALLBACK_ON not in request.meta:
+            return None  # no fallback, or not this request's (a list's next page)
+        status = failure.value.response.status if failure.check(HttpError) else 0
+        if not rule.takes(bool(failure.check(Refused)), status, sent_login(request)):
             return None
-        assert self.crawler.stats is not None
-        key = f"{keys.FALLBACK}/{stat}"
-        if not self.crawler.stats.get_value(key):
-            self.logger.warning(
-                "Zhihu turned %s away (%s) with a login; reading it from %s (each time counted "
-                "as %s)",
-                request.url,
-                refusal(failure),
-                instead,
-                key,
-            )
-        self.crawler.stats.inc_value(key)
-        meta = {name: request.meta[name] for name in CARRIED_META if name in request.meta}
-        meta[FALLBACK_OF] = failure.value.block if failure.check(Refused) else failure
-        referer = request.headers.get("Referer")
+        other = self._other(call)
+        self.note_fallback(failure, rule, call, other)
+        meta = {name: request.meta[name] for name in self.carried_meta if name in request.meta}
+        meta |= {CALL: other, **self.fallback_meta(other)}
+        if rule.moved:
+            meta[FALLBACK_OF] = failure.value.block if failure.check(Refused) else failure
         return request.replace(
-            url=url, meta=meta, headers={"Referer": referer} if referer else {}, dont_filter=True
+            url=other.first_url(self.base_url),
+            headers={"Referer": other.referer} if other.referer else {},
+            meta=meta,
+            dont_filter=True,
         )
+
+    def note_fallback(self, failure: Failure, rule: Fallback, call: Call, other: Call) -> None:
+        """Count a fallback, and say it: each time, or (a moved endpoint) once a run."""
+        assert self.crawler.stats is not None
+        key = f"{keys.FALLBACK}/{rule.stat}"
+        first = not self.crawler.stats.get_value(key)
+        self.crawler.stats.inc_value(key)
+        if rule.moved and not first:
+            return
+        line = rule.said.format(
+            url=failure.request.url,
+            refusal=refusal(failure),
+            error=failure.getErrorMessage(),
+            target=self.given_url(failure.request.meta),
+            path=call.path,
+            to=other.path,
+            key=key,
+        )
+        self.logger.log(logging.WARNING if rule.moved else logging.INFO, "%s", line)
+
+    @staticmethod
+    def _other(call: Call) -> Call:
+        other = call.fallback
+        assert other is not None, f"{call} has no fallback"
+        return other
+
+    def given_url(self, meta: dict[str, Any]) -> str:
+        """The URL the user gave that a request serves ("" for none: the hot list's)."""
+        target = meta.get("target")
+        return target.url if target is not None else ""
 
     def parse_answers(
         self, response: Response, question_id: str, title: str, wanted: int

@@ -12,7 +12,7 @@ from archiver.downloader.meta import Blocked
 from archiver.downloader.tls import CertificateRefused
 from archiver.spiders.base import ArchiverSpider, body_text
 from archiver.zhihu.jsonutil import ZhihuFormatError, get_path, load_object, text_of
-from archiver.zhihu.urls import api_url
+from archiver.zhihu.schema import api_url
 
 
 class CookieSpider(ArchiverSpider):

@@ -15,17 +15,10 @@ from scrapy.http import Request, Response
 from archiver.config import Check, past_day
 from archiver.items import Post, Skip
 from archiver.spiders.base import ArchiverSpider, body_text
-from archiver.zhihu.daily import (
-    ONE_DAY,
-    TIMEZONE,
-    ZONE,
-    before_url,
-    latest_url,
-    parse_listing,
-    parse_story,
-    story_url,
-)
+from archiver.zhihu.daily import ONE_DAY, TIMEZONE, ZONE, parse_listing, parse_story
 from archiver.zhihu.jsonutil import ZhihuFormatError
+from archiver.zhihu.kinds import DAILY_LISTING
+from archiver.zhihu.urls import before_url, latest_url, story_url
 
 # The longest walk, in days back from where it starts: a year (and a day), about 370 listings
 # and a few thousand stories. A typo (2016 for 2026) must not start ten years of requests.
@@ -52,7 +45,7 @@ def _day(value: str) -> date | None:
 
 class DailySpider(ArchiverSpider):
     name = "daily"
-    categories_setting_name = "ZHIHU_DAILY_CATEGORIES"
+    categories_setting_name = DAILY_LISTING.categories
     warc_capture = True
     # Zhihu Daily's API wants no login and no signature: the run needs no ZHIHU_COOKIE, and
     # news-at.zhihu.com is never sent one (archiver.downloader.hosts.OPEN_HOSTS).

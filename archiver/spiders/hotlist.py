@@ -9,17 +9,17 @@ from typing import Any
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from archiver.downloader.meta import FALLBACK_ON, FALLBACK_URL, LOGIN_REFUSALS
 from archiver.items import HotListSnapshot, Post, Skip
 from archiver.spiders.base import ArchiverSpider, body_text, response_time
 from archiver.zhihu.hotlist import parse_hot_list
 from archiver.zhihu.jsonutil import ZhihuFormatError
-from archiver.zhihu.urls import app_hot_list_url, hot_list_url
+from archiver.zhihu.kinds import HOT_LIST
+from archiver.zhihu.schema import Call
 
 
 class HotlistSpider(ArchiverSpider):
     name = "hotlist"
-    categories_setting_name = "ZHIHU_HOTLIST_CATEGORIES"
+    categories_setting_name = HOT_LIST.categories
     warc_capture = True
     # The hot list wants a login; every API call is signed with d_c0.
     zhihu_cookies = ("z_c0", "d_c0")
@@ -29,18 +29,15 @@ class HotlistSpider(ArchiverSpider):
         self.entry_images: dict[str, str] = {}  # question id -> the image its entry shows
 
     async def start(self) -> AsyncIterator[Request]:
-        limit = self.settings.getint("ZHIHU_HOTLIST_LIMIT")
-        yield Request(
-            hot_list_url(self.base_url, limit),
+        # Zhihu has answered 401 here to clients it still serves at api.zhihu.com (its fallback).
+        yield self.call_request(
+            Call(HOT_LIST.endpoint, limit=self.settings.getint("ZHIHU_HOTLIST_LIMIT")),
             callback=self.parse_hot_list,
             errback=self.hot_list_failed,
-            headers={"Referer": "https://www.zhihu.com/hot"},
-            # Zhihu has answered 401 here to clients it still serves at api.zhihu.com.
-            meta={FALLBACK_ON: LOGIN_REFUSALS, FALLBACK_URL: app_hot_list_url(limit)},
         )
 
     def hot_list_failed(self, failure: Failure) -> Iterator[Request]:
-        if fallback := self.fallback(failure, "hot_list_app", "api.zhihu.com, as RSSHub does"):
+        if fallback := self.fallback(failure):
             yield fallback
             return
         self.request_failed(failure)

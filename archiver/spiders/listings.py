@@ -6,33 +6,27 @@ entry alike are read from."""
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.http import Request, Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archiver import stats as keys
 from archiver.downloader.meta import FALLBACK_ON, Refused
 from archiver.items import ItemRef, Post, Skip
-from archiver.spiders.base import ArchiverSpider, body_text, categories_setting
-from archiver.zhihu.answers import parse_answer
-from archiver.zhihu.articles import parse_article
+from archiver.spiders.base import CALL, ArchiverSpider, body_text, categories_setting, response_time
 from archiver.zhihu.jsonutil import ZhihuFormatError
+from archiver.zhihu.kinds import KINDS
 from archiver.zhihu.listing import Listing, listings_of, parse_listing_page
-from archiver.zhihu.pages import parse_article_page
-from archiver.zhihu.pins import parse_pin
+from archiver.zhihu.schema import Asked, Call
 from archiver.zhihu.targets import Target
-from archiver.zhihu.urls import ANSWER_FIELDS, api_url, question_page
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-Parse = Callable[[str], Post | Skip]
 # A list that was not read whole: `<FAILED>/list/<reason of its first problem>`.
 LIST_FAILED = f"{keys.FAILED}/list"
 
@@ -74,6 +68,8 @@ class ListingSpider(ArchiverSpider):
     """A spider that walks lists. Subclasses say what a settled walk means (`walk_settled`) and
     whether to read a list's next page (`keep_paging`)."""
 
+    carried_meta = ("target", "walk")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # (kind, id) of a post in the pipelines -> whose it is (a Walk, or an archive Target);
@@ -111,30 +107,28 @@ class ListingSpider(ArchiverSpider):
     # Walking
     def walk_requests(self, walk: Walk) -> Iterator[Request]:
         for listing in listings_of(walk.target):
-            yield self.listing_request(walk, listing, listing.first_url(self.base_url), first=True)
+            yield self.listing_request(walk, listing)
 
-    def listing_request(
-        self, walk: Walk, listing: Listing, url: str, *, first: bool = False
-    ) -> Request:
+    def listing_request(self, walk: Walk, listing: Listing, url: str | None = None) -> Request:
+        """A page of a list: its first (its fallback declared), or the next one at `url`."""
         walk.pending += 1
         walk.requests += 1
-        meta: dict[str, Any] = {"walk": walk, "listing": listing, "first": first}
-        if walk.target.kind == "collection" or (first and listing.fallback):
-            # Another person's private collection: 403 without a code of a block (see README);
-            # a moved list: its old endpoint.
-            meta[FALLBACK_ON] = ("forbidden",)
-        return Request(
-            url,
+        meta: dict[str, Any] = {"walk": walk}
+        if private := KINDS[walk.target.kind].private:
+            # Another person's private collection: 403 without a code of a block (see README).
+            meta[FALLBACK_ON] = private
+        return self.call_request(
+            listing,
+            url=url,
             callback=self.parse_listing,
             errback=self.listing_failed,
-            headers={"Referer": listing.referer},
             meta=meta,
             dont_filter=True,
         )
 
     def parse_listing(self, response: Response) -> Iterator[Post | Request]:
         walk: Walk = response.meta["walk"]
-        listing: Listing = response.meta["listing"]
+        listing: Listing = response.meta[CALL]
         try:
             page = parse_listing_page(body_text(response), listing, self.base_url)
         except ZhihuFormatError as exc:
@@ -153,11 +147,11 @@ class ListingSpider(ArchiverSpider):
                 continue  # another list of this run has it on its way already
             self.walked.add((item.kind, item.id))
             if isinstance(item, Post):
-                yield self.walk_post(walk, listing, item)
+                yield self.walk_post(walk, item)
             elif is_new:  # (follow) an unchanged item the archive has is not read again
                 assert self.crawler.stats is not None
                 self.crawler.stats.inc_value(f"{keys.LISTS}/read_apart")
-                yield self.item_request(_target(item), walk, listing)
+                yield self.item_request(_target(item), walk)
         if page.refused_next:
             why = f"its paging.next is not this list's API, not followed: {page.refused_next}"
             walk.fail("unexpected_paging", why)
@@ -170,19 +164,20 @@ class ListingSpider(ArchiverSpider):
                 walk.stopped_early = True
         self._request_done(walk)
 
-    def walk_post(self, walk: Walk, listing: Listing, post: Post) -> Post:
+    def walk_post(self, walk: Walk, post: Post) -> Post:
         """A post of a walk, on its way to the pipelines under the list's category path."""
         walk.in_flight += 1
         self.awaiting.setdefault((post.kind, post.id), []).append(walk)
-        path = walk.categories or self.settings[listing.categories_setting]
+        path = walk.categories or self.settings[KINDS[walk.target.kind].categories]
         return dataclasses.replace(post, categories=categories_setting(path))
 
     def listing_failed(self, failure: Failure) -> Iterator[Request]:
         walk: Walk = failure.request.meta["walk"]
-        listing: Listing = failure.request.meta["listing"]
-        if failure.request.meta["first"] and listing.fallback and _gone(failure):
-            yield self._fallback_request(walk, listing, failure)
-        elif failure.check(Refused):
+        if fallback := self.fallback(failure):  # a moved list's new endpoint not answering
+            walk.requests += 1
+            yield fallback
+            return
+        if failure.check(Refused):
             why = "Zhihu refuses its items (HTTP 403: a private collection)"
             self.skip([Skip("private", f"{walk.target.url}: {why}")])
             walk.fail("private", why)
@@ -190,19 +185,10 @@ class ListingSpider(ArchiverSpider):
             walk.fail(self.count_failure(failure), f"a page failed ({failure.request.url})")
         self._request_done(walk)
 
-    def _fallback_request(self, walk: Walk, listing: Listing, failure: Failure) -> Request:
-        old = listing.fallback
-        assert old is not None
-        self.logger.info(
-            "%s: Zhihu does not answer %s (%s); reading %s",
-            walk.target.url,
-            listing.path,
-            failure.getErrorMessage(),
-            old.path,
-        )
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("archiver/fallback/old_list_endpoint")
-        return self.listing_request(walk, old, old.first_url(self.base_url), first=True)
+    def given_url(self, meta: dict[str, Any]) -> str:
+        # An item's own URL (a list's entry read apart), else its list's.
+        walk: Walk | None = meta.get("walk")
+        return super().given_url(meta) or (walk.target.url if walk is not None else "")
 
     def _request_done(self, walk: Walk) -> None:
         walk.pending -= 1
@@ -225,49 +211,30 @@ class ListingSpider(ArchiverSpider):
         )
 
     # One item by its own endpoint
-    def item_request(
-        self, target: Target, walk: Walk | None = None, listing: Listing | None = None
-    ) -> Request:
-        """An answer, an article or a pin: for a URL given by hand (`walk` None), or for a list's
-        entry whose content the list cut. The same request, parser and Referer either way."""
-        path, parse, referer = _item_endpoint(target)
-        query = {"include": ANSWER_FIELDS} if target.kind == "answer" else {}
+    def item_request(self, target: Target, walk: Walk | None = None) -> Request:
+        """An item (an answer, an article, a pin, a Zhihu Daily story): for a URL given by hand
+        (`walk` None), or for a list's entry whose content the list cut. The same request,
+        parser and Referer either way (archiver/zhihu/kinds.py)."""
         meta: dict[str, Any] = {"target": target}
         if walk is not None:
             walk.pending += 1
             walk.requests += 1
-            meta |= {"walk": walk, "listing": listing}
-        if target.kind == "article":
-            # Should Zhihu refuse even a signed request for the API, the article's page has it too.
-            meta[FALLBACK_ON] = ("signature",)
-        return Request(
-            api_url(self.base_url, path, **query),
+            meta["walk"] = walk
+        return self.call_request(
+            Call(KINDS[target.kind].endpoint, target.id, question_id=target.question_id),
             callback=self.parse_target,
             errback=self.target_failed,
-            headers={"Referer": referer},
-            cb_kwargs={"parse": parse},
             meta=meta,
             # A URL given by hand may name the same item as a list: each is answered.
             dont_filter=walk is not None,
         )
 
-    def article_page_request(self, meta: dict[str, Any]) -> Request:
-        target: Target = meta["target"]
-        return Request(
-            f"https://zhuanlan.zhihu.com/p/{target.id}",
-            callback=self.parse_target,
-            errback=self.target_failed,
-            headers={"Referer": "https://zhuanlan.zhihu.com/"},
-            cb_kwargs={"parse": functools.partial(parse_article_page, article_id=target.id)},
-            meta={key: meta[key] for key in ("target", "walk", "listing") if key in meta},
-            dont_filter=True,
-        )
-
-    def parse_target(self, response: Response, parse: Parse) -> Iterator[Post]:
+    def parse_target(self, response: Response) -> Iterator[Post]:
         target: Target = response.meta["target"]
         walk: Walk | None = response.meta.get("walk")
+        parse = response.meta[CALL].endpoint.parse
         try:
-            result = parse(body_text(response))
+            result = parse(body_text(response), response_time(response), Asked(target.id))
         except ZhihuFormatError as exc:
             result = Skip(exc.reason, f"{target.url}: {exc.detail}")
         if isinstance(result, Skip):
@@ -278,20 +245,14 @@ class ListingSpider(ArchiverSpider):
             self.awaiting.setdefault((result.kind, result.id), []).append(target)
             yield self.with_categories(result)
             return
-        yield self.walk_post(walk, response.meta["listing"], result)
+        yield self.walk_post(walk, result)
         self._request_done(walk)
 
     def target_failed(self, failure: Failure) -> Iterator[Request]:
-        meta = failure.request.meta
-        target: Target = meta["target"]
-        if failure.check(Refused) and target.kind == "article":
-            self.logger.info(
-                "%s: Zhihu refused the articles API; reading the article's page", target.url
-            )
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("archiver/fallback/article_page")
-            yield self.article_page_request(meta)
+        if fallback := self.fallback(failure):  # an article its API refuses: its page
+            yield fallback
             return
+        meta = failure.request.meta
         self._item_failed(meta, self.count_failure(failure), f"{failure.request.url} failed")
 
     def _item_failed(self, meta: dict[str, Any], reason: str, what: str) -> None:
@@ -331,21 +292,3 @@ class ListingSpider(ArchiverSpider):
 
 def _target(item: ItemRef) -> Target:
     return Target(item.kind, item.id, item.url, question_id=item.question_id)
-
-
-def _item_endpoint(target: Target) -> tuple[str, Parse, str]:
-    """(API path, parser, the page it belongs to: its Referer) of an answer, article or pin."""
-    if target.kind == "answer":
-        page = question_page(target.question_id) if target.question_id else "https://www.zhihu.com/"
-        return f"/api/v4/answers/{target.id}", parse_answer, page
-    if target.kind == "article":
-        page = f"https://zhuanlan.zhihu.com/p/{target.id}"
-        return f"/api/v4/articles/{target.id}", parse_article, page
-    return f"/api/v4/pins/{target.id}", parse_pin, f"https://www.zhihu.com/pin/{target.id}"
-
-
-def _gone(failure: Failure) -> bool:
-    """A moved list's new endpoint not answering: HTTP 404, or a refusal that is no block."""
-    if failure.check(HttpError):
-        return failure.value.response.status == 404
-    return bool(failure.check(Refused))

@@ -5,6 +5,7 @@ how (archiver/zhihu/gone.py). What it finds is recorded by RecheckPipeline."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,15 +19,15 @@ from archiver.archive.index import ArchiveIndex
 from archiver.archive.layout import Layout
 from archiver.archive.vanishings import CheckLog, Due
 from archiver.config import Check, whole_number
-from archiver.downloader.meta import Refused
 from archiver.items import Checked
 from archiver.post.paths import categories_of
 from archiver.spiders.archive import ArchiveSpider
-from archiver.spiders.base import response_time
+from archiver.spiders.base import CALL, response_time
 from archiver.webarchive.middleware import WARC_RECORD
-from archiver.zhihu.gone import Archived, Parse, Served, Verdict, judge, with_question
+from archiver.zhihu.gone import Archived, Served, Verdict, judge, with_question
+from archiver.zhihu.kinds import ITEMS
+from archiver.zhihu.schema import Asked, Call, Fallback, with_included
 from archiver.zhihu.targets import Target
-from archiver.zhihu.urls import STATE_FIELDS, with_included
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -59,6 +60,7 @@ def target_of(due: Due) -> Target:
 
 class RecheckSpider(ArchiveSpider):
     name = "recheck"
+    carried_meta = (*ArchiveSpider.carried_meta, DUE, "handle_httpstatus_list")
     strict = False
     checks = True  # RunSummary: the checks are what the run is for
     records_checks = True  # RecheckPipeline records what the checks found
@@ -84,8 +86,8 @@ class RecheckSpider(ArchiveSpider):
         """The request `archive URL` makes for the item, its answer handed to the check; an
         answer is asked for the fields that say whether it is hidden or folded too."""
         request = self.target_request(target_of(due))
-        if due.entry.kind == "answer":
-            request = request.replace(url=with_included(request.url, STATE_FIELDS))
+        if fields := ITEMS[due.entry.kind].state_fields:
+            request = request.replace(url=with_included(request.url, fields))
         return self._checking(request, due)
 
     def _checking(self, request: Request, due: Due) -> Request:
@@ -94,10 +96,17 @@ class RecheckSpider(ArchiveSpider):
             callback=self.parse_check, errback=self.check_failed, meta=meta, dont_filter=True
         )
 
-    def parse_check(self, response: Response, parse: Parse) -> Iterator[Any]:
+    def parse_check(self, response: Response) -> Iterator[Any]:
         due: Due = response.meta[DUE]
         entry = due.entry
         archived = Archived(entry.kind, entry.item_id, entry.updated_time, entry.question_id)
+        # Read as `archive URL` reads it: by its endpoint's parser (an article's page's, where
+        # its API refused).
+        parse = functools.partial(
+            response.meta[CALL].endpoint.parse,
+            when=response_time(response),
+            asked=Asked(entry.item_id),
+        )
         verdict = judge(_served(response), archived, parse)
         if verdict.ask_question:
             yield self._question_request(due, _seen(response), verdict)
@@ -151,13 +160,15 @@ class RecheckSpider(ArchiveSpider):
             warc_record,
         )
 
+    def note_fallback(self, failure: Failure, rule: Fallback, call: Call, other: Call) -> None:
+        """Neither counted nor said: a recheck reports its checks, and has never reported that it
+        read an article from its page (the check's own line says what it found)."""
+
     def check_failed(self, failure: Failure) -> Iterator[Request]:
         """A request that failed for good: counted (archiver/failed/<reason>), the item not
         checked this time, and so first in line next time."""
-        due: Due = failure.request.meta[DUE]
-        if failure.check(Refused) and due.entry.kind == "article":
-            # The articles API wants what a browser has; the article's page has it too.
-            yield self._checking(self.article_page_request(failure.request.meta), due)
+        if fallback := self.fallback(failure):  # an article its API refuses: its page
+            yield fallback
             return
         self.request_failed(failure)
 

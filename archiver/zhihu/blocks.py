@@ -40,6 +40,9 @@ _CAUSES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# How Zhihu turns a client away from an endpoint it no longer serves it, as it turns a stranger
+# away: a sign of a move only where the request carried the login (archiver/zhihu/schema.py).
+LOGIN_REFUSALS = ("login_required", "forbidden")
 _SIGNIN_PATHS = ("/signin", "/signup", "/account/unhuman")
 _RISK_TEXT = "暂时限制本次访问".encode()
 # Zhihu's error bodies are a few hundred bytes; anything much larger is content, not an error.

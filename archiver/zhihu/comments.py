@@ -37,25 +37,25 @@ from archiver.zhihu.jsonutil import (
     load_object,
     text_of,
 )
-from archiver.zhihu.urls import api_url
+from archiver.zhihu.kinds import ITEMS
+from archiver.zhihu.schema import Call
 
 ANONYMOUS = "匿名用户"
 PAGE_LIMIT = 20  # what the web client asks for: one page holds the top 20 root comments
 MAX_COMMENTS = PAGE_LIMIT  # ZHIHU_COMMENTS at most: one request per item
-# The kinds of post that have comments, and each one's resource type in the comment API.
-RESOURCES = {"answer": "answers", "article": "articles", "pin": "pins"}
+
+
+def commented(kind: str) -> bool:
+    """Whether posts of this kind have comments (archiver/zhihu/kinds.py)."""
+    return kind in ITEMS and ITEMS[kind].comments is not None
 
 
 def comments_url(base_url: str, kind: str, item_id: str) -> str:
     """The first page of an item's root comments, best first, as the web client asks (`kind`:
-    one of RESOURCES)."""
-    return api_url(
-        base_url,
-        f"/api/v4/comment_v5/{RESOURCES[kind]}/{item_id}/root_comment",
-        order_by="score",
-        limit=PAGE_LIMIT,
-        offset="",
-    )
+    one that is `commented`)."""
+    endpoint = ITEMS[kind].comments
+    assert endpoint is not None, f"{kind}: no comments"
+    return Call(endpoint, item_id, limit=PAGE_LIMIT).first_url(base_url)
 
 
 def parse_comments(text: str, wanted: int) -> list[Comment]:

@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from lxml.html import Element, HtmlElement
 
-from archiver.items import Post, Skip
+from archiver.items import Post, PostKind, Skip
 from archiver.utils.fragments import parse_fragment, serialise_children, settable
 from archiver.zhihu.jsonutil import ZhihuFormatError, as_id, as_int, as_time, load_object, text_of
 
-API = "https://news-at.zhihu.com/api/4"
 # Zhihu Daily's days begin and end in Beijing time: a listing's `date`, a story's `ga_prefix`.
 TIMEZONE = "Asia/Shanghai"
 ZONE = ZoneInfo(TIMEZONE)
@@ -47,19 +46,6 @@ class Listing:
     day: date
     stories: list[StoryRef] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
-
-
-def latest_url() -> str:
-    return f"{API}/stories/latest"
-
-
-def before_url(day: date) -> str:
-    """The listing of the day before `day` (`before/20261129` lists 2026-11-28)."""
-    return f"{API}/stories/before/{day:%Y%m%d}"
-
-
-def story_url(story_id: str) -> str:
-    return f"{API}/news/{story_id}"
 
 
 def parse_listing(text: str) -> Listing:
@@ -112,7 +98,7 @@ def story_post(story: dict[str, Any], day: date, ga_prefix: str = "") -> Post | 
     if not title:
         return Skip("missing_field", f"story {story_id} has no title")
     return Post(
-        kind="daily",
+        kind=PostKind.DAILY,
         id=story_id,
         url=f"https://daily.zhihu.com/story/{story_id}",
         title=title,

@@ -18,11 +18,9 @@ import re
 import tomllib
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
-from archiver.items import ItemRef, ListingPage, Post, Skip
-from archiver.zhihu.answers import answer_post, answer_url
-from archiver.zhihu.articles import article_post
+from archiver.items import ItemRef, ListingPage, Post, PostKind, Skip
 from archiver.zhihu.jsonutil import (
     ZhihuFormatError,
     as_id,
@@ -31,9 +29,9 @@ from archiver.zhihu.jsonutil import (
     load_object,
     next_page,
 )
-from archiver.zhihu.pins import pin_post
+from archiver.zhihu.kinds import CAPTURED, ITEMS, KINDS
+from archiver.zhihu.schema import Call, Shape
 from archiver.zhihu.targets import Target, TargetError, parse_target
-from archiver.zhihu.urls import ANSWER_FIELDS, PAGE_LIMIT, api_url
 
 # Hosts Zhihu names in its paging links (often as http://); they are rebased onto ZHIHU_BASE_URL.
 _PAGING_HOSTS = frozenset({"www.zhihu.com", "zhihu.com", "api.zhihu.com"})
@@ -41,151 +39,24 @@ _PAGING_HOSTS = frozenset({"www.zhihu.com", "zhihu.com", "api.zhihu.com"})
 # `/api/v4` (`https://172.16.201.121:80/topics/<id>/feeds/essence_v4?offset=20`): never requested,
 # the link's path is read on Zhihu's public API, as zhihu-plus-plus reads it.
 _API_PREFIX = "/api/v4"
-# What says where a page is; every other parameter of a list's query is asked of every page.
-_PAGING_KEYS = frozenset({"offset", "limit", "cursor", "session_id", "page"})
-_ARTICLE_FIELDS = "content,excerpt,created,updated,title,content_need_truncated"
-
-
-@dataclass(frozen=True)
-class ListingKind:
-    path: str  # the API path, `{id}` the column's slug, collection's id, person's token...
-    page: str  # the page the list belongs to: the Referer of its API calls
-    query: tuple[tuple[str, str], ...] = ()
-    # The setting of the category path of its posts (one per kind of URL, not per item).
-    categories_setting: str = ""
-    # Other API paths Zhihu's `paging.next` carries the same list on to.
-    moves: tuple[str, ...] = ()
-    # The list's older endpoint, read when this one is gone (HTTP 404) or refused (403).
-    fallback: ListingKind | None = None
-
-
-_PAGE = (("offset", "0"), ("limit", str(PAGE_LIMIT)))
-_COLUMN = "ZHIHU_COLUMN_CATEGORIES"
-_PEOPLE = "ZHIHU_PEOPLE_CATEGORIES"
-# (kind of URL, tab) -> its lists. Each endpoint as the maintained clients of 2025-26 call it
-# (README, "Pins and lists", says which).
-KINDS: dict[tuple[str, str], tuple[ListingKind, ...]] = {
-    ("column", ""): (
-        ListingKind(
-            "/api/v4/columns/{id}/items", "https://zhuanlan.zhihu.com/{id}", _PAGE, _COLUMN
-        ),
-    ),
-    ("collection", ""): (
-        ListingKind(
-            "/api/v4/collections/{id}/items",
-            "https://www.zhihu.com/collection/{id}",
-            _PAGE,
-            "ZHIHU_COLLECTION_CATEGORIES",
-        ),
-    ),
-    ("people", "answers"): (
-        ListingKind(
-            "/api/v4/members/{id}/answers",
-            "https://www.zhihu.com/people/{id}/answers",
-            (("include", f"data[*].{ANSWER_FIELDS}"), *_PAGE, ("sort_by", "created")),
-            _PEOPLE,
-        ),
-    ),
-    ("people", "posts"): (
-        ListingKind(
-            "/api/v4/members/{id}/articles",
-            "https://www.zhihu.com/people/{id}/posts",
-            (("include", f"data[*].{_ARTICLE_FIELDS}"), *_PAGE, ("sort_by", "created")),
-            _PEOPLE,
-        ),
-    ),
-    ("people", "pins"): (
-        # Where the person's page reads them since Zhihu moved them; the old path, as long as
-        # it answers, when the new one does not.
-        ListingKind(
-            "/api/v4/v2/members/{id}/pins",
-            "https://www.zhihu.com/people/{id}/pins",
-            _PAGE,
-            _PEOPLE,
-            fallback=ListingKind(
-                "/api/v4/members/{id}/pins",
-                "https://www.zhihu.com/people/{id}/pins",
-                _PAGE,
-                _PEOPLE,
-            ),
-        ),
-    ),
-    ("topic", ""): (
-        # The topic page's 精华 tab (top-answers) reads this feed (2024–2026 clients); its
-        # pages go on at the v4 essence feed.
-        ListingKind(
-            "/api/v5.1/topics/{id}/feeds/top_activity/v2",
-            "https://www.zhihu.com/topic/{id}/top-answers",
-            _PAGE,
-            "ZHIHU_TOPIC_CATEGORIES",
-            moves=("/api/v4/topics/{id}/feeds/essence_v4",),
-        ),
-    ),
-}
-# A person's page: all three.
-KINDS[("people", "")] = tuple(
-    k for tab in ("answers", "posts", "pins") for k in KINDS[("people", tab)]
-)
-
-
-def _all_paths(kind: ListingKind) -> list[str]:
-    older = _all_paths(kind.fallback) if kind.fallback else []
-    return [kind.path, *kind.moves, *older]
-
-
-# Every API path a page of a list may be on, for any id: what rerender reads a list's items from.
-_LIST_PATHS = dict.fromkeys(p for kinds in KINDS.values() for k in kinds for p in _all_paths(k))
-LIST_PATH = re.compile(
-    "|".join("^" + re.escape(p).replace(re.escape("{id}"), "[^/]+") + "$" for p in _LIST_PATHS)
-)
-
-
-@dataclass(frozen=True)
-class Listing:
-    """One list of one URL: where its pages are and which page they belong to."""
-
-    kind: ListingKind
-    id: str
-
-    @property
-    def path(self) -> str:
-        return self._format(self.kind.path)
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        """Every API path its pages may be on: its own, then those Zhihu's paging moves it to."""
-        return (self.path, *(self._format(path) for path in self.kind.moves))
-
-    @property
-    def referer(self) -> str:
-        return self._format(self.kind.page)
-
-    @property
-    def categories_setting(self) -> str:
-        return self.kind.categories_setting
-
-    @property
-    def kept_query(self) -> tuple[tuple[str, str], ...]:
-        """The parameters every page must carry (an `include`, a sort), not only the first."""
-        return tuple((k, v) for k, v in self.kind.query if k not in _PAGING_KEYS)
-
-    @property
-    def fallback(self) -> Listing | None:
-        return Listing(self.kind.fallback, self.id) if self.kind.fallback else None
-
-    def first_url(self, base_url: str) -> str:
-        return api_url(base_url, self.path, **dict(self.kind.query))
-
-    def _format(self, template: str) -> str:
-        return template.format(id=quote(self.id, safe=""))
-
-    def __str__(self) -> str:
-        return self.path
+# One list of one URL: where its pages are and which page they belong to.
+Listing = Call
 
 
 def listings_of(target: Target) -> list[Listing]:
     """The lists a listing URL stands for (a person's page: answers, articles and pins)."""
-    return [Listing(kind, target.id) for kind in KINDS[(target.kind, target.tab)]]
+    return [Listing(endpoint, target.id) for endpoint in KINDS[target.kind].lists(target.tab)]
+
+
+# Every API path a page of a list may be on, for any id: what rerender reads a list's items from
+# (kinds.CAPTURED's, their `id` groups unnamed: one pattern names a group once).
+LIST_PATH = re.compile(
+    "|".join(
+        pattern.pattern.replace("(?P<id>", "(?:")
+        for pattern, kind, _ in CAPTURED
+        if kind.shape is Shape.LIST
+    )
+)
 
 
 def parse_listing_page(text: str, listing: Listing, base_url: str) -> ListingPage:
@@ -263,10 +134,6 @@ def with_params(query: str, params: tuple[tuple[str, str], ...]) -> str:
     return "&".join(piece for piece in kept if piece)
 
 
-_POSTS = {"answer": answer_post, "article": article_post, "pin": pin_post}
-_PAGES = {"article": "https://zhuanlan.zhihu.com/p/{id}", "pin": "https://www.zhihu.com/pin/{id}"}
-
-
 def listing_entry(entry: Any) -> Post | ItemRef | Skip:
     """One entry of a list: an answer, an article or a pin as a Post, or as an ItemRef when the
     list cut its content; anything else a Skip."""
@@ -274,8 +141,9 @@ def listing_entry(entry: Any) -> Post | ItemRef | Skip:
     if not isinstance(item, dict):
         return Skip("unexpected_shape", "a list entry is not an object")
     kind = item.get("type")
-    if isinstance(kind, str) and kind in _POSTS:
-        return item_ref(item, kind) or _POSTS[kind](item)
+    entry = ITEMS[kind].entry if isinstance(kind, str) and kind in ITEMS else None
+    if entry is not None:
+        return item_ref(item, ITEMS[kind].name) or entry(item)
     what = kind if isinstance(kind, str) and kind else "an item without a type"
     item_id = as_id(item.get("id")) or str(item.get("id") or "")
     title = get_path(item, "title") or get_path(item, "question", "title") or ""
@@ -291,7 +159,7 @@ def listing_item(entry: Any) -> Post | Skip:
     return result
 
 
-def item_ref(item: dict[str, Any], kind: str) -> ItemRef | None:
+def item_ref(item: dict[str, Any], kind: PostKind) -> ItemRef | None:
     """The entry as an item to read from its own endpoint, if the list cut or left out its
     content; None if the list's copy is whole (or unusable anyway: its parser says why)."""
     item_id = as_id(item.get("id"))
@@ -303,14 +171,14 @@ def item_ref(item: dict[str, Any], kind: str) -> ItemRef | None:
         why = "the list gives no content"
     else:
         return None
-    if kind == "answer":
+    if kind == PostKind.ANSWER:
         question_id = as_id(get_path(item, "question", "id"))
-        url = answer_url(question_id, item_id)
+        url = ITEMS[kind].page_of(item_id, question_id)
         updated = as_time(item.get("updated_time")) or as_time(item.get("created_time"))
         return ItemRef(kind, item_id, url, why, question_id, updated)
     # Articles and pins say `updated`/`created`, without the `_time` of answers.
     updated = as_time(item.get("updated")) or as_time(item.get("created"))
-    return ItemRef(kind, item_id, _PAGES[kind].format(id=item_id), why, updated=updated)
+    return ItemRef(kind, item_id, ITEMS[kind].page_of(item_id), why, updated=updated)
 
 
 def _has_content(item: dict[str, Any], kind: str) -> bool:

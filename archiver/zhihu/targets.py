@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from archiver.utils.wire import wire_host
+from archiver.zhihu.kinds import KINDS
+from archiver.zhihu.schema import Shape
 
 ACCEPTED = (
     "https://www.zhihu.com/question/<id>/answer/<id>, https://www.zhihu.com/answer/<id>, "
@@ -19,40 +21,6 @@ ACCEPTED = (
     "https://daily.zhihu.com/story/<id> (http or https or none, with or without a query "
     "string, the m.zhihu.com, api.zhihu.com and news-at.zhihu.com forms)"
 )
-# Kinds that name a list of items, walked page by page (archiver/zhihu/listing.py).
-LISTING_KINDS = frozenset({"column", "collection", "people", "topic"})
-
-_WWW = {"www.zhihu.com", "zhihu.com", "m.zhihu.com"}
-_API = {"api.zhihu.com", "www.zhihu.com", "zhihu.com"}
-# ASCII digits only: `\d` would take "١٢٣" too, and ids stay text from here to the API URL.
-_ID = r"([0-9]+)"
-# A column's slug and a person's url_token: letters, digits, `-`, `_` (tokens also `.`, as in
-# "St.Pancras"); never a dot first, so never `.` or `..`.
-_SLUG = r"([A-Za-z0-9_][A-Za-z0-9_-]{0,63})"
-_TOKEN = r"([A-Za-z0-9_-][A-Za-z0-9._-]{0,63})"
-# zhuanlan.zhihu.com paths that are pages of Zhihu, not columns.
-_NOT_COLUMNS = frozenset({"p", "api", "write", "drafts", "people", "column", "columns"})
-# (hosts, path pattern, kind); the first group is the id, a second one the question id
-_FORMS: list[tuple[set[str], re.Pattern[str], str]] = [
-    (_WWW, re.compile(rf"/question/{_ID}/answers?/{_ID}/?"), "question_answer"),
-    (_WWW, re.compile(rf"/answer/{_ID}/?"), "answer"),
-    (_API, re.compile(rf"(?:/api/v4)?/answers/{_ID}/?"), "answer"),
-    (_WWW, re.compile(rf"/question/{_ID}/?"), "question"),
-    (_API, re.compile(rf"(?:/api/v4)?/questions/{_ID}/?"), "question"),
-    ({"zhuanlan.zhihu.com", "m.zhihu.com"}, re.compile(rf"/p/{_ID}/?"), "article"),
-    (_API, re.compile(rf"(?:/api/v4)?/articles/{_ID}/?"), "article"),
-    ({"zhuanlan.zhihu.com"}, re.compile(rf"/api/articles/{_ID}/?"), "article"),
-    (_WWW, re.compile(rf"/pin/{_ID}/?"), "pin"),
-    (_API, re.compile(rf"(?:/api/v4)?/pins/{_ID}/?"), "pin"),
-    ({"zhuanlan.zhihu.com"}, re.compile(rf"/{_SLUG}/?"), "column"),
-    (_WWW, re.compile(rf"/column/{_SLUG}/?"), "column"),
-    (_WWW, re.compile(rf"/collection/{_ID}/?"), "collection"),
-    (_WWW, re.compile(rf"/people/{_TOKEN}(?:/(answers|posts|pins))?/?"), "people"),
-    (_WWW, re.compile(rf"/topic/{_ID}/top-answers/?"), "topic"),
-    # Zhihu Daily: a story's page (its `url`, `share_url`) and its API (archiver/zhihu/daily.py)
-    ({"daily.zhihu.com", "news-at.zhihu.com"}, re.compile(rf"/story/{_ID}/?"), "daily"),
-    ({"news-at.zhihu.com"}, re.compile(rf"/api/4/news/{_ID}/?"), "daily"),
-]
 # A scheme as a URL starts with it; without one a URL is read as a browser's address bar does.
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -63,7 +31,7 @@ class TargetError(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "answer" | "question" | "article" | "pin" | "daily", or one of LISTING_KINDS
+    kind: str  # the name of its kind in archiver/zhihu/kinds.py: "answer", "column"...
     id: str  # a number, a column's slug or a person's url_token
     url: str  # as the user gave it
     question_id: str = ""
@@ -75,8 +43,12 @@ class Target:
         return f"{self.kind}:{self.id}" + (f"/{self.tab}" if self.tab else "")
 
     @property
+    def shape(self) -> Shape:
+        return KINDS[self.kind].shape
+
+    @property
     def is_listing(self) -> bool:
-        return self.kind in LISTING_KINDS
+        return self.shape is Shape.LIST
 
 
 def parse_target(text: str) -> Target:
@@ -92,16 +64,16 @@ def parse_target(text: str) -> Target:
         raise TargetError(f"{url}: not a Zhihu URL; accepted: {ACCEPTED}")
     if host != "zhihu.com" and not host.endswith(".zhihu.com"):
         raise TargetError(f"{url}: not a Zhihu URL; accepted: {ACCEPTED}")
-    for hosts, pattern, kind in _FORMS:
-        if host in hosts and (match := pattern.fullmatch(parts.path)):
-            if kind == "question_answer":
-                return Target("answer", match[2], url, question_id=match[1])
-            if kind == "column" and match[1].lower() in _NOT_COLUMNS:
-                continue
-            if kind == "people":
-                return Target(kind, match[1], url, tab=match[2] or "")
-            return Target(kind, match[1], url)
+    for kind in KINDS.values():
+        for form in kind.urls:
+            if (groups := form.match(host, parts.path)) is not None:
+                return _target(kind.name, groups, url)
     raise TargetError(f"{url}: this kind of Zhihu URL is not supported; accepted: {ACCEPTED}")
+
+
+def _target(kind: str, groups: dict[str, str], url: str) -> Target:
+    """The target a URL form's groups name (UrlForm.match)."""
+    return Target(kind, groups["id"], url, groups.get("question_id", ""), groups.get("tab", ""))
 
 
 def with_scheme(url: str) -> str:

@@ -52,11 +52,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from archiver.utils.numbers import LARGEST
+from archiver.zhihu.kinds import ITEMS
 
 PLAY_INFO_PATH = "/api/v4/video/play_info"
 LENS = "https://lens.zhihu.com/api/v4/videos/{id}"
-# The web player's scene of each kind of content that shows a video (wx_channels_download).
-_SCENES = {"answer": "answer_detail_web", "article": "article_detail_web", "pin": "pin_detail_web"}
 # The quality names of Zhihu's player, worst first: the tie-break between equal sizes.
 _QUALITIES = ("ld", "sd", "hd", "fhd", "uhd")
 # What every browser's <video> decodes; "" where the play-info does not say (the lens shape).
@@ -114,8 +113,9 @@ def lens_url(lens_id: str) -> str:
 def play_info_call(base_url: str, lens_id: str, kind: str, content_id: str) -> PlayInfoCall | None:
     """What the web player sends for the video `lens_id` shown in this content (a post's kind
     and id); None for content it never plays videos of (a feed item, a Daily story)."""
-    scene = _SCENES.get(kind)
-    if scene is None or not content_id.isascii() or not content_id.isdigit():
+    # The web player's scene of each kind of content that shows a video (wx_channels_download).
+    scene = ITEMS[kind].player_scene if kind in ITEMS else ""
+    if not scene or not content_id.isascii() or not content_id.isdigit():
         return None
     video_id = _lens_id(lens_id)
     body = {
