@@ -90,6 +90,21 @@ def _comments(resource: str) -> Endpoint:
     return Endpoint(f"/api/v4/comment_v5/{resource}/{{id}}/root_comment", query=query)
 
 
+def _moved_to(endpoint: Endpoint, stat: str, instead: str) -> Fallback:
+    """Where Zhihu moved an endpoint's data: asked where it turns a client with the login away
+    (a 401, 403 or 404), said once a run as `instead`."""
+    return Fallback(
+        endpoint,
+        stat=stat,
+        refusals=LOGIN_REFUSALS,
+        said="Zhihu turned {url} away ({refusal}) with a login; reading it from "
+        + instead
+        + " (each time counted as {key})",
+        not_found=True,
+        moved=True,
+    )
+
+
 # --- Items: one post each ---
 ANSWER = Kind(
     name=PostKind.ANSWER,
@@ -205,18 +220,14 @@ QUESTION = Kind(
             "/api/v4/questions/{id}/answers",
             page=_QUESTION_PAGE,
             query=(*_ANSWERS_QUERY, ("sort_by", "default"), ("platform", "desktop")),
-            fallback=Fallback(
+            fallback=_moved_to(
                 Endpoint(
                     "/api/v4/questions/{id}/feeds",
                     page=_QUESTION_PAGE,
                     query=(*_ANSWERS_QUERY, ("order", "default"), ("platform", "desktop")),
                 ),
-                stat="question_feeds",
-                refusals=LOGIN_REFUSALS,
-                said="Zhihu turned {url} away ({refusal}) with a login; reading it from /feeds, "
-                "as Zhihu's web page does (each time counted as {key})",
-                not_found=True,
-                moved=True,
+                "question_feeds",
+                "/feeds, as Zhihu's web page does",
             ),
         ),
     ),
@@ -323,18 +334,14 @@ HOT_LIST = Kind(
             "/api/v3/feed/topstory/hot-lists/total",
             page=_HOT,
             query=(("limit", "{limit}"), ("desktop", "true")),
-            fallback=Fallback(
+            fallback=_moved_to(
                 Endpoint(
                     "https://api.zhihu.com/topstory/hot-lists/total",
                     page=_HOT,
                     query=(("limit", "{limit}"), ("reverse_order", "0")),
                 ),
-                stat="hot_list_app",
-                refusals=LOGIN_REFUSALS,
-                said="Zhihu turned {url} away ({refusal}) with a login; reading it from "
-                "api.zhihu.com, as RSSHub does (each time counted as {key})",
-                not_found=True,
-                moved=True,
+                "hot_list_app",
+                "api.zhihu.com, as RSSHub does",
             ),
         ),
     ),
