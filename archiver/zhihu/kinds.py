@@ -360,22 +360,8 @@ DAILY_LISTING = Kind(
 )
 
 # Every kind, by name; in the order a URL is matched against their forms.
-KINDS: dict[str, Kind] = {
-    kind.name: kind
-    for kind in (
-        ANSWER,
-        QUESTION,
-        ARTICLE,
-        PIN,
-        COLUMN,
-        COLLECTION,
-        PEOPLE,
-        TOPIC,
-        DAILY,
-        HOT_LIST,
-        DAILY_LISTING,
-    )
-}
+_ORDER = (ANSWER, QUESTION, ARTICLE, PIN, COLUMN, COLLECTION, PEOPLE, TOPIC, DAILY, HOT_LIST)
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (*_ORDER, DAILY_LISTING)}
 # The kinds that are one post each (a Post's kind names one of them, or is a feed item or page).
 ITEMS: dict[str, Kind] = {name: k for name, k in KINDS.items() if k.shape is Shape.ITEM}
 
