@@ -38,6 +38,8 @@ _PLAIN_URL = re.compile(
     r"(?:(?P<path>/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*)"
     r"(?:\?(?P<query>[A-Za-z0-9._~!$&()*+,;=:@/?%-]+))?)?$"
 )
+# An allowlist's entries, split (_entries): host, ".host", the path admitted (None: any).
+_Entries = tuple[tuple[str, str, str | None], ...]
 # A remembered failure is retried after a day, then a week, then every month.
 RETRY_AFTER = (timedelta(days=1), timedelta(days=7), timedelta(days=30))
 
@@ -106,13 +108,19 @@ def is_allowed(url: str, allowlist: list[str] | tuple[str, ...]) -> bool:
     under it: it stands for an endpoint of a host that also gets the login cookie
     (www.zhihu.com/equation).
     """
+    return _allowed(url, _entries(tuple(allowlist)))
+
+
+def _allowed(url: str, entries: _Entries) -> bool:
+    """is_allowed, with the allowlist's entries already split (refuser's judge asks it of every
+    image of every post)."""
     if plain := _PLAIN_URL.match(url):
         # Most figure URLs: a lower-case host alone between `//` and `/`, nothing any of the
         # three readers could take apart differently (tests/test_figures.py checks it).
         host, path = plain["host"], plain["path"] or ""
         if not _named(host) or has_dot_segment(path):
             return False
-        return any(_on_list(host, path, entry) for entry in allowlist)
+        return _on_list(host, path, entries)
     target = request_url(url)
     if target is None:
         return False
@@ -128,13 +136,13 @@ def is_allowed(url: str, allowlist: list[str] | tuple[str, ...]) -> bool:
         or has_dot_segment(parts.path)
     ):
         return False
-    return any(_on_list(host, parts.path, entry) for entry in allowlist)
+    return _on_list(host, parts.path, entries)
 
 
 def refuser(allowlist: list[str] | tuple[str, ...]) -> Callable[[str], bool]:
     """The judge of the URLs a reader's browser may be sent to: True for those off `allowlist`."""
-    hosts = tuple(allowlist)
-    return lambda url: not is_allowed(url, hosts)
+    entries = _entries(tuple(allowlist))
+    return lambda url: not _allowed(url, entries)
 
 
 def has_dot_segment(path: str) -> bool:
@@ -156,12 +164,25 @@ def _named(host: str) -> bool:
     return HOSTNAME.match(host) is not None
 
 
-def _on_list(host: str, path: str, entry: str) -> bool:
-    allowed_host, slash, allowed_path = entry.partition("/")
-    allowed_host = allowed_host.lower()
-    if host != allowed_host and not host.endswith(f".{allowed_host}"):
-        return False
-    return not slash or path == f"/{allowed_path}"
+@lru_cache(maxsize=64)  # allowlists are settings: a few per process
+def _entries(allowlist: tuple[str, ...]) -> _Entries:
+    """Each entry split once: (host, the suffix of its subdomains, the one path admitted or
+    None for any)."""
+    split = []
+    for entry in allowlist:
+        host, slash, path = entry.partition("/")
+        host = host.lower()
+        split.append((host, f".{host}", f"/{path}" if slash else None))
+    return tuple(split)
+
+
+def _on_list(host: str, path: str, entries: _Entries) -> bool:
+    for allowed_host, subdomains, allowed_path in entries:
+        if (host == allowed_host or host.endswith(subdomains)) and (
+            allowed_path is None or path == allowed_path
+        ):
+            return True
+    return False
 
 
 def retry_due(failures: int, last_failed: datetime, now: datetime) -> bool:
