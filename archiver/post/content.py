@@ -34,6 +34,8 @@ _START_TAG = re.compile(r"<([A-Za-z][^\t\n\f\r />]*)")
 
 @dataclass(frozen=True)
 class Body:
+    # Sanitized; no control character (C0 but tab, LF, CR) and no lone surrogate: the sanitizer
+    # scrubs every tree whose source holds one, and lxml sets none (render relies on it).
     html: str
     first_image: str  # the `src` of the first <img> as written, "" when there is none
     blank: bool = False  # no text and no image: nothing worth a post

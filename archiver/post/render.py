@@ -14,7 +14,7 @@ from archiver.post.comments import with_comments
 from archiver.post.content import Body, clean_content, feed_body
 from archiver.post.paths import SHIPPED_IMAGE
 from archiver.post.rich import RichOptions
-from archiver.post.text import body_markup, one_line, parseable
+from archiver.post.text import clean_body_markup, one_line, parseable, without_controls
 from archiver.zhihu.kinds import ITEMS
 
 # The head image of a post without one, when ARCHIVE_DEFAULT_IMAGE is empty: the image the project
@@ -84,9 +84,10 @@ def render(post: Post, body: Body, options: PostOptions, thumbnail: str = "") ->
     words = ITEMS[post.kind].prefix if post.kind in ITEMS else ""
     prefix = f"{html.escape(post.author, quote=False)}{words}<br><br>" if words else ""
     image = head_image(post, body, options)
-    return post_front_matter(post, options, image, thumbnail or image) + wrap_body(
-        body_markup(prefix + body.html, options.braces)
-    )
+    # Only the prefix may hold a control character (the author's name): a body holds none, and
+    # looking for them through the whole body again cost a twentieth of a conversion.
+    markup = clean_body_markup(without_controls(prefix) + body.html, options.braces)
+    return post_front_matter(post, options, image, thumbnail or image) + wrap_body(markup)
 
 
 def head_image(post: Post, body: Body, options: PostOptions) -> str:

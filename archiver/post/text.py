@@ -63,7 +63,8 @@ def without_controls(html: str) -> str:
 def parseable(html: str) -> str:
     """HTML that lxml reads whole: it turns a NUL into U+FFFD and stops at a lone surrogate.
 
-    The other controls survive parsing (`&#1;` becomes one, too): body_markup drops them after.
+    The other controls survive parsing (`&#1;` becomes one, too): the sanitizer drops them from
+    the tree (archiver/post/sanitize.py).
     """
     try:
         data = html.encode("utf-8")
@@ -92,9 +93,15 @@ def body_markup(html: str, braces: str = "entities") -> str:
     as `&#10;`. `raw`: the body in one `{% raw %}` block, which Hexo keeps away from Markdown and
     Nunjucks prints as it is, so excerpts, search and feeds see real braces and no entities.
     """
+    return clean_body_markup(without_controls(html), braces)
+
+
+def clean_body_markup(html: str, braces: str = "entities") -> str:
+    """body_markup of HTML that holds no control character already: a body the sanitizer made,
+    which holds none (archiver/post/content.py's Body)."""
     if braces == "raw":
-        return raw_block(escape_fences(without_controls(html)))
-    return escape_braces(escape_line_breaks(without_controls(html)))
+        return raw_block(escape_fences(html))
+    return escape_braces(escape_line_breaks(html))
 
 
 def raw_block(html: str) -> str:
