@@ -10,9 +10,9 @@ from scrapy import Request
 from w3lib.url import safe_url_string
 
 from archiver.archive.images import MAX_PIXELS, BadImage, parse_size, process_figure
-from archiver.post import figures as figures_module
 from archiver.post.content import clean_content, feed_body
-from archiver.post.figures import figure_key, is_allowed, request_url, retry_due
+from archiver.post.figures import figure_key, retry_due
+from archiver.utils.allowlist import PLAIN_URL, is_allowed, request_url
 from tests.support import images
 
 HASH = "158d1e80ca704d318c85b6d27958c439"
@@ -292,6 +292,6 @@ def test_large_images_are_never_converted_at_full_size(monkeypatch):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.from_regex(figures_module._PLAIN_URL, fullmatch=True))
+@given(st.from_regex(PLAIN_URL, fullmatch=True))
 def test_the_plain_url_shortcut_is_what_scrapy_requests(url):
     assert request_url(url) == safe_url_string(url) == url

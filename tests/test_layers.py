@@ -154,3 +154,16 @@ def test_few_loose_modules_and_none_too_long():
         if "node_modules" not in p.parts and (n := len(p.read_text().splitlines())) > 400
     )
     assert long == []
+
+
+def test_the_downloader_asks_nothing_of_the_posts(graph):
+    """Issue 26.1: what may be requested (the allowlist, a URL as the client reads it) sits at
+    the bottom (archiver/utils/), so the downloader's middlewares import nothing of post/."""
+    crossing = [
+        f"{name} imports {target}"
+        for name, targets in sorted(graph.items())
+        if name.startswith("archiver.downloader")
+        for target in sorted(targets)
+        if target.startswith("archiver.post")
+    ]
+    assert crossing == []

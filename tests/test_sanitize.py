@@ -17,11 +17,11 @@ from archiver.feeds import parse_feed
 from archiver.items import Comment, Post
 from archiver.post.comments import clean_comment_html, cleaned
 from archiver.post.content import clean_content, feed_body
-from archiver.post.figures import is_allowed
 from archiver.post.render import PostOptions, body_for, post_text
 from archiver.post.rich import RichOptions
 from archiver.post.sanitize import ELEMENTS, REFUSED_ATTRIBUTE, REFUSED_CLASS, link, sanitize
 from archiver.utils import browser
+from archiver.utils.allowlist import is_allowed
 from archiver.utils.fragments import parse_fragment, serialise_children
 from archiver.zhihu.comments import parse_comments
 from archiver.zhihu.daily import story_post

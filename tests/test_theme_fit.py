@@ -15,9 +15,9 @@ from lxml import html as lxml_html
 
 from archiver.hexo.check import AUTHOR_FILE, REFERRER_SCRIPT, REFERRER_SCRIPT_TEXT
 from archiver.post.content import REFUSED_ATTRIBUTE, clean_content, feed_body
-from archiver.post.figures import is_allowed
 from archiver.post.render import PostOptions, post_text
 from archiver.post.text import body_markup
+from archiver.utils.allowlist import is_allowed
 from tests.support.crawling import PROJECT
 from tests.support.project import make_post
 

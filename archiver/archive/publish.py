@@ -27,10 +27,10 @@ from archiver.archive.storage import UnsafePath
 from archiver.archive.vanishings import CheckLog, Vanishing, note_of
 from archiver.archive.writer import Outcome, PostWriter
 from archiver.assets import install_shipped_image
-from archiver.post.figures import DEFAULT_ALLOWED_HOSTS, DEFAULT_VIDEO_HOSTS, refuser
 from archiver.post.render import PostOptions, body_for, needs_shipped_image, render
 from archiver.post.rich import RichOptions
 from archiver.post.vanished import with_note
+from archiver.utils.allowlist import DEFAULT_ALLOWED_HOSTS, DEFAULT_VIDEO_HOSTS, refuser
 from archiver.utils.logtext import describe
 from archiver.zhihu.comments import comments_from_json
 

@@ -10,7 +10,7 @@ from scrapy.http import Request
 
 from archiver import stats as keys
 from archiver.downloader.meta import FIGURE_META, VIDEO_META, RefusedFigure
-from archiver.post.figures import is_allowed
+from archiver.utils.allowlist import is_allowed
 from archiver.zhihu.videos import PLAY_INFO_PATH
 
 if TYPE_CHECKING:

@@ -28,7 +28,8 @@ from archiver.downloader.meta import FIGURE_META
 from archiver.items import Post, StoredFigure
 from archiver.pipelines.media import IndexedMediaPipeline, MediaFailed, file_info
 from archiver.pipelines.workers import FigureWorkers
-from archiver.post.figures import Figure, is_allowed
+from archiver.post.figures import Figure
+from archiver.utils.allowlist import is_allowed
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -39,8 +39,8 @@ from archiver.archive.layout import video_path
 from archiver.downloader.meta import VIDEO_META
 from archiver.items import Post, StoredFigure
 from archiver.pipelines.media import IndexedMediaPipeline, MediaFailed, file_info
-from archiver.post.figures import is_allowed
 from archiver.post.rich import video_key
+from archiver.utils.allowlist import is_allowed
 from archiver.zhihu.videos import (
     NoVariant,
     Variant,

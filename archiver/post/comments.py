@@ -16,8 +16,8 @@ from lxml.html import HtmlElement
 
 from archiver.items import Comment
 from archiver.post.content import Body, clean_content
-from archiver.post.figures import refuser
 from archiver.post.sanitize import sanitize
+from archiver.utils.allowlist import refuser
 from archiver.utils.browser import scheme
 from archiver.utils.fragments import parse_fragment, serialise_children
 from archiver.utils.numbers import timestamp

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
-from archiver.post.figures import DEFAULT_ALLOWED_HOSTS, Figure, figure_key, refuser
+from archiver.post.figures import Figure, figure_key
 from archiver.post.rich import RichOptions, enrich, redirect_target, unusable_numbers
 from archiver.post.sanitize import ELEMENTS, Cleaned, sanitize
 from archiver.post.sanitize import REFUSED_ATTRIBUTE as REFUSED_ATTRIBUTE  # where it was
 from archiver.post.sanitize import REFUSED_CLASS as REFUSED_CLASS
 from archiver.post.text import without_controls
+from archiver.utils.allowlist import DEFAULT_ALLOWED_HOSTS, refuser
 from archiver.utils.fragments import parse_fragment, serialise_children, settable
 
 _CONTENT_IMAGE_CLASSES = frozenset(

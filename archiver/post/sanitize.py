@@ -35,8 +35,8 @@ from functools import lru_cache
 from lxml import etree
 from lxml.html import HtmlElement
 
-from archiver.post.figures import DEFAULT_VIDEO_HOSTS, refuser
 from archiver.utils import browser
+from archiver.utils.allowlist import DEFAULT_VIDEO_HOSTS, refuser
 from archiver.utils.fragments import UNSETTABLE, settable, unsettable
 
 ELEMENTS = frozenset(
