@@ -1,5 +1,6 @@
 // Load the site with Hexo itself and print what it made of each post, as JSON, for the tests:
-// title, date (the instant Hexo read), the category path as a hierarchy, the rendered content.
+// title, date (the instant Hexo read), the category path as a hierarchy, the rendered content,
+// the `vanished` key of a post `recheck` found gone.
 'use strict';
 const Hexo = require('hexo');
 
@@ -22,6 +23,7 @@ const Hexo = require('hexo');
     headimg: post.headimg,
     thumbnail: post.thumbnail,
     content: post.content,
+    vanished: post.vanished,
   }));
   process.stdout.write(JSON.stringify(posts));
   await hexo.exit();
