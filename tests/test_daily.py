@@ -44,6 +44,11 @@ def test_a_nul_in_a_title_neither_breaks_the_page_nor_forges_a_tag():
 def test_slugs_a_tag_cannot_carry_are_named_not_linked():
     assert post_link("a b/answer-1") == '{% post_link "a b/answer-1" %}'
     assert post_link("a%}{{b/answer-1") == "a%&#125;&#123;&#123;b/answer-1"
+    # Hexo's post_link reads `#` as an anchor: `{% post_link C#/answer-1 %}` fails the build.
+    assert post_link("C#/answer-1") == "C#/answer-1"
+    assert post_link("测试/a #b/answer-1") == "测试/a #b/answer-1"
+    # It writes `&` raw into the link's href, where a browser reads `&copy/` as `©/`.
+    assert post_link("&copy/answer-1") == "&amp;copy/answer-1"
 
 
 def test_the_page_is_dated_by_the_latest_time_it_lists():

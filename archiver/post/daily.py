@@ -175,7 +175,11 @@ def post_link(slug: str) -> str:
     """Hexo's own tag for a link to another post; it survives any permalink configuration."""
     if _BARE_SLUG.fullmatch(slug):
         return f"{{% post_link {slug} %}}"
-    if not any(c in slug for c in '"\\{}%\r\n'):
+    if not any(c in slug for c in '"\\{}%#&\r\n'):
         return f'{{% post_link "{slug}" %}}'
     # A slug no tag can carry (a category setting with `%}` or a quote): its name, not a link.
+    # Nor one with `#`: post_link takes it for an anchor and fails the whole build, and Hexo's
+    # own URL of that post keeps the `#` raw, so no link to it reaches the post in a browser.
+    # Nor one with `&`: post_link writes it raw into `href`, where a browser reads `&copy/` as
+    # `©/` (tests/test_hexo_vanished.py).
     return body_markup(html.escape(one_line(slug), quote=False))
