@@ -10,7 +10,7 @@ recheck-vanished, and recheck-article-gone: the article whose title holds `{{ }}
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -18,10 +18,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import html as lxml_html
 
+from archiver.archive.index import ArchiveIndex
+from archiver.archive.writer import PostWriter
+from archiver.post.daily import page_text
+from archiver.post.paths import post_slug
 from archiver.post.periods import month_of
-from archiver.post.vanished import KEY, LABELS, NOTE_CLASS, with_note
+from archiver.post.render import PostOptions, body_for, render
+from archiver.post.text import one_line
+from archiver.post.vanished import KEY, LABELS, NOTE_CLASS, Gone, month_page, with_note
 from tests.support.crawling import crawl, posts
 from tests.support.hexo_site import chromium_on, generate, make_site, posts_as_hexo_reads_them
+from tests.support.nasty import NASTY
+from tests.support.project import make_post
 
 pytestmark = pytest.mark.slow
 
@@ -51,6 +59,30 @@ STILL_THERE = (
     "_posts/社交媒体/知乎/知乎想法/pin-1800000000000000001.md",  # edited
 )
 LOCAL = ("ARCHIVE_IMAGES=local",)  # every figure from the site: no request leaves 127.0.0.1
+# Strangers' titles and names, and kept posts in folders a user's category settings can make:
+# a month page of those too, made with the same functions, for a month of its own.
+HOSTILE_MONTH = month_of(date(2020, 1, 1))
+HOSTILE_FOLDERS = (
+    "Tech Notes",
+    "C#",
+    "a #b",
+    "it's",
+    "&anchor",
+    "&copy",
+    "emoji 🐱 «»",
+    "{a: b}",
+    "[a, b]",
+)
+HOSTILE = [
+    make_post(
+        id=f"60000000{n}",
+        title=NASTY[(7 * n + 39) % len(NASTY)],  # from `{{ 模板 }} {% raw %}` on
+        categories=("测试", folder),
+        url=f"https://www.zhihu.com/question/1/answer/60000000{n}?a=1&b='\"",
+        updated=1577836800 + 3600 * n,
+    )
+    for n, folder in enumerate(HOSTILE_FOLDERS)
+]
 SEED = "answer:2583412650"  # the post opened in Chromium: 6 figures, deleted by its author
 
 
@@ -112,9 +144,31 @@ def built(request, tmp_path_factory) -> Built:
     )
     assert run.code == 0, run.log
     assert "Summary: 7 checked (0 unchanged, 1 edited, 2 gone, 1 hidden, 1 question_gone" in run.log
+    write_hostile(source)
     done = generate(site)
     assert done.returncode == 0, done.stdout + done.stderr
     return Built(site, kept, "shanghai-site" if request.param else "utc-site")
+
+
+def write_hostile(source: Path) -> None:
+    index = ArchiveIndex(source / ".archiver" / "index.sqlite3")
+    writer = PostWriter(source, index)
+    goings = []
+    for n, post in enumerate(HOSTILE):
+        _, path = writer.write(post, render(post, body_for(post), PostOptions()).encode("utf-8"))
+        noticed = datetime(2020, 1, 20, n, tzinfo=UTC)
+        author = NASTY[(5 * n + 1) % len(NASTY)]
+        goings.append(
+            Gone(post.title, author, "answer", post.url, "gone", noticed, noticed, post_slug(path))
+        )
+    page = month_page(HOSTILE_MONTH, ZONE, goings, ("测试", "消失"))
+    assert page is not None
+    writer.write(page.post, page_text(page, PostOptions()).encode("utf-8"))
+    index.close()
+
+
+def hostile_page(built: Built) -> dict:
+    return built.hexo[f"_posts/测试/消失/page-vanished-{HOSTILE_MONTH.name}.md"]
 
 
 def content_of(hexo_post: dict) -> lxml_html.HtmlElement:
@@ -181,6 +235,29 @@ def test_the_month_page_lists_each_going_with_a_link_to_its_kept_post(built):
     assert listed == sorted(listed)
 
 
+def test_strangers_titles_and_a_user_s_folders_build_and_link(built):
+    page = hostile_page(built)
+    assert page["title"] == f"知乎上消失的内容 {HOSTILE_MONTH.title}"
+    html = lxml_html.fromstring(built.built_page(page["path"]).read_bytes())
+    items = html.get_element_by_id("content").findall(".//ol/li")
+    assert len(items) == len(HOSTILE)
+    for post, item in zip(HOSTILE, items, strict=True):
+        zhihu, *kept = item.findall("a")
+        assert zhihu.get("href") == post.url
+        assert zhihu.text_content() == one_line(post.title)  # text, never a tag or an entity
+        [(path, read)] = [(p, r) for p, r in built.hexo.items() if post.id in p]
+        if any(c in path for c in "#&{"):
+            # Hexo reads a `#` in a post_link as an anchor (and its own URL of such a post
+            # too), writes `&` raw into the href (`&copy/` is `©/` to a browser), and no tag
+            # carries braces: the kept post is named, not linked.
+            assert kept == [] and f"存档：{post_slug(path)}" in item.text_content()
+            continue
+        [link] = kept
+        assert unquote(link.get("href")) == f"/{read['path']}"
+        assert built.built_page(link.get("href")).is_file(), link.get("href")
+        assert link.text_content() == read["title"] == one_line(post.title)
+
+
 def test_each_vanished_post_shows_the_note_at_the_top_and_keeps_its_body(built):
     for key, (state, path) in VANISHED.items():
         text = (built.source / path).read_text(encoding="utf-8")
@@ -207,6 +284,7 @@ def test_each_vanished_post_shows_the_note_at_the_top_and_keeps_its_body(built):
 
 def test_chromium_opens_the_month_page_its_links_and_a_vanished_post(built):
     _, page = built.month_page()
+    hostile = hostile_page(built)
     seed = built.hexo[VANISHED[SEED][1]]
     name = built.name
     requested: list[str] = []
@@ -227,6 +305,18 @@ def test_chromium_opens_the_month_page_its_links_and_a_vanished_post(built):
         for href in kept:
             response = tab.goto(f"{base}{href}", wait_until="load")
             loaded[href] = (response.status if response else 0, tab.inner_text("#title"))
+        # The month of strangers' titles: each link as the browser resolves it (`&`, `'`).
+        tab.goto(f"{base}/{hostile['path']}", wait_until="load")
+        links = tab.eval_on_selector_all(
+            "#content a[href^='/']", "links => links.map(a => [a.href, a.textContent])"
+        )
+        tab.screenshot(path=str(ARTIFACTS / f"hexo-vanished-hostile-{name}.png"), full_page=True)
+        hostile_loaded = []
+        for url, text in links:
+            response = tab.goto(url, wait_until="load")
+            hostile_loaded.append(
+                (response.status if response else 0, tab.inner_text("#title"), text)
+            )
 
         tab.goto(f"{base}/{seed['path']}", wait_until="load")
         note = tab.locator(f"#content p.{NOTE_CLASS}")
@@ -244,6 +334,10 @@ def test_chromium_opens_the_month_page_its_links_and_a_vanished_post(built):
     assert len(kept) == len(VANISHED)
     assert {status for status, _ in loaded.values()} == {200}, loaded
     assert {title for _, title in loaded.values()} == titles
+    assert len(hostile_loaded) == 4  # not those with `#`, `&` or braces
+    assert all(status == 200 and title == text for status, title, text in hostile_loaded), (
+        hostile_loaded
+    )
     assert first == NOTE_CLASS and LABELS["gone"] in note_text
     assert note_box and body_box and note_box["y"] + note_box["height"] <= body_box["y"]
     assert images and all(src.startswith("/images/") and width > 0 for src, width in images)
