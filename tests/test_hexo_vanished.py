@@ -27,7 +27,13 @@ from archiver.post.render import PostOptions, body_for, render
 from archiver.post.text import one_line
 from archiver.post.vanished import KEY, LABELS, NOTE_CLASS, Gone, month_page, with_note
 from tests.support.crawling import crawl, posts
-from tests.support.hexo_site import chromium_on, generate, make_site, posts_as_hexo_reads_them
+from tests.support.hexo_site import (
+    chromium_on,
+    generate,
+    make_site,
+    make_volantis_site,
+    posts_as_hexo_reads_them,
+)
 from tests.support.nasty import NASTY
 from tests.support.project import make_post
 
@@ -57,6 +63,13 @@ VANISHED = {
 STILL_THERE = (
     "_posts/社交媒体/知乎/知乎回答/answer-3300000000000000001.md",  # folded, not gone
     "_posts/社交媒体/知乎/知乎想法/pin-1800000000000000001.md",  # edited
+)
+# The guide's volantis recipe (docs/guide.md), as tests/test_volantis.py uses it.
+VOLANTIS_RECIPE = (
+    "ARCHIVE_IMAGES=local",
+    "ARCHIVE_FRONT_MATTER_UPDATED=True",
+    "ARCHIVE_FRONT_MATTER_TITLE_DISPLAY=True",
+    "ARCHIVE_BODY_BRACES=raw",
 )
 LOCAL = ("ARCHIVE_IMAGES=local",)  # every figure from the site: no request leaves 127.0.0.1
 # Strangers' titles and names, and kept posts in folders a user's category settings can make:
@@ -126,13 +139,12 @@ class Built:
         return self.public / unquote(hexo_path).strip("/") / "index.html"
 
 
-@pytest.fixture(scope="module", params=["", "Asia/Shanghai"], ids=["utc-site", "shanghai-site"])
-def built(request, tmp_path_factory) -> Built:
-    site = make_site(tmp_path_factory.mktemp("hexo-vanished") / "site", request.param)
-    source = site / "source"
-    run = crawl(source, settings=LOCAL)
+def archive_and_recheck(source: Path, settings: tuple[str, ...]) -> dict[str, bytes]:
+    """The archive of test_e2e_recheck.py made in `source`, then rechecked with the note on;
+    the posts as they were before the recheck."""
+    run = crawl(source, settings=settings)
     assert run.code == 0, run.log
-    run = crawl(source, command=("archive", *URLS), settings=LOCAL)
+    run = crawl(source, command=("archive", *URLS), settings=settings)
     assert run.code == 0, run.log
     kept = posts(source)
     run = crawl(
@@ -140,10 +152,18 @@ def built(request, tmp_path_factory) -> Built:
         "recheck-article-gone",
         "recheck-vanished",
         command=("recheck",),
-        settings=(*LOCAL, "ARCHIVE_VANISHED_NOTE=True"),
+        settings=(*settings, "ARCHIVE_VANISHED_NOTE=True"),
     )
     assert run.code == 0, run.log
     assert "Summary: 7 checked (0 unchanged, 1 edited, 2 gone, 1 hidden, 1 question_gone" in run.log
+    return kept
+
+
+@pytest.fixture(scope="module", params=["", "Asia/Shanghai"], ids=["utc-site", "shanghai-site"])
+def built(request, tmp_path_factory) -> Built:
+    site = make_site(tmp_path_factory.mktemp("hexo-vanished") / "site", request.param)
+    source = site / "source"
+    kept = archive_and_recheck(source, LOCAL)
     write_hostile(source)
     done = generate(site)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -340,6 +360,73 @@ def test_chromium_opens_the_month_page_its_links_and_a_vanished_post(built):
     )
     assert first == NOTE_CLASS and LABELS["gone"] in note_text
     assert note_box and body_box and note_box["y"] + note_box["height"] <= body_box["y"]
+    assert images and all(src.startswith("/images/") and width > 0 for src, width in images)
+    assert requested and all(urlsplit(u).hostname == "127.0.0.1" for u in requested), [
+        u for u in requested if urlsplit(u).hostname != "127.0.0.1"
+    ]
+
+
+@pytest.fixture(scope="module")
+def volantis(tmp_path_factory) -> Path:
+    site = make_volantis_site(tmp_path_factory.mktemp("volantis-vanished") / "site")
+    archive_and_recheck(site / "source", VOLANTIS_RECIPE)
+    done = generate(site)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return site
+
+
+def test_volantis_shows_the_month_page_its_links_and_a_vanished_post(volantis):
+    public = volantis / "public"
+    [month] = public.glob("**/page-vanished-*/index.html")
+    [seed] = public.glob("**/answer-2583412650/index.html")
+    requested: list[str] = []
+
+    def local_only(route) -> None:
+        requested.append(route.request.url)
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()  # never sent: the test fails on it below
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_on(public) as (browser, base):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.route("**/*", local_only)
+        tab = context.new_page()
+        tab.goto(f"{base}/{month.parent.relative_to(public).as_posix()}/", wait_until="load")
+        heading = [t.strip() for t in tab.locator("article h1.title").all_inner_texts()]
+        items = tab.locator("#post-body ol > li").all_inner_texts()
+        text = tab.inner_text("body")
+        kept = tab.eval_on_selector_all(
+            "#post-body a[href^='/']", "links => links.map(a => a.getAttribute('href'))"
+        )
+        tab.screenshot(path=str(ARTIFACTS / "volantis-vanished-month.png"), full_page=True)
+        loaded = []
+        for href in kept:
+            response = tab.goto(f"{base}{href}", wait_until="load")
+            loaded.append(response.status if response else 0)
+
+        tab.goto(f"{base}/{seed.parent.relative_to(public).as_posix()}/", wait_until="load")
+        note = tab.locator(f"#post-body p.{NOTE_CLASS}")
+        said = note.inner_text()
+        first = note.evaluate(
+            "n => !!(n.compareDocumentPosition(document.querySelector('#post-body p[data-pid]'))"
+            " & Node.DOCUMENT_POSITION_FOLLOWING)"
+        )
+        images = tab.eval_on_selector_all(
+            "#post-body img", "imgs => imgs.map(i => [i.getAttribute('src'), i.naturalWidth])"
+        )
+        post_text = tab.inner_text("#post-body")
+        tab.screenshot(path=str(ARTIFACTS / "volantis-vanished-post.png"), full_page=True)
+        context.close()
+    month_name = month.parent.name.removeprefix("page-vanished-")
+    year, number = month_name.split("-")
+    assert heading == [f"知乎上消失的内容 {year} 年 {int(number)} 月"]
+    assert len(items) == len(VANISHED) and all("发现" in item for item in items), items
+    assert "用 {{ 模板 }} 写博客时要注意的转义" in text and "&#" not in text
+    assert len(kept) == len(VANISHED) and loaded == [200] * len(VANISHED), (kept, loaded)
+    assert LABELS["gone"] in said and first
+    assert "养猫的哈士奇的回答" in post_text and "&#" not in post_text
     assert images and all(src.startswith("/images/") and width > 0 for src, width in images)
     assert requested and all(urlsplit(u).hostname == "127.0.0.1" for u in requested), [
         u for u in requested if urlsplit(u).hostname != "127.0.0.1"
