@@ -29,6 +29,8 @@ DOWNLOAD_TIMEOUT = 30
 # Every https connection is verified, chain and host name, before anything is sent: against the
 # system's CA store, or SSL_CERT_FILE / SSL_CERT_DIR (a corporate proxy's CA) as OpenSSL reads them.
 DOWNLOAD_VERIFY_CERTIFICATES = True
+# https through Scrapy's HTTP/1.1 handler, its host-name check made fail-closed (downloader/tls.py)
+DOWNLOAD_HANDLERS = {"https": "archiver.downloader.tls.HostCheckedDownloadHandler"}
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 

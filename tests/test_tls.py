@@ -141,6 +141,22 @@ def test_a_leaf_of_the_right_ca_for_another_name_is_refused(tmp_path):
     )
 
 
+@pytest.mark.parametrize("host", ["www.zhihu.com", "evil.example.net"])
+def test_a_leaf_of_the_right_ca_naming_no_host_is_refused(tmp_path, host):
+    """A certificate without a subjectAltName: Twisted's own check logs service_identity's
+    CertificateError and lets it pass (the login went to a server whose certificate named
+    evil.example.net); the handler's check refuses it, as browsers do, whatever its CN says."""
+    certificate = leaf_context((host,), fixture_ca(), named=False)
+    run = crawl(tmp_path, certificates={"www.zhihu.com": certificate})
+    assert run.code == 1, run.log
+    assert run.server.tunnels == ["www.zhihu.com"]
+    assert run.server.seen == []
+    [line] = refusals(run.log)
+    assert line.endswith("TLS: certificate of www.zhihu.com names no host (no subjectAltName)")
+    assert "Traceback" not in run.log
+    assert_no_secret(run, tmp_path)
+
+
 # How the crawl is told whom to trust: the tests' CA in SSL_CERT_FILE (every test crawl's), as a
 # hashed folder in SSL_CERT_DIR, or not at all (the system's CA store only).
 TRUST = {
@@ -246,3 +262,19 @@ def test_the_challenge_script_comes_only_over_a_verified_connection(tmp_path):
     assert run.requested("static.zhihu.com") == []
     [blocked] = [line for line in run.log.splitlines() if "Blocked:" in line]
     assert "its script could not be fetched (TLS: certificate of static.zhihu.com not" in blocked
+
+
+def test_the_host_check_is_of_the_leafs_names_only():
+    from OpenSSL.crypto import X509
+
+    from archiver.downloader.tls import host_problem
+    from tests.support.tls import leaf
+
+    named, _ = leaf(("www.zhihu.com", "*.zhimg.com"), fixture_ca())
+    unnamed, _ = leaf(("www.zhihu.com",), fixture_ca(), named=False)
+    assert host_problem(X509.from_cryptography(named), "www.zhihu.com") is None
+    assert host_problem(X509.from_cryptography(named), "pic1.zhimg.com") is None
+    assert isinstance(host_problem(X509.from_cryptography(named), "zhihu.com"), VerificationError)
+    assert isinstance(host_problem(X509.from_cryptography(named), "127.0.0.1"), VerificationError)
+    problem = host_problem(X509.from_cryptography(unnamed), "www.zhihu.com")
+    assert problem is not None and not isinstance(problem, VerificationError)

@@ -92,18 +92,23 @@ def authority(common_name: str) -> Authority:
     return Authority(key, cert)
 
 
-def leaf(hosts: tuple[str, ...], issuer: Authority | None) -> tuple[x509.Certificate, bytes]:
-    """A server certificate for `hosts` signed by `issuer` (None: by itself), and its key."""
+def leaf(
+    hosts: tuple[str, ...], issuer: Authority | None, named: bool = True
+) -> tuple[x509.Certificate, bytes]:
+    """A server certificate for `hosts` signed by `issuer` (None: by itself), and its key.
+    `named` False: the first host in its subject's common name only, no subjectAltName (as
+    certificates were before 2017)."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = _name(hosts[0].lstrip("*."))
     builder = (
         _builder(subject, issuer.cert.subject if issuer else subject, key)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
+    )
+    if named:
+        builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False
         )
-    )
     if issuer is not None:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
@@ -153,9 +158,12 @@ def server_context() -> ssl.SSLContext:
     return leaf_context(HOSTS, fixture_ca())
 
 
-def leaf_context(hosts: tuple[str, ...], issuer: Authority | None) -> ssl.SSLContext:
-    """A TLS server context showing a leaf for `hosts` signed by `issuer` (None: self-signed)."""
-    cert, key = leaf(hosts, issuer)
+def leaf_context(
+    hosts: tuple[str, ...], issuer: Authority | None, named: bool = True
+) -> ssl.SSLContext:
+    """A TLS server context showing a leaf for `hosts` signed by `issuer` (None: self-signed);
+    `named`: as `leaf`."""
+    cert, key = leaf(hosts, issuer, named)
     folder = Path(tempfile.mkdtemp(prefix="leaf-", dir=_folder()))
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
