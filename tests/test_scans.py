@@ -30,5 +30,7 @@ def test_unsettable_finds_what_the_regex_finds(text):
 
 @settings(max_examples=1000, deadline=None)
 @given(st.one_of(st.lists(_CHARACTERS, max_size=16).map("".join), st.text()))
-def test_a_lone_surrogate_is_what_utf8_cannot_encode(text):
-    assert (fragments._utf8(text) is None) == (fragments._SURROGATE.search(text) is not None)
+def test_the_scan_finds_lone_surrogates_and_nul(text):
+    found = fragments.scan(text)
+    assert found.surrogate == (fragments._SURROGATE.search(text) is not None)
+    assert found.nul == ("\x00" in text)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from archiver.utils.fragments import scan
+
 # The line breaks of YAML 1.1 (PyYAML), which are also Python's and JavaScript's: one space each
 # in a one-line value, so `title: '...'` stays one line whatever a title holds.
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
@@ -66,13 +68,9 @@ def parseable(html: str) -> str:
     The other controls survive parsing (`&#1;` becomes one, too): the sanitizer drops them from
     the tree (archiver/post/sanitize.py).
     """
-    try:
-        data = html.encode("utf-8")
-    except UnicodeEncodeError:
-        return without_controls(html)
-    # Looked for in the bytes: memchr finds a 0 byte at once, where a str of CJK text (two bytes
-    # a character, every ASCII one with a 0 byte) makes it stop at each ASCII character.
-    return without_controls(html) if b"\x00" in data else html
+    # The one scan of the body that parse_fragment and the sanitizer ask too.
+    found = scan(html)
+    return without_controls(html) if found.surrogate or found.nul else html
 
 
 # Inside `{% raw %}`, the one thing Hexo and Nunjucks still look for is the block's end (and,
